@@ -1,0 +1,1177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c - load and validate the libconfig file into a struct config.
+ *
+ * Everything is driven by one table, settings[] below: for every key its
+ * group, name, type, default, range, help text and place in struct config.
+ * Defaults, validation, config_dump(), config_print_table(), config_equal()
+ * and config_free() all walk that table, so a new key is one table row and
+ * one struct field.
+ *
+ * libconfig does all of the parsing.  We walk the tree it builds, in file
+ * order, and collect every problem as "FILE:LINE: message" instead of
+ * stopping at the first one; only a syntax error (after which there is no
+ * tree) ends the walk early.
+ *
+ * Known libconfig 1.5 (Debian 12) behaviour that shapes this file:
+ *  - @include paths are taken relative to the include directory, which we
+ *    set to the directory of the main file.  libconfig records the name as
+ *    written in the @include line, so we prefix the directory again when
+ *    reporting, giving the path libconfig actually opened.  An absolute
+ *    @include path is also taken relative to that directory (libconfig
+ *    strips the leading "/"), so absolute includes are not supported.
+ *  - Decimal integer literals go through atoi(): values beyond 32 bits wrap
+ *    silently before we ever see them.  Literals with the L suffix arrive
+ *    as 64-bit integers and are range-checked like any other.
+ *  - A "\x00" escape is dropped from strings, so a NUL cannot be detected;
+ *    every other control character is rejected below.
+ *  - Semicolons after settings are optional in libconfig's grammar.
+ */
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "util.h"
+
+/* Limits on string values, in bytes. */
+#define DEVICE_ID_MAX	32
+#define PLATE_MAX	32	/* 川A12345 is 9 bytes of UTF-8 */
+#define UNIT_MAX	128
+#define TIMEZONE_MAX	64	/* longest IANA name is about 32 */
+#define HOST_MAX	253	/* longest DNS name */
+/* sun_path holds the path and its NUL. */
+#define CTL_SOCKET_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define STORAGE_PATH_MAX (PATH_MAX - 1)
+
+#define ZONEINFO_DIR	"/usr/share/zoneinfo"
+#define TZIF_MAGIC	"TZif"
+#define TZIF_MAGIC_LEN	4
+
+/* Bounded output: at most this many error lines, then a count. */
+#define ERRORS_MAX	100
+/* One message, before "FILE:LINE: " is put in front. */
+#define MSG_MAX		1024
+/* Longest piece of a user's string quoted back in a message. */
+#define QUOTE_MAX	64
+/* quote(): two quotes, "...", a NUL. */
+#define QUOTE_RESERVE	6
+/* A formatted value: any string key fully escaped (\xNN per byte). */
+#define VALUE_MAX	(STORAGE_PATH_MAX * 4 + QUOTE_RESERVE + 1)
+
+/* Enum fields are written through an int pointer. */
+_Static_assert(sizeof(enum config_class) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_fuel) == sizeof(int), "enum size");
+
+enum setting_type {
+	SET_STRING,
+	SET_INT,
+	SET_FLOAT,
+	SET_BOOL,
+	SET_ENUM
+};
+
+static const char *const setting_type_names[] = {
+	[SET_STRING] = "string",
+	[SET_INT] = "int",
+	[SET_FLOAT] = "float",
+	[SET_BOOL] = "bool",
+	[SET_ENUM] = "enum"
+};
+
+/* Extra check for a string value: 0, or -1 with why filled in. */
+typedef int setting_check(const char *value, char *why, size_t whylen);
+
+struct setting {
+	const char		*group;
+	const char		*name;
+	enum setting_type	 type;
+	bool			 required;	/* no default */
+	const char		*def_str;	/* SET_STRING */
+	long long		 def_int;	/* SET_INT, SET_ENUM index */
+	double			 def_float;	/* SET_FLOAT */
+	bool			 def_bool;	/* SET_BOOL */
+	/* SET_INT, SET_FLOAT: value range; SET_STRING: length in bytes. */
+	double			 min;
+	double			 max;
+	const char *const	*values;	/* SET_ENUM, NULL-terminated */
+	setting_check		*check;		/* SET_STRING, may be NULL */
+	size_t			 off;		/* into struct config */
+	const char		*help;
+};
+
+static const char *const class_names[] = {
+	[CONFIG_CLASS_GENERAL] = "general",
+	[CONFIG_CLASS_EMERGENCY] = "emergency",
+	[CONFIG_CLASS_LAW_ENFORCEMENT] = "law_enforcement",
+	[CONFIG_CLASS_CONFIDENTIAL] = "confidential",
+	NULL
+};
+_Static_assert(NELEM(class_names) == CONFIG_CLASS_CONFIDENTIAL + 2,
+    "class_names matches enum config_class");
+
+static const char *const fuel_names[] = {
+	[CONFIG_FUEL_GASOLINE] = "gasoline",
+	[CONFIG_FUEL_DIESEL] = "diesel",
+	[CONFIG_FUEL_ELECTRIC] = "electric",
+	[CONFIG_FUEL_HYBRID] = "hybrid",
+	[CONFIG_FUEL_LPG] = "lpg",
+	[CONFIG_FUEL_CNG] = "cng",
+	NULL
+};
+_Static_assert(NELEM(fuel_names) == CONFIG_FUEL_CNG + 2,
+    "fuel_names matches enum config_fuel");
+
+static setting_check check_device_id, check_timezone, check_host,
+    check_file_path;
+
+#define OFF(member)	offsetof(struct config, member)
+
+static const struct setting settings[] = {
+	/* device: the vehicle and its gateway */
+	{ .group = "device", .name = "id", .type = SET_STRING,
+	  .required = true, .min = 1, .max = DEVICE_ID_MAX,
+	  .check = check_device_id, .off = OFF(device.id),
+	  .help = "gateway id registered with the platform, e.g. \"SC-0001\"; "
+	    "letters, digits, '.', '_' and '-' only" },
+	{ .group = "device", .name = "plate", .type = SET_STRING,
+	  .def_str = "", .min = 0, .max = PLATE_MAX,
+	  .off = OFF(device.plate),
+	  .help = "licence plate (车牌), UTF-8, e.g. \"川A12345\"; "
+	    "may be empty" },
+	{ .group = "device", .name = "unit", .type = SET_STRING,
+	  .def_str = "", .min = 0, .max = UNIT_MAX,
+	  .off = OFF(device.unit),
+	  .help = "unit (单位) that owns the vehicle, UTF-8; may be empty" },
+	{ .group = "device", .name = "class", .type = SET_ENUM,
+	  .def_int = CONFIG_CLASS_GENERAL, .values = class_names,
+	  .off = OFF(device.class),
+	  .help = "vehicle class (公务用车 category); emergency vehicles are "
+	    "exempt from after-hours rules" },
+	{ .group = "device", .name = "timezone", .type = SET_STRING,
+	  .def_str = "Asia/Shanghai", .min = 1, .max = TIMEZONE_MAX,
+	  .check = check_timezone, .off = OFF(device.timezone),
+	  .help = "IANA time zone for working hours and displayed times; "
+	    "must exist under " ZONEINFO_DIR },
+	{ .group = "device", .name = "fuel", .type = SET_ENUM,
+	  .def_int = CONFIG_FUEL_GASOLINE, .values = fuel_names,
+	  .off = OFF(device.fuel),
+	  .help = "fuel or energy type of the vehicle" },
+
+	/* gnss: the gpsd connection */
+	{ .group = "gnss", .name = "host", .type = SET_STRING,
+	  .def_str = "127.0.0.1", .min = 1, .max = HOST_MAX,
+	  .check = check_host, .off = OFF(gnss.host),
+	  .help = "gpsd host name or address" },
+	{ .group = "gnss", .name = "port", .type = SET_INT,
+	  .def_int = 2947, .min = 1, .max = 65535,
+	  .off = OFF(gnss.port),
+	  .help = "gpsd TCP port" },
+	{ .group = "gnss", .name = "max_hdop", .type = SET_FLOAT,
+	  .def_float = 5.0, .min = 0.5, .max = 100,
+	  .off = OFF(gnss.max_hdop),
+	  .help = "fixes with a larger horizontal dilution of precision "
+	    "are ignored" },
+	{ .group = "gnss", .name = "retry_min_ms", .type = SET_INT,
+	  .def_int = 250, .min = 20, .max = 60000,
+	  .off = OFF(gnss.retry_min_ms),
+	  .help = "first wait before reconnecting to gpsd, milliseconds; "
+	    "doubles after each failure" },
+	{ .group = "gnss", .name = "retry_max_ms", .type = SET_INT,
+	  .def_int = 10000, .min = 20, .max = 600000,
+	  .off = OFF(gnss.retry_max_ms),
+	  .help = "longest wait between gpsd reconnect attempts, "
+	    "milliseconds (a value below retry_min_ms acts as retry_min_ms)" },
+	{ .group = "gnss", .name = "stale_s", .type = SET_INT,
+	  .def_int = 30, .min = 5, .max = 3600,
+	  .off = OFF(gnss.stale_s),
+	  .help = "seconds without data from gpsd before reconnecting" },
+
+	/* storage: the SQLite database */
+	{ .group = "storage", .name = "path", .type = SET_STRING,
+	  .def_str = "/var/lib/fleetgw/fleetgw.db",
+	  .min = 1, .max = STORAGE_PATH_MAX,
+	  .check = check_file_path, .off = OFF(storage.path),
+	  .help = "SQLite database file; a relative path is taken from the "
+	    "daemon's working directory" },
+	{ .group = "storage", .name = "max_size_mb", .type = SET_INT,
+	  .def_int = 512, .min = 8, .max = 65536,
+	  .off = OFF(storage.max_size_mb),
+	  .help = "database size cap in MiB; the oldest rows are dropped "
+	    "to stay below it" },
+	{ .group = "storage", .name = "keep_days", .type = SET_INT,
+	  .def_int = 180, .min = 1, .max = 3650,
+	  .off = OFF(storage.keep_days),
+	  .help = "days to keep positions, trips and events" },
+	{ .group = "storage", .name = "commit_interval_s", .type = SET_INT,
+	  .def_int = 5, .min = 1, .max = 60,
+	  .off = OFF(storage.commit_interval_s),
+	  .help = "longest time rows wait before being committed, seconds "
+	    "(urgent events are committed at once)" },
+	{ .group = "storage", .name = "commit_rows", .type = SET_INT,
+	  .def_int = 256, .min = 1, .max = 10000,
+	  .off = OFF(storage.commit_rows),
+	  .help = "commit as soon as this many rows are pending" },
+
+	/* ctl: the local control socket */
+	{ .group = "ctl", .name = "socket", .type = SET_STRING,
+	  .def_str = "/run/fleetgw/ctl.sock", .min = 1, .max = CTL_SOCKET_MAX,
+	  .check = check_file_path, .off = OFF(ctl.socket),
+	  .help = "unix socket for fleetgwctl" },
+};
+
+struct loadctx {
+	const char		*path;		/* main file, as given */
+	char			*incdir;	/* its directory, or NULL */
+	struct config_errors	*errs;
+	size_t			 dropped;	/* errors beyond ERRORS_MAX */
+};
+
+/* Field access through the table. */
+
+static char **
+field_str(const struct config *c, const struct setting *s)
+{
+	return (char **)((const char *)c + s->off);
+}
+
+static int *
+field_int(const struct config *c, const struct setting *s)
+{
+	return (int *)((const char *)c + s->off);
+}
+
+static double *
+field_float(const struct config *c, const struct setting *s)
+{
+	return (double *)((const char *)c + s->off);
+}
+
+static bool *
+field_bool(const struct config *c, const struct setting *s)
+{
+	return (bool *)((const char *)c + s->off);
+}
+
+/* Formatting helpers. */
+
+/*
+ * Shortest decimal that reads back as v, without an exponent when one
+ * exists (strtod and libconfig both read it; people prefer "100" over
+ * "1e+02").
+ */
+static void
+fmt_double(char *buf, size_t len, double v)
+{
+	int	 prec, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (prec = 1; prec <= 17; prec++) {
+			snprintf(buf, len, "%.*g", prec, v);
+			if (pass == 0 && strchr(buf, 'e') != NULL)
+				continue;
+			if (strtod(buf, NULL) == v)
+				return;
+		}
+	}
+	snprintf(buf, len, "%.17g", v);
+}
+
+static bool
+utf8_valid(const char *str)
+{
+	const unsigned char	*p = (const unsigned char *)str;
+	unsigned int		 cp, min;
+	int			 more, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			more = 1;
+			cp = *p & 0x1f;
+			min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			more = 2;
+			cp = *p & 0x0f;
+			min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			more = 3;
+			cp = *p & 0x07;
+			min = 0x10000;
+		} else
+			return false;
+		p++;
+		for (i = 0; i < more; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (*p & 0x3f);
+		}
+		/* Overlong forms, surrogates and beyond Unicode. */
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Quote str for libconfig and for messages: \" \\ and \xNN for control
+ * bytes (and for bytes >= 0x80 unless the string is valid UTF-8, so a
+ * message never carries broken UTF-8).  After maxin input bytes, or when
+ * buf is full, the rest becomes "..." (never inside a UTF-8 sequence).
+ */
+static void
+quote(char *buf, size_t len, const char *str, size_t maxin)
+{
+	const unsigned char	*p = (const unsigned char *)str;
+	bool			 raw8 = utf8_valid(str);
+	size_t			 o = 0, n, tl;
+	char			 tmp[8];
+
+	/* Room for the quotes, "..." and the NUL. */
+	if (len < QUOTE_RESERVE + 1) {
+		if (len > 0)
+			buf[0] = '\0';
+		return;
+	}
+	buf[o++] = '"';
+	for (n = 0; *p != '\0'; p++, n++) {
+		if (*p == '"' || *p == '\\')
+			snprintf(tmp, sizeof(tmp), "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !raw8))
+			snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
+		else
+			snprintf(tmp, sizeof(tmp), "%c", *p);
+		tl = strlen(tmp);
+		if ((n >= maxin || o + tl + QUOTE_RESERVE > len) &&
+		    !(raw8 && (*p & 0xc0) == 0x80)) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (o + tl + 2 > len)
+			break;	/* only inside a long UTF-8 sequence */
+		memcpy(buf + o, tmp, tl);
+		o += tl;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+}
+
+/* The value of s in c, in libconfig syntax. */
+static void
+fmt_value(char *buf, size_t len, const struct config *c,
+    const struct setting *s)
+{
+	switch (s->type) {
+	case SET_STRING:
+		quote(buf, len, *field_str(c, s), SIZE_MAX);
+		break;
+	case SET_INT:
+		snprintf(buf, len, "%d", *field_int(c, s));
+		break;
+	case SET_FLOAT:
+		fmt_double(buf, len, *field_float(c, s));
+		/* Keep it a float literal. */
+		if (strpbrk(buf, ".en") == NULL && strlen(buf) + 3 <= len)
+			strcat(buf, ".0");
+		break;
+	case SET_BOOL:
+		snprintf(buf, len, "%s", *field_bool(c, s) ? "true" : "false");
+		break;
+	case SET_ENUM:
+		quote(buf, len, s->values[*field_int(c, s)], SIZE_MAX);
+		break;
+	}
+}
+
+/* Error collection. */
+
+/*
+ * The path libconfig opened for src: the main file as given, or an
+ * included file prefixed with the include directory (see the top).
+ */
+static char *
+display_file(const struct loadctx *ctx, const char *src)
+{
+	const char	*dir = ctx->incdir;
+
+	if (src == NULL)
+		return xstrdup(ctx->path);
+	if (dir == NULL || strcmp(src, ctx->path) == 0)
+		return xstrdup(src);
+	if (src[0] == '/')
+		src++;
+	return xasprintf("%s%s%s", dir,
+	    dir[strlen(dir) - 1] == '/' ? "" : "/", src);
+}
+
+static void
+add_line(struct loadctx *ctx, char *line, bool always)
+{
+	struct config_errors	*e = ctx->errs;
+
+	if (e->n >= ERRORS_MAX && !always) {
+		free(line);
+		ctx->dropped++;
+		return;
+	}
+	e->lines = xreallocarray(e->lines, e->n + 1, sizeof(*e->lines));
+	e->lines[e->n++] = line;
+}
+
+static void
+add_error(struct loadctx *ctx, const char *src, unsigned int line,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+add_error(struct loadctx *ctx, const char *src, unsigned int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[MSG_MAX];
+	char	*file;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	file = display_file(ctx, src);
+	add_line(ctx, xasprintf("%s:%u: %s", file, line, msg), false);
+	free(file);
+}
+
+#define SETTING_ERROR(ctx, cs, ...)					\
+	add_error((ctx), config_setting_source_file(cs),		\
+	    config_setting_source_line(cs), __VA_ARGS__)
+
+static const char *
+libconfig_type_name(const config_setting_t *cs)
+{
+	switch (config_setting_type(cs)) {
+	case CONFIG_TYPE_GROUP:
+		return "group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "int";
+	case CONFIG_TYPE_FLOAT:
+		return "float";
+	case CONFIG_TYPE_STRING:
+		return "string";
+	case CONFIG_TYPE_BOOL:
+		return "bool";
+	case CONFIG_TYPE_ARRAY:
+		return "array";
+	case CONFIG_TYPE_LIST:
+		return "list";
+	default:
+		return "unknown type";
+	}
+}
+
+/* String checks. */
+
+static int
+check_device_id(const char *v, char *why, size_t whylen)
+{
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	const char	*p;
+
+	for (p = v; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-')
+			continue;
+		quote(q, sizeof(q), v, QUOTE_MAX);
+		snprintf(why, whylen, "%s may only contain A-Z a-z 0-9 . _ -",
+		    q);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A zone name, not a path: no leading "/", no "..", IANA characters only,
+ * and a TZif file under ZONEINFO_DIR (which rules out directories such as
+ * "Asia" and tables such as "zone.tab").
+ */
+static int
+check_timezone(const char *v, char *why, size_t whylen)
+{
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1], path[PATH_MAX];
+	char		 magic[TZIF_MAGIC_LEN];
+	const char	*p;
+	struct stat	 st;
+	int		 fd;
+	ssize_t		 n;
+
+	quote(q, sizeof(q), v, QUOTE_MAX);
+	if (v[0] == '/') {
+		snprintf(why, whylen, "%s is a path, expected a zone name "
+		    "such as \"Asia/Shanghai\"", q);
+		return -1;
+	}
+	if (strstr(v, "..") != NULL) {
+		snprintf(why, whylen, "%s must not contain \"..\"", q);
+		return -1;
+	}
+	for (p = v; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '/' || *p == '_' ||
+		    *p == '+' || *p == '-' || *p == '.')
+			continue;
+		snprintf(why, whylen, "%s may only contain A-Z a-z 0-9 "
+		    "/ _ + - .", q);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", ZONEINFO_DIR, v);
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s is not a time zone in %s", q,
+		    ZONEINFO_DIR);
+		return -1;
+	}
+	n = -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, magic, sizeof(magic));
+		close(fd);
+	}
+	if (n != (ssize_t)sizeof(magic) ||
+	    memcmp(magic, TZIF_MAGIC, TZIF_MAGIC_LEN) != 0) {
+		snprintf(why, whylen, "%s is not a time zone file", q);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_host(const char *v, char *why, size_t whylen)
+{
+	if (strchr(v, ' ') != NULL) {
+		snprintf(why, whylen, "must not contain spaces");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_file_path(const char *v, char *why, size_t whylen)
+{
+	size_t	len = strlen(v);
+
+	if (len > 0 && v[len - 1] == '/') {
+		snprintf(why, whylen, "must name a file, not a directory "
+		    "(ends in \"/\")");
+		return -1;
+	}
+	return 0;
+}
+
+/* Table lookups. */
+
+static const struct setting *
+find_setting(const char *group, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NELEM(settings); i++)
+		if (strcmp(settings[i].group, group) == 0 &&
+		    strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+static bool
+group_known(const char *group)
+{
+	size_t	i;
+
+	for (i = 0; i < NELEM(settings); i++)
+		if (strcmp(settings[i].group, group) == 0)
+			return true;
+	return false;
+}
+
+/* "a, b, c" into buf. */
+static void
+join(char *buf, size_t len, const char *const *names, size_t n)
+{
+	size_t	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strncat(buf, ", ", len - strlen(buf) - 1);
+		strncat(buf, names[i], len - strlen(buf) - 1);
+	}
+}
+
+static void
+group_keys(char *buf, size_t len, const char *group)
+{
+	const char	*names[NELEM(settings)];
+	size_t		 i, n = 0;
+
+	for (i = 0; i < NELEM(settings); i++)
+		if (strcmp(settings[i].group, group) == 0)
+			names[n++] = settings[i].name;
+	join(buf, len, names, n);
+}
+
+/* The groups, in table order, each once. */
+static void
+known_groups(char *buf, size_t len)
+{
+	const char	*names[NELEM(settings)];
+	size_t		 i, n = 0;
+
+	for (i = 0; i < NELEM(settings); i++)
+		if (i == 0 || strcmp(settings[i].group,
+		    settings[i - 1].group) != 0)
+			names[n++] = settings[i].group;
+	join(buf, len, names, n);
+}
+
+static size_t
+enum_count(const struct setting *s)
+{
+	size_t	n;
+
+	for (n = 0; s->values[n] != NULL; n++)
+		;
+	return n;
+}
+
+/* Defaults. */
+
+static void
+set_defaults(struct config *c)
+{
+	const struct setting	*s;
+	size_t			 i;
+
+	for (i = 0; i < NELEM(settings); i++) {
+		s = &settings[i];
+		switch (s->type) {
+		case SET_STRING:
+			*field_str(c, s) = s->required ? xstrdup("") :
+			    xstrdup(s->def_str);
+			break;
+		case SET_INT:
+		case SET_ENUM:
+			*field_int(c, s) = (int)s->def_int;
+			break;
+		case SET_FLOAT:
+			*field_float(c, s) = s->def_float;
+			break;
+		case SET_BOOL:
+			*field_bool(c, s) = s->def_bool;
+			break;
+		}
+	}
+}
+
+/* Validation of one value. */
+
+static void
+load_enum(struct loadctx *ctx, struct config *c, const struct setting *s,
+    const config_setting_t *cs)
+{
+	const char	*v = config_setting_get_string(cs);
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char		 names[MSG_MAX / 2];
+	size_t		 i;
+
+	for (i = 0; s->values[i] != NULL; i++) {
+		if (strcmp(s->values[i], v) == 0) {
+			*field_int(c, s) = (int)i;
+			return;
+		}
+	}
+	quote(q, sizeof(q), v, QUOTE_MAX);
+	join(names, sizeof(names), s->values, enum_count(s));
+	SETTING_ERROR(ctx, cs, "%s.%s: %s is not one of %s", s->group,
+	    s->name, q, names);
+}
+
+static void
+load_string(struct loadctx *ctx, struct config *c, const struct setting *s,
+    const config_setting_t *cs)
+{
+	const char	*v = config_setting_get_string(cs);
+	const char	*p;
+	size_t		 len = strlen(v);
+	char		 why[MSG_MAX / 2];
+
+	if (len < (size_t)s->min) {
+		SETTING_ERROR(ctx, cs, "%s.%s: must not be empty", s->group,
+		    s->name);
+		return;
+	}
+	if (len > (size_t)s->max) {
+		SETTING_ERROR(ctx, cs, "%s.%s: is %zu bytes long, at most %.0f "
+		    "allowed", s->group, s->name, len, s->max);
+		return;
+	}
+	for (p = v; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			SETTING_ERROR(ctx, cs, "%s.%s: contains a control "
+			    "character", s->group, s->name);
+			return;
+		}
+	}
+	if (!utf8_valid(v)) {
+		SETTING_ERROR(ctx, cs, "%s.%s: is not valid UTF-8", s->group,
+		    s->name);
+		return;
+	}
+	if (s->check != NULL && s->check(v, why, sizeof(why)) == -1) {
+		SETTING_ERROR(ctx, cs, "%s.%s: %s", s->group, s->name, why);
+		return;
+	}
+	free(*field_str(c, s));
+	*field_str(c, s) = xstrdup(v);
+}
+
+static void
+load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
+    const config_setting_t *cs)
+{
+	int		 t = config_setting_type(cs);
+	long long	 iv;
+	double		 fv;
+	char		 a[VALUE_MAX], b[64], d[64];
+
+	switch (s->type) {
+	case SET_STRING:
+		if (t != CONFIG_TYPE_STRING)
+			break;
+		load_string(ctx, c, s, cs);
+		return;
+	case SET_ENUM:
+		if (t != CONFIG_TYPE_STRING)
+			break;
+		load_enum(ctx, c, s, cs);
+		return;
+	case SET_INT:
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			break;
+		iv = config_setting_get_int64(cs);
+		if ((double)iv < s->min || (double)iv > s->max) {
+			SETTING_ERROR(ctx, cs, "%s.%s: %lld is out of range "
+			    "%.0f..%.0f", s->group, s->name, iv, s->min,
+			    s->max);
+			return;
+		}
+		*field_int(c, s) = (int)iv;
+		return;
+	case SET_FLOAT:
+		/* An integer literal is a fine float: max_hdop = 5; */
+		if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+			fv = (double)config_setting_get_int64(cs);
+		else if (t == CONFIG_TYPE_FLOAT)
+			fv = config_setting_get_float(cs);
+		else
+			break;
+		if (!(fv >= s->min && fv <= s->max)) {
+			fmt_double(a, sizeof(a), fv);
+			fmt_double(b, sizeof(b), s->min);
+			fmt_double(d, sizeof(d), s->max);
+			SETTING_ERROR(ctx, cs, "%s.%s: %s is out of range %s..%s",
+			    s->group, s->name, a, b, d);
+			return;
+		}
+		*field_float(c, s) = fv;
+		return;
+	case SET_BOOL:
+		if (t != CONFIG_TYPE_BOOL)
+			break;
+		*field_bool(c, s) = config_setting_get_bool(cs) != 0;
+		return;
+	}
+	SETTING_ERROR(ctx, cs, "%s.%s: expected %s, got %s", s->group,
+	    s->name, s->type == SET_ENUM ? "string" :
+	    setting_type_names[s->type], libconfig_type_name(cs));
+}
+
+/* One top-level group: missing required keys first, then each member. */
+static void
+load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g)
+{
+	const char		*group = config_setting_name(g);
+	const config_setting_t	*cs;
+	const struct setting	*s;
+	char			 known[MSG_MAX / 2];
+	size_t			 i;
+	int			 n;
+
+	for (i = 0; i < NELEM(settings); i++) {
+		s = &settings[i];
+		if (s->required && strcmp(s->group, group) == 0 &&
+		    config_setting_get_member(g, s->name) == NULL)
+			SETTING_ERROR(ctx, g, "%s.%s: required key is missing",
+			    group, s->name);
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < (size_t)n; i++) {
+		cs = config_setting_get_elem(g, (unsigned int)i);
+		if ((s = find_setting(group, config_setting_name(cs))) ==
+		    NULL) {
+			group_keys(known, sizeof(known), group);
+			SETTING_ERROR(ctx, cs, "%s.%s: unknown key (known: %s)",
+			    group, config_setting_name(cs), known);
+			continue;
+		}
+		load_value(ctx, c, s, cs);
+	}
+}
+
+static void
+load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
+{
+	const config_setting_t	*cs;
+	const struct setting	*s;
+	const char		*name;
+	char			 known[MSG_MAX / 2];
+	size_t			 i;
+	int			 n;
+
+	known_groups(known, sizeof(known));
+
+	/*
+	 * A required group that is absent has no line of its own: report
+	 * it at line 1 of the main file, where it would be added.
+	 */
+	for (i = 0; i < NELEM(settings); i++) {
+		s = &settings[i];
+		if (s->required &&
+		    config_setting_get_member(root, s->group) == NULL)
+			add_error(ctx, ctx->path, 1, "%s.%s: required key is "
+			    "missing (no %s group)", s->group, s->name,
+			    s->group);
+	}
+
+	n = config_setting_length(root);
+	for (i = 0; i < (size_t)n; i++) {
+		cs = config_setting_get_elem(root, (unsigned int)i);
+		name = config_setting_name(cs);
+		if (!group_known(name)) {
+			if (config_setting_is_group(cs))
+				SETTING_ERROR(ctx, cs, "%s: unknown group "
+				    "(known: %s)", name, known);
+			else
+				SETTING_ERROR(ctx, cs, "%s: unknown top-level "
+				    "setting (known groups: %s)", name, known);
+			continue;
+		}
+		if (!config_setting_is_group(cs)) {
+			SETTING_ERROR(ctx, cs, "%s: expected group, got %s",
+			    name, libconfig_type_name(cs));
+			continue;
+		}
+		load_group(ctx, c, cs);
+	}
+}
+
+static char *
+dir_of(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return NULL;	/* includes resolve from the cwd: same dir */
+	if (slash == path)
+		return xstrdup("/");
+	return xasprintf("%.*s", (int)(slash - path), path);
+}
+
+struct config *
+config_load(const char *path, struct config_errors *errs)
+{
+	struct loadctx	 ctx;
+	struct config	*c;
+	struct stat	 st;
+	config_t	 lc;
+	FILE		*fp;
+
+	memset(errs, 0, sizeof(*errs));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.path = path;
+	ctx.errs = errs;
+
+	/*
+	 * libconfig only says "file I/O error": look first so the message
+	 * has the reason.  Line 0 stands for the file as a whole.
+	 */
+	if ((fp = fopen(path, "r")) == NULL) {
+		add_error(&ctx, path, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(fp);
+		add_error(&ctx, path, 0, "cannot open: %s", strerror(EISDIR));
+		return NULL;
+	}
+	fclose(fp);
+
+	ctx.incdir = dir_of(path);
+	config_init(&lc);
+	if (ctx.incdir != NULL)
+		config_set_include_dir(&lc, ctx.incdir);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			add_error(&ctx, path, 0, "cannot read: %s",
+			    config_error_text(&lc));
+		else
+			add_error(&ctx, config_error_file(&lc),
+			    (unsigned int)config_error_line(&lc), "%s",
+			    config_error_text(&lc));
+		config_destroy(&lc);
+		free(ctx.incdir);
+		return NULL;
+	}
+
+	c = xcalloc(1, sizeof(*c));
+	set_defaults(c);
+	load_root(&ctx, c, config_root_setting(&lc));
+	config_destroy(&lc);
+
+	if (ctx.dropped > 0)
+		add_line(&ctx, xasprintf("%s:0: %zu more errors not shown",
+		    path, ctx.dropped), true);
+	free(ctx.incdir);
+	if (errs->n > 0) {
+		config_free(c);
+		return NULL;
+	}
+	c->file = xstrdup(path);
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t	i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NELEM(settings); i++)
+		if (settings[i].type == SET_STRING)
+			free(*field_str(c, &settings[i]));
+	free(c->file);
+	free(c);
+}
+
+void
+config_errors_free(struct config_errors *errs)
+{
+	size_t	i;
+
+	if (errs == NULL)
+		return;
+	for (i = 0; i < errs->n; i++)
+		free(errs->lines[i]);
+	free(errs->lines);
+	errs->lines = NULL;
+	errs->n = 0;
+}
+
+void
+config_dump(const struct config *c, FILE *fp)
+{
+	const struct setting	*s;
+	const char		*group = NULL;
+	char			 v[VALUE_MAX];
+	size_t			 i;
+
+	/* group.key names are not libconfig syntax: print groups. */
+	if (c->file != NULL) {
+		quote(v, sizeof(v), c->file, SIZE_MAX);
+		fprintf(fp, "# effective configuration loaded from %s\n", v);
+	}
+	for (i = 0; i < NELEM(settings); i++) {
+		s = &settings[i];
+		if (group == NULL || strcmp(group, s->group) != 0) {
+			if (group != NULL)
+				fprintf(fp, "};\n");
+			group = s->group;
+			fprintf(fp, "%s = {\n", group);
+		}
+		fmt_value(v, sizeof(v), c, s);
+		fprintf(fp, "\t%s = %s;\n", s->name, v);
+	}
+	if (group != NULL)
+		fprintf(fp, "};\n");
+}
+
+/* The range column of config_print_table(). */
+static void
+fmt_range(char *buf, size_t len, const struct setting *s)
+{
+	char	 a[64], b[64];
+	size_t	 i;
+
+	switch (s->type) {
+	case SET_STRING:
+		snprintf(buf, len, "%.0f..%.0f bytes", s->min, s->max);
+		break;
+	case SET_INT:
+		snprintf(buf, len, "%.0f..%.0f", s->min, s->max);
+		break;
+	case SET_FLOAT:
+		fmt_double(a, sizeof(a), s->min);
+		fmt_double(b, sizeof(b), s->max);
+		snprintf(buf, len, "%s..%s", a, b);
+		break;
+	case SET_BOOL:
+		snprintf(buf, len, "true|false");
+		break;
+	case SET_ENUM:
+		buf[0] = '\0';
+		for (i = 0; s->values[i] != NULL; i++) {
+			if (i > 0)
+				strncat(buf, "|", len - strlen(buf) - 1);
+			strncat(buf, s->values[i], len - strlen(buf) - 1);
+		}
+		break;
+	}
+}
+
+void
+config_print_table(FILE *fp)
+{
+	const struct setting	*s;
+	struct config		 d;
+	char			 key[64], def[VALUE_MAX], range[256];
+	size_t			 i;
+
+	memset(&d, 0, sizeof(d));
+	set_defaults(&d);
+	fprintf(fp, "%-26s %-7s %-30s %s\n", "KEY", "TYPE", "DEFAULT",
+	    "RANGE");
+	for (i = 0; i < NELEM(settings); i++) {
+		s = &settings[i];
+		snprintf(key, sizeof(key), "%s.%s", s->group, s->name);
+		if (s->required)
+			snprintf(def, sizeof(def), "(required)");
+		else
+			fmt_value(def, sizeof(def), &d, s);
+		fmt_range(range, sizeof(range), s);
+		fprintf(fp, "%-26s %-7s %-30s %s\n    %s\n", key,
+		    setting_type_names[s->type], def, range, s->help);
+	}
+	for (i = 0; i < NELEM(settings); i++)
+		if (settings[i].type == SET_STRING)
+			free(*field_str(&d, &settings[i]));
+}
+
+bool
+config_equal(const struct config *a, const struct config *b)
+{
+	const struct setting	*s;
+	size_t			 i;
+
+	for (i = 0; i < NELEM(settings); i++) {
+		s = &settings[i];
+		switch (s->type) {
+		case SET_STRING:
+			if (strcmp(*field_str(a, s), *field_str(b, s)) != 0)
+				return false;
+			break;
+		case SET_INT:
+		case SET_ENUM:
+			if (*field_int(a, s) != *field_int(b, s))
+				return false;
+			break;
+		case SET_FLOAT:
+			if (*field_float(a, s) != *field_float(b, s))
+				return false;
+			break;
+		case SET_BOOL:
+			if (*field_bool(a, s) != *field_bool(b, s))
+				return false;
+			break;
+		}
+	}
+	return true;
+}
+
+size_t
+config_key_count(void)
+{
+	return NELEM(settings);
+}
+
+int
+config_key_info(size_t i, struct config_keyinfo *ki)
+{
+	const struct setting	*s;
+
+	if (i >= NELEM(settings))
+		return -1;
+	s = &settings[i];
+	memset(ki, 0, sizeof(*ki));
+	ki->group = s->group;
+	ki->name = s->name;
+	ki->type = setting_type_names[s->type];
+	ki->help = s->help;
+	ki->required = s->required;
+	ki->min = s->min;
+	ki->max = s->max;
+	ki->values = s->values;
+	return 0;
+}
+
+const char *
+config_class_name(enum config_class class)
+{
+	if ((size_t)class >= NELEM(class_names) - 1)
+		return "unknown";
+	return class_names[class];
+}
+
+const char *
+config_fuel_name(enum config_fuel fuel)
+{
+	if ((size_t)fuel >= NELEM(fuel_names) - 1)
+		return "unknown";
+	return fuel_names[fuel];
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+/*
+ * libconfig 1.5 leaks one scanner buffer (64 bytes, strbuf_append) when a
+ * syntax error follows a string token ("id" = 1; or plate "x";).  That is
+ * its bug, not ours; keep LeakSanitizer from failing fleetgwd -n and the
+ * unit tests on it, and from printing the suppression report, which would
+ * break the exact stderr of -n.  Only that allocation site is suppressed;
+ * LSAN_OPTIONS in the environment still overrides.
+ */
+const char	*__lsan_default_suppressions(void);
+const char	*__lsan_default_options(void);
+
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:strbuf_append\n";
+}
+
+const char *
+__lsan_default_options(void)
+{
+	return "print_suppressions=0";
+}
+#endif

@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl.c - the control socket: one JSON line in, one JSON line out.
+ *
+ * Server: a listening UNIX stream socket in the event loop and a fixed
+ * table of client slots, each with a request buffer capped at
+ * CTL_MAX_REQUEST bytes and one deadline covering the whole exchange, so
+ * a slow or stuck client costs one slot for CTL_CLIENT_TIMEOUT_MS at most
+ * and never blocks the loop.  A client beyond the table gets a "busy"
+ * reply at once.  Errors of a single client are logged at debug level
+ * only: a misbehaving local tool must not flood the journal.
+ *
+ * Client: ctl_request() with blocking semantics bounded by poll() and a
+ * deadline, for fleetgwctl.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ctl.h"
+#include "ev.h"
+#include "log.h"
+#include "util.h"
+
+#define CTL_MAX_CLIENTS		8	/* simultaneous connections */
+#define CTL_CLIENT_TIMEOUT_MS	2000	/* accept to last byte written */
+#define CTL_BACKLOG		16
+#define CTL_ACCEPT_PAUSE_MS	100	/* after EMFILE and friends */
+#define CTL_SOCKET_MODE		0660
+#define CTL_SOCKET_UMASK	0117	/* leaves rw-rw---- */
+#define CTL_MAX_REPLY		(1024 * 1024)	/* client side cap */
+#define CTL_CONNECT_RETRY_MS	10	/* server backlog full */
+
+struct ctl_client {
+	struct ctl	*ctl;
+	int		 fd;		/* -1: free slot */
+	char		 in[CTL_MAX_REQUEST];
+	size_t		 inlen;
+	char		*out;		/* reply line; NULL while reading */
+	size_t		 outlen;
+	size_t		 outoff;
+	struct ev_timer	 timer;
+};
+
+struct ctl {
+	struct ev_loop		*loop;
+	char			*path;
+	int			 fd;
+	dev_t			 dev;	/* of our socket file, for ctl_free() */
+	ino_t			 ino;
+	ctl_handler		*handler;
+	void			*arg;
+	struct ev_timer		 pause;
+	bool			 accept_failing;	/* logged once */
+	struct ctl_client	 clients[CTL_MAX_CLIENTS];
+};
+
+static void	ctl_on_accept(int, short, void *);
+static void	ctl_on_client(int, short, void *);
+
+static json_t *
+ctl_error(const char *msg)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static void
+ctl_client_close(struct ctl_client *c)
+{
+	if (c->fd == -1)
+		return;
+	ev_fd_del(c->ctl->loop, c->fd);
+	ev_timer_stop(c->ctl->loop, &c->timer);
+	close(c->fd);
+	c->fd = -1;
+	free(c->out);
+	c->out = NULL;
+	c->inlen = c->outlen = c->outoff = 0;
+}
+
+/* JSON text of reply plus "\n", malloc'd; NULL if it cannot be encoded. */
+static char *
+ctl_encode(const json_t *reply, size_t *len)
+{
+	char	*s, *line;
+	size_t	 n;
+
+	s = json_dumps(reply, JSON_COMPACT);
+	if (s == NULL)
+		return NULL;
+	n = strlen(s);
+	line = xmalloc(n + 2);
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	free(s);
+	*len = n + 1;
+	return line;
+}
+
+/* One non-blocking attempt to send an error, for clients we drop. */
+static void
+ctl_send_once(int fd, const char *msg)
+{
+	json_t	*reply;
+	char	*line;
+	size_t	 len;
+
+	reply = ctl_error(msg);
+	line = ctl_encode(reply, &len);
+	json_decref(reply);
+	if (line != NULL)
+		(void)send(fd, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(line);
+}
+
+static void
+ctl_client_flush(struct ctl_client *c)
+{
+	ssize_t	n;
+
+	while (c->outoff < c->outlen) {
+		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+		    MSG_NOSIGNAL);
+		if (n >= 0) {
+			c->outoff += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			(void)ev_fd_mod(c->ctl->loop, c->fd, POLLOUT);
+			return;
+		}
+		log_debug("ctl: client: send: %s, dropping it",
+		    strerror(errno));
+		break;
+	}
+	ctl_client_close(c);
+}
+
+/* Takes the reference to reply. */
+static void
+ctl_client_reply(struct ctl_client *c, json_t *reply)
+{
+	c->out = ctl_encode(reply, &c->outlen);
+	json_decref(reply);
+	if (c->out == NULL) {
+		log_warnx("ctl: cannot encode reply, dropping client");
+		ctl_client_close(c);
+		return;
+	}
+	c->outoff = 0;
+	ctl_client_flush(c);
+}
+
+static void
+ctl_client_request(struct ctl_client *c, size_t len)
+{
+	struct ctl	*ctl = c->ctl;
+	json_error_t	 jerr;
+	json_t		*req, *reply;
+	char		 msg[256];
+
+	req = json_loadb(c->in, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (req == NULL) {
+		snprintf(msg, sizeof(msg), "invalid JSON: %s", jerr.text);
+		log_debug("ctl: client: %s", msg);
+		ctl_client_reply(c, ctl_error(msg));
+		return;
+	}
+	if (!json_is_object(req)) {
+		json_decref(req);
+		log_debug("ctl: client: request is not a JSON object");
+		ctl_client_reply(c, ctl_error("request is not a JSON object"));
+		return;
+	}
+	reply = ctl->handler(req, ctl->arg);
+	json_decref(req);
+	if (reply == NULL) {
+		log_warnx("ctl: handler returned no reply");
+		reply = ctl_error("internal error");
+	}
+	ctl_client_reply(c, reply);
+}
+
+static void
+ctl_client_read(struct ctl_client *c)
+{
+	char	*nl;
+	ssize_t	 n;
+	char	 msg[64];
+
+	for (;;) {
+		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+		if (n > 0) {
+			nl = memchr(c->in + c->inlen, '\n', (size_t)n);
+			c->inlen += (size_t)n;
+			if (nl != NULL) {
+				ctl_client_request(c, (size_t)(nl - c->in));
+				return;
+			}
+			if (c->inlen == sizeof(c->in)) {
+				snprintf(msg, sizeof(msg), "request longer "
+				    "than %d bytes", CTL_MAX_REQUEST);
+				log_debug("ctl: client: %s", msg);
+				ctl_client_reply(c, ctl_error(msg));
+				return;
+			}
+			continue;
+		}
+		if (n == 0) {
+			/* Half-closed without a newline: take what came. */
+			if (c->inlen > 0)
+				ctl_client_request(c, c->inlen);
+			else
+				ctl_client_close(c);
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			log_debug("ctl: client: recv: %s, dropping it",
+			    strerror(errno));
+			ctl_client_close(c);
+		}
+		return;
+	}
+}
+
+static void
+ctl_on_client(int fd, short revents, void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	(void)fd;
+	(void)revents;
+	if (c->out != NULL)
+		ctl_client_flush(c);
+	else
+		ctl_client_read(c);
+}
+
+static void
+ctl_on_timeout(void *arg)
+{
+	struct ctl_client	*c = arg;
+
+	log_debug("ctl: client: no complete exchange within %d ms, dropping "
+	    "it", CTL_CLIENT_TIMEOUT_MS);
+	if (c->out == NULL)
+		ctl_send_once(c->fd, "timeout");
+	ctl_client_close(c);
+}
+
+static void
+ctl_on_pause_end(void *arg)
+{
+	struct ctl	*ctl = arg;
+
+	if (ev_fd_add(ctl->loop, ctl->fd, POLLIN, ctl_on_accept, ctl) == -1)
+		ev_timer_set(ctl->loop, &ctl->pause, CTL_ACCEPT_PAUSE_MS);
+}
+
+static void
+ctl_on_accept(int fd, short revents, void *arg)
+{
+	struct ctl		*ctl = arg;
+	struct ctl_client	*c;
+	int			 cfd;
+	size_t			 i;
+
+	(void)revents;
+	for (;;) {
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/* Out of descriptors or memory: back off, don't spin. */
+			if (!ctl->accept_failing)
+				log_warn("ctl: %s: accept, retrying every %d ms",
+				    ctl->path, CTL_ACCEPT_PAUSE_MS);
+			ctl->accept_failing = true;
+			ev_fd_del(ctl->loop, ctl->fd);
+			ev_timer_set(ctl->loop, &ctl->pause,
+			    CTL_ACCEPT_PAUSE_MS);
+			return;
+		}
+		if (ctl->accept_failing) {
+			log_info("ctl: %s: accepting connections again",
+			    ctl->path);
+			ctl->accept_failing = false;
+		}
+		c = NULL;
+		for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+			if (ctl->clients[i].fd == -1) {
+				c = &ctl->clients[i];
+				break;
+			}
+		}
+		if (c == NULL) {
+			log_debug("ctl: %d clients connected, refusing one",
+			    CTL_MAX_CLIENTS);
+			ctl_send_once(cfd, "busy");
+			close(cfd);
+			continue;
+		}
+		if (ev_fd_add(ctl->loop, cfd, POLLIN, ctl_on_client, c) == -1) {
+			ctl_send_once(cfd, "busy");
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		c->inlen = c->outlen = c->outoff = 0;
+		c->out = NULL;
+		ev_timer_set(ctl->loop, &c->timer, CTL_CLIENT_TIMEOUT_MS);
+	}
+}
+
+static int
+ctl_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (util_strlcpy(sun->sun_path, path, sizeof(sun->sun_path)) >=
+	    sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Remove path if it is a socket nobody listens on.  0 (gone or never
+ * there) or -1 after logging (not a socket, in use, or unusable).
+ */
+static int
+ctl_unlink_stale(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat	st;
+	int		fd, rc, saved;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("ctl: %s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("ctl: %s: exists and is not a socket, not removing "
+		    "it", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("ctl: socket");
+		return -1;
+	}
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	saved = errno;
+	close(fd);
+	if (rc == 0 || saved == EAGAIN) {
+		log_warnx("ctl: %s: another process is listening on it", path);
+		return -1;
+	}
+	if (saved != ECONNREFUSED) {
+		errno = saved;
+		log_warn("ctl: %s: connect", path);
+		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("ctl: %s: unlink stale socket", path);
+		return -1;
+	}
+	log_debug("ctl: %s: removed stale socket", path);
+	return 0;
+}
+
+struct ctl *
+ctl_new(struct ev_loop *loop, const char *path, ctl_handler *handler,
+    void *arg)
+{
+	struct sockaddr_un	 sun;
+	struct ctl		*ctl;
+	struct stat		 st;
+	mode_t			 old;
+	size_t			 i;
+	int			 fd, rc;
+
+	if (ctl_addr(path, &sun) == -1) {
+		log_warnx("ctl: %s: socket path too long (at most %zu bytes)",
+		    path, sizeof(sun.sun_path) - 1);
+		return NULL;
+	}
+	if (ctl_unlink_stale(path, &sun) == -1)
+		return NULL;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		log_warn("ctl: socket");
+		return NULL;
+	}
+	/* The file is created by bind(): no window with wider permissions. */
+	old = umask(CTL_SOCKET_UMASK);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (rc == -1) {
+		log_warn("ctl: %s: bind", path);
+		close(fd);
+		return NULL;
+	}
+	if (chmod(path, CTL_SOCKET_MODE) == -1 || listen(fd, CTL_BACKLOG) ==
+	    -1 || stat(path, &st) == -1) {
+		log_warn("ctl: %s", path);
+		unlink(path);
+		close(fd);
+		return NULL;
+	}
+
+	ctl = xcalloc(1, sizeof(*ctl));
+	ctl->loop = loop;
+	ctl->path = xstrdup(path);
+	ctl->fd = fd;
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	ctl->handler = handler;
+	ctl->arg = arg;
+	ev_timer_init(&ctl->pause, ctl_on_pause_end, ctl);
+	for (i = 0; i < CTL_MAX_CLIENTS; i++) {
+		ctl->clients[i].ctl = ctl;
+		ctl->clients[i].fd = -1;
+		ev_timer_init(&ctl->clients[i].timer, ctl_on_timeout,
+		    &ctl->clients[i]);
+	}
+	if (ev_fd_add(loop, fd, POLLIN, ctl_on_accept, ctl) == -1) {
+		unlink(path);
+		close(fd);
+		free(ctl->path);
+		free(ctl);
+		return NULL;
+	}
+	log_debug("ctl: listening on %s", path);
+	return ctl;
+}
+
+void
+ctl_free(struct ctl *ctl)
+{
+	struct stat	st;
+	size_t		i;
+
+	if (ctl == NULL)
+		return;
+	for (i = 0; i < CTL_MAX_CLIENTS; i++)
+		ctl_client_close(&ctl->clients[i]);
+	ev_timer_stop(ctl->loop, &ctl->pause);
+	ev_fd_del(ctl->loop, ctl->fd);
+	close(ctl->fd);
+	/* Only our own socket: another instance may have replaced it. */
+	if (stat(ctl->path, &st) == 0 && st.st_dev == ctl->dev &&
+	    st.st_ino == ctl->ino)
+		unlink(ctl->path);
+	free(ctl->path);
+	free(ctl);
+}
+
+/* Client side. */
+
+static void
+ctl_cerr(const char *path, const char *what, int err)
+{
+	if (err != 0)
+		fprintf(stderr, "%s: %s: %s: %s\n", program_invocation_short_name,
+		    path, what, strerror(err));
+	else
+		fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name,
+		    path, what);
+}
+
+/* Milliseconds left until deadline, 0 when passed. */
+static int
+ctl_left_ms(uint64_t deadline)
+{
+	uint64_t	now = util_mono_ms();
+
+	if (now >= deadline)
+		return 0;
+	return deadline - now > INT32_MAX ? INT32_MAX : (int)(deadline - now);
+}
+
+/* Wait for events on fd until deadline: 1 ready, 0 timed out, -1 error. */
+static int
+ctl_wait(int fd, short events, uint64_t deadline)
+{
+	struct pollfd	pfd;
+	int		r;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, ctl_left_ms(deadline));
+		if (r == -1 && errno == EINTR)
+			continue;
+		return r > 0 ? 1 : r;
+	}
+}
+
+static int
+ctl_connect(int fd, const char *path, const struct sockaddr_un *sun,
+    uint64_t deadline)
+{
+	for (;;) {
+		if (connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) ==
+		    0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		/* A UNIX socket with a full backlog: try again shortly. */
+		if (errno == EAGAIN && ctl_left_ms(deadline) > 0) {
+			(void)poll(NULL, 0, CTL_CONNECT_RETRY_MS);
+			continue;
+		}
+		if (errno == EAGAIN)
+			ctl_cerr(path, "server busy", 0);
+		else if (errno == ENOENT || errno == ECONNREFUSED)
+			ctl_cerr(path, "connect (is fleetgwd running?)", errno);
+		else
+			ctl_cerr(path, "connect", errno);
+		return -1;
+	}
+}
+
+/* Send line; stops early and quietly if the server already closed. */
+static int
+ctl_send_all(int fd, const char *path, const char *line, size_t len,
+    uint64_t deadline)
+{
+	size_t	off = 0;
+	ssize_t	n;
+	int	r;
+
+	while (off < len) {
+		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+		if (n >= 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EPIPE || errno == ECONNRESET)
+			return 0;	/* its reply may be waiting */
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			ctl_cerr(path, "send", errno);
+			return -1;
+		}
+		if ((r = ctl_wait(fd, POLLOUT, deadline)) <= 0) {
+			ctl_cerr(path, r == 0 ? "timed out sending the request"
+			    : "poll", r == 0 ? 0 : errno);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Read the reply line into a malloc'd buffer; its length in *len. */
+static char *
+ctl_recv_line(int fd, const char *path, size_t *len, uint64_t deadline)
+{
+	char	*buf = NULL;
+	size_t	 size = 0, used = 0;
+	ssize_t	 n;
+	int	 r;
+
+	for (;;) {
+		if (used == size) {
+			if (size == CTL_MAX_REPLY) {
+				ctl_cerr(path, "reply too long", 0);
+				break;
+			}
+			size = size == 0 ? 4096 : size * 2;
+			if (size > CTL_MAX_REPLY)
+				size = CTL_MAX_REPLY;
+			buf = xreallocarray(buf, size, 1);
+		}
+		n = recv(fd, buf + used, size - used, 0);
+		if (n > 0) {
+			if (memchr(buf + used, '\n', (size_t)n) != NULL) {
+				used += (size_t)n;
+				*len = (size_t)((char *)memchr(buf, '\n',
+				    used) - buf);
+				return buf;
+			}
+			used += (size_t)n;
+			continue;
+		}
+		if (n == 0 || (errno == ECONNRESET && used > 0)) {
+			if (used == 0) {
+				ctl_cerr(path, "connection closed without a "
+				    "reply", 0);
+				break;
+			}
+			*len = used;
+			return buf;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			ctl_cerr(path, "recv", errno);
+			break;
+		}
+		if ((r = ctl_wait(fd, POLLIN, deadline)) <= 0) {
+			ctl_cerr(path, r == 0 ? "timed out waiting for the "
+			    "reply" : "poll", r == 0 ? 0 : errno);
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+json_t *
+ctl_request(const char *path, const json_t *req, int timeout_ms)
+{
+	struct sockaddr_un	 sun;
+	json_error_t		 jerr;
+	json_t			*reply = NULL;
+	uint64_t		 deadline;
+	char			*line = NULL, *buf = NULL, msg[256];
+	size_t			 len, rlen;
+	int			 fd = -1;
+
+	deadline = util_mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	if (ctl_addr(path, &sun) == -1) {
+		ctl_cerr(path, "socket path too long", 0);
+		return NULL;
+	}
+	if ((line = ctl_encode(req, &len)) == NULL) {
+		ctl_cerr(path, "cannot encode the request", 0);
+		return NULL;
+	}
+	if (len > CTL_MAX_REQUEST) {
+		snprintf(msg, sizeof(msg), "request longer than %d bytes",
+		    CTL_MAX_REQUEST);
+		ctl_cerr(path, msg, 0);
+		goto out;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1) {
+		ctl_cerr(path, "socket", errno);
+		goto out;
+	}
+	if (ctl_connect(fd, path, &sun, deadline) == -1 ||
+	    ctl_send_all(fd, path, line, len, deadline) == -1 ||
+	    (buf = ctl_recv_line(fd, path, &rlen, deadline)) == NULL)
+		goto out;
+	reply = json_loadb(buf, rlen, 0, &jerr);
+	if (reply == NULL) {
+		snprintf(msg, sizeof(msg), "invalid reply: %s", jerr.text);
+		ctl_cerr(path, msg, 0);
+	} else if (!json_is_object(reply)) {
+		ctl_cerr(path, "invalid reply: not a JSON object", 0);
+		json_decref(reply);
+		reply = NULL;
+	}
+out:
+	if (fd != -1)
+		close(fd);
+	free(line);
+	free(buf);
+	return reply;
+}

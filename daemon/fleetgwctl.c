@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fleetgwctl.c - the operator's tool (DESIGN.md §4).
+ *
+ *   fleetgwctl [-c FILE | -s SOCKET | --db FILE] [--json] COMMAND ...
+ *
+ * status asks the daemon over its control socket; positions reads the
+ * database directly (read-only, also while the daemon writes).  Exit
+ * status: 0 ok, 1 run-time error (database or daemon unreachable ...),
+ * 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "log.h"
+#include "posjson.h"
+#include "store.h"
+#include "timefmt.h"
+#include "util.h"
+
+#ifndef FLEETGW_VERSION
+#define FLEETGW_VERSION		"0.1.0"
+#endif
+
+#define DEFAULT_CONFIG		"/etc/fleetgw/fleetgw.conf"
+#define DEFAULT_TIMEZONE	"Asia/Shanghai"
+#define STATUS_TIMEOUT_MS	5000
+#define VALUE_COLUMN		16	/* status: where values start */
+
+#define EXIT_OK		0
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+/* Long options without a short form. */
+enum {
+	OPT_DB = 256,
+	OPT_JSON,
+	OPT_FROM,
+	OPT_TO,
+	OPT_LIMIT
+};
+
+struct ctl_opts {
+	const char	*config;	/* -c */
+	const char	*socket;	/* -s */
+	const char	*db;		/* --db */
+	bool		 json;
+};
+
+struct command {
+	const char	*name;
+	int		(*run)(struct ctl_opts *, int, char **);
+};
+
+static const char	*progname = "fleetgwctl";
+
+static void
+usage_synopsis(FILE *fp)
+{
+	fprintf(fp,
+"usage: %s [-c FILE | -s SOCKET | --db FILE] [--json] COMMAND ...\n"
+"       %s -h | --help\n"
+"       %s -V | --version\n",
+	    progname, progname, progname);
+}
+
+static void
+usage_text(FILE *fp)
+{
+	usage_synopsis(fp);
+	fprintf(fp,
+"\n"
+"commands:\n"
+"  status                     daemon health (needs the daemon's socket)\n"
+"  positions [--from T] [--to T] [--limit N]\n"
+"                             stored positions, oldest first; --from is\n"
+"                             inclusive, --to exclusive\n"
+"  trips, events, dispatch, check, export, verify, report, fences, pubkey\n"
+"                             not available in this version\n"
+"\n"
+"options:\n"
+"  -c FILE     configuration (default " DEFAULT_CONFIG "); gives the\n"
+"              socket (ctl.socket) and the database (storage.path)\n"
+"  -s SOCKET   the daemon's control socket\n"
+"  --db FILE   read this database directly (live, stopped or a copy)\n"
+"  --json      JSON output; may stand before or after the command\n"
+"\n"
+"T is YYYY-MM-DD (start of the day), YYYY-MM-DDTHH:MM[:SS] (both in the\n"
+"device's time zone) or RFC 3339 with Z or an offset.\n");
+}
+
+static int
+usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (fmt != NULL) {
+		fprintf(stderr, "%s: ", progname);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	usage_synopsis(stderr);
+	fprintf(stderr, "Try '%s --help' for more.\n", progname);
+	return EXIT_USAGE;
+}
+
+/* Load the configuration, printing every problem.  NULL on failure. */
+static struct config *
+load_config(const char *path)
+{
+	struct config_errors	 errs = { 0, NULL };
+	struct config		*cfg;
+	size_t			 i;
+
+	if ((cfg = config_load(path, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.lines[i]);
+		if (errs.n == 0)
+			fprintf(stderr, "%s: %s: cannot load configuration\n",
+			    progname, path);
+		config_errors_free(&errs);
+	}
+	return cfg;
+}
+
+/*
+ * Parse a command's own options (the argument vector starts with the
+ * command's name).  --json and --help are accepted by every command.
+ * Returns the option code, -1 at the end, or '?' after getopt complained.
+ */
+static int
+next_opt(int argc, char **argv, const struct option *longopts,
+    struct ctl_opts *o, bool *help)
+{
+	int	ch;
+
+	for (;;) {
+		ch = getopt_long(argc, argv, "+h", longopts, NULL);
+		if (ch == OPT_JSON) {
+			o->json = true;
+			continue;
+		}
+		if (ch == 'h') {
+			*help = true;
+			continue;
+		}
+		return ch;
+	}
+}
+
+/* argv for a command, argv[0] "fleetgwctl COMMAND" for getopt's messages. */
+static char **
+command_argv(int argc, char **argv)
+{
+	char	**v;
+	int	  i;
+
+	v = xcalloc((size_t)argc + 1, sizeof(*v));
+	v[0] = xasprintf("%s %s", progname, argv[0]);
+	for (i = 1; i < argc; i++)
+		v[i] = argv[i];
+	return v;
+}
+
+static void
+command_argv_free(char **v)
+{
+	free(v[0]);
+	free(v);
+}
+
+/* positions */
+
+struct positions_ctx {
+	struct posjson_list	list;
+	int			failed;
+};
+
+static int
+positions_row(const struct store_position *p, void *arg)
+{
+	struct positions_ctx	*ctx = arg;
+
+	if (posjson_list_add(&ctx->list, p) == -1) {
+		ctx->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The zone for times: the database's, the configuration's, the default. */
+static const char *
+positions_zone(struct store *st, const struct config *cfg)
+{
+	const char	*cand[3];
+	size_t		 i;
+
+	cand[0] = store_timezone(st);
+	cand[1] = cfg != NULL ? cfg->device.timezone : NULL;
+	cand[2] = DEFAULT_TIMEZONE;
+	for (i = 0; i < NELEM(cand); i++) {
+		if (cand[i] == NULL || *cand[i] == '\0')
+			continue;
+		if (timefmt_zone_valid(cand[i]) == 0)
+			return cand[i];
+		fprintf(stderr, "%s: time zone \"%s\" not found in the zone "
+		    "database, ignoring it\n", progname, cand[i]);
+	}
+	return NULL;
+}
+
+static int
+parse_limit(const char *s, uint64_t *limit)
+{
+	unsigned long long	v;
+	char			*end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0)
+		return -1;
+	*limit = v;
+	return 0;
+}
+
+static int
+cmd_positions(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from",	required_argument,	NULL,	OPT_FROM },
+		{ "to",		required_argument,	NULL,	OPT_TO },
+		{ "limit",	required_argument,	NULL,	OPT_LIMIT },
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct positions_ctx	 ctx;
+	struct config		*cfg = NULL;
+	struct store		*st = NULL;
+	const char		*from = NULL, *to = NULL, *path, *tz;
+	char			 err[128];
+	uint64_t		 limit = 0;
+	int64_t			 from_ms = INT64_MIN, to_ms = INT64_MAX, t;
+	bool			 help = false;
+	int			 ch, rc = EXIT_RUNTIME;
+
+	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
+		switch (ch) {
+		case OPT_FROM:
+			from = optarg;
+			break;
+		case OPT_TO:
+			to = optarg;
+			break;
+		case OPT_LIMIT:
+			if (parse_limit(optarg, &limit) == -1)
+				return usage_error("--limit: \"%s\" is not a "
+				    "positive integer", optarg);
+			break;
+		default:
+			return usage_error(NULL);
+		}
+	}
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("positions: unexpected argument \"%s\"",
+		    argv[optind]);
+	/* Catch malformed times before touching any file. */
+	if (from != NULL && timefmt_parse(from, "UTC", &t, err,
+	    sizeof(err)) == -1)
+		return usage_error("--from \"%s\": %s", from, err);
+	if (to != NULL && timefmt_parse(to, "UTC", &t, err, sizeof(err)) == -1)
+		return usage_error("--to \"%s\": %s", to, err);
+	if (o->socket != NULL)
+		return usage_error("positions reads the database: use --db "
+		    "FILE or -c FILE, not -s");
+
+	if (o->db != NULL)
+		path = o->db;
+	else {
+		if ((cfg = load_config(o->config != NULL ? o->config :
+		    DEFAULT_CONFIG)) == NULL)
+			return EXIT_RUNTIME;
+		path = cfg->storage.path;
+	}
+	if ((st = store_open_readonly(path)) == NULL)
+		goto out;
+	if ((tz = positions_zone(st, cfg)) == NULL) {
+		fprintf(stderr, "%s: no usable time zone (is tzdata "
+		    "installed?)\n", progname);
+		goto out;
+	}
+	if ((from != NULL && timefmt_parse(from, tz, &from_ms, err,
+	    sizeof(err)) == -1) || (to != NULL && timefmt_parse(to, tz, &to_ms,
+	    err, sizeof(err)) == -1)) {
+		fprintf(stderr, "%s: %s\n", progname, err);
+		goto out;
+	}
+	if (from_ms > to_ms) {
+		rc = usage_error("--from %s is after --to %s", from, to);
+		goto out;
+	}
+
+	memset(&ctx, 0, sizeof(ctx));
+	posjson_list_begin(&ctx.list, stdout, tz, o->json);
+	if (store_query_positions(st, from_ms, to_ms, limit, positions_row,
+	    &ctx) == -1)
+		goto out;	/* logged by the store */
+	if (ctx.failed) {
+		if (ctx.list.error)
+			fprintf(stderr, "%s: cannot format a position time "
+			    "in zone %s\n", progname, tz);
+		else
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+		goto out;
+	}
+	if (posjson_list_end(&ctx.list) == -1) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
+
+/* status */
+
+/* Printable copy of a string from the daemon: control characters -> '?'. */
+static void
+print_clean(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, fp);
+}
+
+static void
+print_scalar(FILE *fp, const json_t *v)
+{
+	char	*s;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		print_clean(fp, json_string_value(v));
+		break;
+	case JSON_INTEGER:
+		fprintf(fp, "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		fprintf(fp, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		fputs("yes", fp);
+		break;
+	case JSON_FALSE:
+		fputs("no", fp);
+		break;
+	case JSON_NULL:
+		fputs("-", fp);
+		break;
+	default:
+		s = json_dumps(v, JSON_COMPACT);
+		if (s != NULL)
+			print_clean(fp, s);
+		free(s);
+		break;
+	}
+}
+
+static void
+print_label(FILE *fp, int indent, const char *label)
+{
+	int	pad = VALUE_COLUMN - indent - (int)strlen(label);
+
+	fprintf(fp, "%*s", indent, "");
+	print_clean(fp, label);
+	fprintf(fp, "%*s", pad > 0 ? pad : 1, "");
+}
+
+static void
+print_field(FILE *fp, int indent, const char *label, const json_t *v)
+{
+	print_label(fp, indent, label);
+	print_scalar(fp, v);
+	fputc('\n', fp);
+}
+
+/*
+ * The members of obj not named in done, generically, nested objects
+ * indented; underscores become blanks ("time_steps" -> "time steps").
+ */
+static void
+print_rest(FILE *fp, int indent, const json_t *obj, const char *const *done)
+{
+	const char	*key;
+	const char	*const *d;
+	json_t		*v;
+	char		 label[64];
+	char		*p;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		for (d = done; *d != NULL; d++)
+			if (strcmp(*d, key) == 0)
+				break;
+		if (*d != NULL)
+			continue;
+		util_strlcpy(label, key, sizeof(label));
+		for (p = label; *p != '\0'; p++)
+			if (*p == '_')
+				*p = ' ';
+		if (json_is_object(v)) {
+			fprintf(fp, "%*s", indent, "");
+			print_clean(fp, label);
+			fputc('\n', fp);
+			print_rest(fp, indent + 2, v, (const char *const[]){
+			    NULL });
+		} else
+			print_field(fp, indent, label, v);
+	}
+}
+
+static void
+print_counts(FILE *fp, const json_t *used, const json_t *visible)
+{
+	if (json_is_integer(used))
+		fprintf(fp, "%lld used", (long long)json_integer_value(used));
+	if (json_is_integer(used) && json_is_integer(visible))
+		fputs(", ", fp);
+	if (json_is_integer(visible))
+		fprintf(fp, "%lld visible",
+		    (long long)json_integer_value(visible));
+	fputc('\n', fp);
+}
+
+static void
+status_gnss(FILE *fp, const json_t *g)
+{
+	static const char *const done[] = {
+		"state", "host", "port", "sats_used", "sats_visible",
+		"constellations", "last_fix", "last_fix_age_s", NULL
+	};
+	const json_t	*host, *port, *used, *vis, *cons, *last, *age, *v;
+	const char	*key;
+	char		 dur[TIMEFMT_DURATION_BUFSZ];
+
+	if ((v = json_object_get(g, "state")) != NULL)
+		print_field(fp, 2, "state", v);
+	host = json_object_get(g, "host");
+	port = json_object_get(g, "port");
+	if (host != NULL || port != NULL) {
+		print_label(fp, 2, "gpsd");
+		if (host != NULL)
+			print_scalar(fp, host);
+		if (port != NULL) {
+			fputc(':', fp);
+			print_scalar(fp, port);
+		}
+		fputc('\n', fp);
+	}
+	used = json_object_get(g, "sats_used");
+	vis = json_object_get(g, "sats_visible");
+	if (json_is_integer(used) || json_is_integer(vis)) {
+		print_label(fp, 2, "satellites");
+		print_counts(fp, used, vis);
+	}
+	cons = json_object_get(g, "constellations");
+	if (json_is_object(cons)) {
+		json_object_foreach((json_t *)cons, key, v) {
+			print_label(fp, 4, key);
+			print_counts(fp, json_object_get(v, "used"),
+			    json_object_get(v, "visible"));
+		}
+	}
+	last = json_object_get(g, "last_fix");
+	age = json_object_get(g, "last_fix_age_s");
+	if (last != NULL) {
+		print_label(fp, 2, "last fix");
+		if (json_is_null(last))
+			fputs("none", fp);
+		else
+			print_scalar(fp, last);
+		if (json_is_integer(age) && timefmt_duration(
+		    json_integer_value(age), dur, sizeof(dur)) == 0)
+			fprintf(fp, " (%s ago)", dur);
+		fputc('\n', fp);
+	} else if (age != NULL)
+		print_field(fp, 2, "last fix age", age);
+	print_rest(fp, 2, g, done);
+}
+
+static void
+status_print(FILE *fp, const json_t *r)
+{
+	static const char *const top_done[] = {
+		"ok", "version", "uptime_s", "device", "gnss", "store", NULL
+	};
+	static const char *const device_keys[] = {
+		"id", "plate", "unit", "class", "timezone", NULL
+	};
+	static const char *const store_keys[] = {
+		"path", "positions", "pending", "next_seq", "dropped", NULL
+	};
+	const json_t	*v, *sec;
+	const char	*const *k;
+	const char	*key;
+	char		 dur[TIMEFMT_DURATION_BUFSZ];
+	char		 label[64], *p;
+
+	fputs("fleetgwd", fp);
+	if ((v = json_object_get(r, "version")) != NULL) {
+		fputc(' ', fp);
+		print_scalar(fp, v);
+	}
+	v = json_object_get(r, "uptime_s");
+	if (json_is_integer(v) && timefmt_duration(json_integer_value(v), dur,
+	    sizeof(dur)) == 0)
+		fprintf(fp, ", up %s", dur);
+	fputc('\n', fp);
+	/* Top-level scalars we do not know come first, sections after. */
+	json_object_foreach((json_t *)r, key, v) {
+		for (k = top_done; *k != NULL; k++)
+			if (strcmp(*k, key) == 0)
+				break;
+		if (*k == NULL && !json_is_object(v))
+			print_field(fp, 0, key, v);
+	}
+
+	if (json_is_object(sec = json_object_get(r, "device"))) {
+		fputs("device\n", fp);
+		for (k = device_keys; *k != NULL; k++)
+			if ((v = json_object_get(sec, *k)) != NULL)
+				print_field(fp, 2, *k, v);
+		print_rest(fp, 2, sec, device_keys);
+	}
+	if (json_is_object(sec = json_object_get(r, "gnss"))) {
+		fputs("gnss\n", fp);
+		status_gnss(fp, sec);
+	}
+	if (json_is_object(sec = json_object_get(r, "store"))) {
+		fputs("store\n", fp);
+		for (k = store_keys; *k != NULL; k++) {
+			if ((v = json_object_get(sec, *k)) == NULL)
+				continue;
+			util_strlcpy(label, *k, sizeof(label));
+			for (p = label; *p != '\0'; p++)
+				if (*p == '_')
+					*p = ' ';
+			print_field(fp, 2, label, v);
+		}
+		print_rest(fp, 2, sec, store_keys);
+	}
+	/* Sections we do not know yet (obd, sync ...), generically. */
+	json_object_foreach((json_t *)r, key, v) {
+		for (k = top_done; *k != NULL; k++)
+			if (strcmp(*k, key) == 0)
+				break;
+		if (*k == NULL && json_is_object(v)) {
+			print_clean(fp, key);
+			fputc('\n', fp);
+			print_rest(fp, 2, v, (const char *const[]){ NULL });
+		}
+	}
+}
+
+static int
+cmd_status(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct config	*cfg = NULL;
+	const char	*sock, *e;
+	json_t		*req, *reply;
+	bool		 help = false;
+	int		 ch, rc = EXIT_RUNTIME;
+
+	if ((ch = next_opt(argc, argv, longopts, o, &help)) != -1)
+		return usage_error(NULL);
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("status: unexpected argument \"%s\"",
+		    argv[optind]);
+	if (o->db != NULL)
+		return usage_error("status asks the daemon: use -s SOCKET or "
+		    "-c FILE, not --db");
+	if (o->socket != NULL)
+		sock = o->socket;
+	else {
+		if ((cfg = load_config(o->config != NULL ? o->config :
+		    DEFAULT_CONFIG)) == NULL)
+			return EXIT_RUNTIME;
+		sock = cfg->ctl.socket;
+	}
+
+	req = json_pack("{s:s}", "cmd", "status");
+	reply = ctl_request(sock, req, STATUS_TIMEOUT_MS);
+	json_decref(req);
+	if (reply == NULL)
+		goto out;
+	if (o->json) {
+		if (json_dumpf(reply, stdout, JSON_INDENT(2) |
+		    JSON_REAL_PRECISION(POSJSON_REAL_PRECISION)) == -1 ||
+		    fputc('\n', stdout) == EOF) {
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+			goto out;
+		}
+	} else if (json_is_true(json_object_get(reply, "ok")))
+		status_print(stdout, reply);
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		e = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "%s: status: ", progname);
+		print_clean(stderr, e != NULL ? e : "daemon reported failure");
+		fputc('\n', stderr);
+		goto out;
+	}
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	json_decref(reply);
+	config_free(cfg);
+	return rc;
+}
+
+static const struct command commands[] = {
+	{ "status",	cmd_status },
+	{ "positions",	cmd_positions },
+};
+
+/* DESIGN.md §4 commands that later versions implement. */
+static const char *const future_commands[] = {
+	"trips", "events", "dispatch", "check", "export", "verify", "report",
+	"fences", "pubkey"
+};
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "db",		required_argument,	NULL,	OPT_DB },
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ "version",	no_argument,		NULL,	'V' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct ctl_opts	 o = { NULL, NULL, NULL, false };
+	const char	*cmd;
+	char		**v;
+	size_t		 i;
+	int		 ch, n, rc;
+
+	log_init(progname, LOG_TARGET_QUIET);
+	while ((ch = getopt_long(argc, argv, "+c:s:hV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 's':
+			o.socket = optarg;
+			break;
+		case OPT_DB:
+			o.db = optarg;
+			break;
+		case OPT_JSON:
+			o.json = true;
+			break;
+		case 'h':
+			usage_text(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("%s %s\n", progname, FLEETGW_VERSION);
+			return EXIT_OK;
+		default:
+			return usage_error(NULL);
+		}
+	}
+	n = (o.config != NULL) + (o.socket != NULL) + (o.db != NULL);
+	if (n > 1)
+		return usage_error("-c, -s and --db exclude each other");
+	if (optind >= argc)
+		return usage_error("no command given");
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+
+	for (i = 0; i < NELEM(commands); i++) {
+		if (strcmp(cmd, commands[i].name) != 0)
+			continue;
+		v = command_argv(argc, argv);
+		optind = 0;	/* GNU getopt: start afresh */
+		rc = commands[i].run(&o, argc, v);
+		command_argv_free(v);
+		return rc;
+	}
+	for (i = 0; i < NELEM(future_commands); i++) {
+		if (strcmp(cmd, future_commands[i]) == 0) {
+			fprintf(stderr, "%s: %s: not available in this "
+			    "version\n", progname, cmd);
+			return EXIT_USAGE;
+		}
+	}
+	return usage_error("unknown command \"%s\"", cmd);
+}

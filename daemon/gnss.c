@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gnss.c - the gpsd client (libgps) inside our poll() loop.
+ *
+ * Connection life cycle, all driven from the loop:
+ *
+ *   DOWN --connect_timer--> gps_open + WATCH --fd watched--> NODATA
+ *   NODATA/NOFIX/FIX* --read error, EOF, stale--> DOWN, retry after backoff
+ *
+ * The backoff (250 ms doubling to reconnect_max_ms) is reset only when the
+ * first line of a connection arrives: a gpsd that is shutting down still
+ * accepts and then resets.  Every libgps call here is non-blocking except
+ * gps_open()'s connect(), which is immediate on loopback.
+ *
+ * The pure parts (epoch merge, validity ladder, SKY accounting, time
+ * continuity) live in gnss_epoch.c.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gps.h>
+
+#include "ev.h"
+#include "gnss.h"
+#include "gnss_epoch.h"
+#include "log.h"
+#include "record.h"
+#include "util.h"
+
+#if GPSD_API_MAJOR_VERSION < 10
+#error "need gpsd >= 3.21 (libgps API 10)"
+#endif
+#ifndef STATUS_UNK			/* renamed in 3.23.1 */
+#define STATUS_UNK	STATUS_NO_FIX
+#define STATUS_GPS	STATUS_FIX
+#define STATUS_DGPS	STATUS_DGPS_FIX
+#endif
+#ifndef GPS_JSON_RESPONSE_MAX		/* in gps.h only from 3.25 */
+#define GPS_JSON_RESPONSE_MAX	10240
+#endif
+
+#define GNSS_DEFAULT_HOST	"127.0.0.1"
+#define GNSS_DEFAULT_PORT	2947
+#define GNSS_PORT_MAX		65535
+#define GNSS_BACKOFF_MIN_MS	250	/* default first retry */
+#define GNSS_RECONNECT_MAX_MS	10000	/* default backoff cap */
+#define GNSS_STALE_MS		30000	/* default silence before reconnect */
+/* An epoch's TPVs arrive within a few ms; emit 250 ms after the last. */
+#define GNSS_SETTLE_MS		250
+/* No TPV for this long: the position reports have stopped (NODATA). */
+#define GNSS_TPV_TIMEOUT_MS	3000
+/* Lines per drain before yielding to the loop (bounded work per turn). */
+#define GNSS_DRAIN_MAX		256
+/* Time-step log lines at info per window; the rest go to debug. */
+#define GNSS_STEP_LOG_MAX	5
+#define GNSS_STEP_LOG_WINDOW_MS	60000
+#define MS_PER_S		1000.0
+
+enum gnss_class {
+	GNSS_CLASS_OTHER,
+	GNSS_CLASS_TPV,
+	GNSS_CLASS_SKY,
+	GNSS_CLASS_DEVICE,
+	GNSS_CLASS_ERROR
+};
+
+struct gnss {
+	struct ev_loop	*loop;
+	char		*host;
+	char		 port[8];
+	char		*peer;			/* "host:port" for logs */
+	double		 max_hdop;
+	uint32_t	 reconnect_min_ms;
+	uint32_t	 reconnect_max_ms;
+	uint32_t	 stale_ms;
+	gnss_fix_cb	*cb;
+	void		*cb_arg;
+
+	bool		 connected;		/* gd open, fd watched */
+	bool		 got_line;		/* this connection sent a line */
+	bool		 ever_connected;
+	bool		 outage;		/* loss logged, recovery due */
+	bool		 stale;			/* silence logged, recovery due */
+	bool		 device_off;		/* deactivation logged */
+	uint32_t	 backoff_ms;		/* delay of the next retry */
+	uint64_t	 attempts;		/* since the last good connect */
+	uint64_t	 step_window_ms;
+	int		 step_logged;
+
+	struct ev_timer	 connect_timer;
+	struct ev_timer	 drain_timer;
+	struct ev_timer	 settle_timer;
+	struct ev_timer	 stale_timer;
+	struct ev_timer	 tpv_timer;
+
+	struct gnss_epoch	epoch;
+	struct gnss_sky		sky;
+	struct gnss_continuity	cont;
+	struct gnss_status	st;
+
+	struct gps_data_t gd;			/* ~24 KB */
+	char		 line[GPS_JSON_RESPONSE_MAX];
+};
+
+static void	gnss_connect_cb(void *);
+static void	gnss_drain_cb(void *);
+static void	gnss_settle_cb(void *);
+static void	gnss_stale_cb(void *);
+static void	gnss_tpv_timeout_cb(void *);
+static void	gnss_readable_cb(int, short, void *);
+
+const char *
+gnss_state_name(enum gnss_state s)
+{
+	switch (s) {
+	case GNSS_DOWN:
+		return "down";
+	case GNSS_NODATA:
+		return "nodata";
+	case GNSS_NOFIX:
+		return "nofix";
+	case GNSS_FIX2D:
+		return "fix2d";
+	case GNSS_FIX3D:
+		return "fix3d";
+	}
+	return "unknown";
+}
+
+static bool
+state_is_fix(enum gnss_state s)
+{
+	return s == GNSS_FIX2D || s == GNSS_FIX3D;
+}
+
+/* Logs the changes a technician cares about, once each. */
+static void
+gnss_set_state(struct gnss *g, enum gnss_state s)
+{
+	enum gnss_state old = g->st.state;
+
+	if (old == s)
+		return;
+	g->st.state = s;
+	switch (s) {
+	case GNSS_DOWN:
+		break;		/* the connection code logs why */
+	case GNSS_NODATA:
+		if (old != GNSS_DOWN)
+			log_info("gnss: %s: no position reports", g->peer);
+		break;
+	case GNSS_NOFIX:
+		log_info("gnss: %s: no fix", g->peer);
+		break;
+	case GNSS_FIX2D:
+	case GNSS_FIX3D:
+		if (state_is_fix(old))
+			log_debug("gnss: %s: fix now %s", g->peer,
+			    gnss_state_name(s));
+		else
+			log_info("gnss: %s: fix acquired (%s)", g->peer,
+			    s == GNSS_FIX3D ? "3D" : "2D");
+		break;
+	}
+}
+
+static void
+gnss_apply_opts(struct gnss *g, const struct gnss_opts *o)
+{
+	const char *host = o->host != NULL && o->host[0] != '\0' ?
+	    o->host : GNSS_DEFAULT_HOST;
+	int port = o->port > 0 && o->port <= GNSS_PORT_MAX ?
+	    o->port : GNSS_DEFAULT_PORT;
+
+	free(g->host);
+	free(g->peer);
+	g->host = xstrdup(host);
+	(void)snprintf(g->port, sizeof(g->port), "%d", port);
+	g->peer = strchr(host, ':') != NULL ?
+	    xasprintf("[%s]:%d", host, port) : xasprintf("%s:%d", host, port);
+	g->max_hdop = o->max_hdop;
+	g->reconnect_min_ms = o->reconnect_min_ms != 0 ?
+	    o->reconnect_min_ms : GNSS_BACKOFF_MIN_MS;
+	g->reconnect_max_ms = o->reconnect_max_ms != 0 ?
+	    o->reconnect_max_ms : GNSS_RECONNECT_MAX_MS;
+	if (g->reconnect_max_ms < g->reconnect_min_ms)
+		g->reconnect_max_ms = g->reconnect_min_ms;
+	g->stale_ms = o->stale_ms != 0 ? o->stale_ms : GNSS_STALE_MS;
+}
+
+static void
+gnss_reset_session(struct gnss *g)
+{
+	gnss_epoch_reset(&g->epoch);
+	gnss_sky_reset(&g->sky);
+	gnss_continuity_reset(&g->cont);
+	g->device_off = false;
+}
+
+struct gnss *
+gnss_new(struct ev_loop *loop, const struct gnss_opts *opts, gnss_fix_cb *cb,
+    void *arg)
+{
+	struct gnss *g;
+
+	g = xcalloc(1, sizeof(*g));
+	g->loop = loop;
+	g->cb = cb;
+	g->cb_arg = arg;
+	gnss_apply_opts(g, opts);
+	g->backoff_ms = g->reconnect_min_ms;
+	g->gd.gps_fd = -1;
+	g->st.state = GNSS_DOWN;
+	g->st.sats_used = -1;
+	g->st.sats_visible = -1;
+	gnss_reset_session(g);
+	ev_timer_init(&g->connect_timer, gnss_connect_cb, g);
+	ev_timer_init(&g->drain_timer, gnss_drain_cb, g);
+	ev_timer_init(&g->settle_timer, gnss_settle_cb, g);
+	ev_timer_init(&g->stale_timer, gnss_stale_cb, g);
+	ev_timer_init(&g->tpv_timer, gnss_tpv_timeout_cb, g);
+	ev_timer_set(g->loop, &g->connect_timer, 0);
+	return g;
+}
+
+static void
+gnss_stop_timers(struct gnss *g)
+{
+	ev_timer_stop(g->loop, &g->connect_timer);
+	ev_timer_stop(g->loop, &g->drain_timer);
+	ev_timer_stop(g->loop, &g->settle_timer);
+	ev_timer_stop(g->loop, &g->stale_timer);
+	ev_timer_stop(g->loop, &g->tpv_timer);
+}
+
+void
+gnss_free(struct gnss *g)
+{
+	if (g == NULL)
+		return;
+	gnss_stop_timers(g);
+	if (g->connected) {
+		ev_fd_del(g->loop, g->gd.gps_fd);
+		(void)gps_close(&g->gd);
+	}
+	free(g->host);
+	free(g->peer);
+	free(g);
+}
+
+static void
+gnss_emit(struct gnss *g, const struct gnss_tpv *ep)
+{
+	struct fix fix;
+	enum gnss_verdict v;
+	int64_t dg, dm;
+	uint64_t now = ev_now_ms(g->loop);
+	bool info;
+
+	v = gnss_epoch_judge(ep, &g->sky, g->max_hdop, now, &fix);
+	if (v != GNSS_VERDICT_FIX) {
+		g->st.rejected++;
+		log_debug("gnss: %s: epoch rejected: %s (mode %d)", g->peer,
+		    gnss_verdict_name(v), ep->mode);
+		gnss_set_state(g, GNSS_NOFIX);
+		return;
+	}
+	if (gnss_continuity_check(&g->cont, fix.t_utc_ms, now, &dg, &dm)) {
+		g->st.time_steps++;
+		if (now - g->step_window_ms > GNSS_STEP_LOG_WINDOW_MS ||
+		    g->step_window_ms == 0) {
+			g->step_window_ms = now;
+			g->step_logged = 0;
+		}
+		info = g->step_logged++ < GNSS_STEP_LOG_MAX;
+		if (dg < 0) {
+			if (info)
+				log_info("gnss: time stepped back %.1f s",
+				    (double)-dg / MS_PER_S);
+			else
+				log_debug("gnss: time stepped back %.1f s",
+				    (double)-dg / MS_PER_S);
+		} else if (info) {
+			log_info("gnss: time jumped %s %.1f s against the "
+			    "monotonic clock", dg > dm ? "forward" : "back",
+			    fabs((double)(dg - dm)) / MS_PER_S);
+		} else {
+			log_debug("gnss: time jumped %.1f s against the "
+			    "monotonic clock", (double)(dg - dm) / MS_PER_S);
+		}
+	}
+	g->st.fixes++;
+	g->st.last_fix_utc_ms = fix.t_utc_ms;
+	gnss_set_state(g, fix.mode == 3 ? GNSS_FIX3D : GNSS_FIX2D);
+	if (g->cb != NULL)
+		g->cb(&fix, g->cb_arg);
+}
+
+static void
+gnss_flush(struct gnss *g)
+{
+	struct gnss_tpv done;
+
+	ev_timer_stop(g->loop, &g->settle_timer);
+	if (gnss_epoch_finish(&g->epoch, &done))
+		gnss_emit(g, &done);
+}
+
+/*
+ * Closes the session; the caller schedules the retry.  The socket goes
+ * first, so a fix callback run by the flush sees a closed session.
+ */
+static void
+gnss_close(struct gnss *g)
+{
+	if (!g->connected)
+		return;
+	ev_fd_del(g->loop, g->gd.gps_fd);
+	(void)gps_close(&g->gd);
+	g->connected = false;
+	ev_timer_stop(g->loop, &g->drain_timer);
+	ev_timer_stop(g->loop, &g->stale_timer);
+	ev_timer_stop(g->loop, &g->tpv_timer);
+	gnss_flush(g);
+	gnss_reset_session(g);
+	gnss_set_state(g, GNSS_DOWN);
+}
+
+static void
+gnss_schedule_connect(struct gnss *g)
+{
+	ev_timer_set(g->loop, &g->connect_timer, g->backoff_ms);
+	g->backoff_ms = g->backoff_ms > g->reconnect_max_ms / 2 ?
+	    g->reconnect_max_ms : g->backoff_ms * 2;
+}
+
+static void
+gnss_connect_failed(struct gnss *g, const char *reason)
+{
+	if (!g->outage) {
+		log_warnx("gnss: %s: cannot connect (%s), retrying", g->peer,
+		    reason);
+		g->outage = true;
+	} else
+		log_debug("gnss: %s: cannot connect (%s)", g->peer, reason);
+	gnss_set_state(g, GNSS_DOWN);
+	gnss_schedule_connect(g);
+}
+
+static void
+gnss_lost(struct gnss *g, const char *reason)
+{
+	if (g->got_line)
+		g->st.reconnects++;
+	gnss_close(g);
+	if (!g->outage) {
+		log_warnx("gnss: %s: connection lost (%s), reconnecting",
+		    g->peer, reason);
+		g->outage = true;
+	} else
+		log_debug("gnss: %s: connection lost (%s)", g->peer, reason);
+	gnss_schedule_connect(g);
+}
+
+static const char *
+gnss_open_error(int err)
+{
+	/* libgps reports NL_* codes as negative errno values */
+	return err < 0 ? gps_errstr(err) : strerror(err);
+}
+
+static void
+gnss_connect_cb(void *arg)
+{
+	struct gnss *g = arg;
+
+	if (g->connected)
+		return;
+	g->st.progress++;
+	g->attempts++;
+	/* privdata must start NULL; never gps_close() a failed open */
+	memset(&g->gd, 0, sizeof(g->gd));
+	if (gps_open(g->host, g->port, &g->gd) != 0) {
+		gnss_connect_failed(g, gnss_open_error(errno));
+		return;
+	}
+	if (gps_stream(&g->gd, WATCH_ENABLE | WATCH_JSON, NULL) != 0) {
+		(void)gps_close(&g->gd);
+		gnss_connect_failed(g, "cannot send WATCH");
+		return;
+	}
+	if (ev_fd_add(g->loop, g->gd.gps_fd, POLLIN, gnss_readable_cb,
+	    g) != 0) {
+		(void)gps_close(&g->gd);
+		gnss_connect_failed(g, "cannot watch the socket");
+		return;
+	}
+	log_debug("gnss: %s: socket open, waiting for gpsd", g->peer);
+	g->connected = true;
+	g->got_line = false;
+	gnss_reset_session(g);
+	gnss_set_state(g, GNSS_NODATA);
+	ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
+}
+
+static void
+gnss_first_line(struct gnss *g)
+{
+	g->got_line = true;
+	g->backoff_ms = g->reconnect_min_ms;
+	if (g->outage)
+		log_info("gnss: %s: connected after %llu attempt%s", g->peer,
+		    (unsigned long long)g->attempts,
+		    g->attempts == 1 ? "" : "s");
+	else if (!g->ever_connected)
+		log_info("gnss: %s: connected", g->peer);
+	else
+		log_debug("gnss: %s: connected", g->peer);
+	g->outage = false;
+	g->ever_connected = true;
+	g->attempts = 0;
+}
+
+/* gpsd writes "class" first; compare the name with its closing quote. */
+static enum gnss_class
+gnss_classify(const char *line)
+{
+	static const char key[] = "\"class\":\"";
+	static const struct {
+		const char	*name;
+		enum gnss_class	 cls;
+	} names[] = {
+		{ "TPV\"", GNSS_CLASS_TPV },
+		{ "SKY\"", GNSS_CLASS_SKY },
+		{ "DEVICE\"", GNSS_CLASS_DEVICE },
+		{ "ERROR\"", GNSS_CLASS_ERROR },
+	};
+	const char *p;
+	size_t i;
+
+	if ((p = strstr(line, key)) == NULL)
+		return GNSS_CLASS_OTHER;
+	p += sizeof(key) - 1;
+	for (i = 0; i < NELEM(names); i++)
+		if (strncmp(p, names[i].name, strlen(names[i].name)) == 0)
+			return names[i].cls;
+	return GNSS_CLASS_OTHER;
+}
+
+static int64_t
+gnss_timespec_ms(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000 + (ts->tv_nsec + 500000) / 1000000;
+}
+
+static void
+gnss_tpv_from_gd(const struct gps_data_t *gd, struct gnss_tpv *t)
+{
+	const struct gps_fix_t *f = &gd->fix;
+
+	gnss_tpv_clear(t);
+	if ((gd->set & MODE_SET) && f->mode != MODE_NOT_SEEN) {
+		t->flags |= GNSS_TPV_MODE;
+		t->mode = f->mode;
+	}
+	if ((gd->set & TIME_SET) && f->time.tv_sec != 0) {
+		t->flags |= GNSS_TPV_TIME;
+		t->t_utc_ms = gnss_timespec_ms(&f->time);
+	}
+	if ((gd->set & LATLON_SET) && isfinite(f->latitude) &&
+	    isfinite(f->longitude)) {
+		t->flags |= GNSS_TPV_LATLON;
+		t->lat_deg = f->latitude;
+		t->lon_deg = f->longitude;
+	}
+	if ((gd->set & ALTITUDE_SET) && isfinite(f->altMSL)) {
+		t->flags |= GNSS_TPV_ALT;
+		t->alt_msl_m = f->altMSL;
+	}
+	if ((gd->set & SPEED_SET) && isfinite(f->speed)) {
+		t->flags |= GNSS_TPV_SPEED;
+		t->speed_mps = f->speed;
+	}
+	if ((gd->set & TRACK_SET) && isfinite(f->track)) {
+		t->flags |= GNSS_TPV_TRACK;
+		t->track_deg = f->track;
+	}
+	/* libgps resets eph to NaN for every TPV that lacks it */
+	if (isfinite(f->eph)) {
+		t->flags |= GNSS_TPV_EPH;
+		t->eph_m = f->eph;
+	}
+}
+
+static void
+gnss_reports_flowing(struct gnss *g)
+{
+	if (g->stale) {
+		log_info("gnss: %s: receiving reports again", g->peer);
+		g->stale = false;
+	}
+}
+
+static void
+gnss_on_tpv(struct gnss *g)
+{
+	struct gnss_tpv t, done;
+
+	gnss_reports_flowing(g);
+	ev_timer_set(g->loop, &g->tpv_timer, GNSS_TPV_TIMEOUT_MS);
+	gnss_tpv_from_gd(&g->gd, &t);
+	switch (gnss_epoch_add(&g->epoch, &t, &done)) {
+	case GNSS_EPOCH_NEXT:
+		gnss_emit(g, &done);
+		break;
+	case GNSS_EPOCH_LATE:
+		log_debug("gnss: %s: late TPV for an emitted epoch dropped",
+		    g->peer);
+		return;
+	case GNSS_EPOCH_OPENED:
+	case GNSS_EPOCH_MERGED:
+		break;
+	}
+	if (g->connected && g->epoch.open)
+		ev_timer_set(g->loop, &g->settle_timer, GNSS_SETTLE_MS);
+}
+
+static void
+gnss_on_sky(struct gnss *g)
+{
+	const struct gps_data_t *gd = &g->gd;
+	uint64_t now = ev_now_ms(g->loop);
+	size_t i, n;
+
+	gnss_reports_flowing(g);
+	gnss_sky_hdop(&g->sky, gd->dop.hdop, now);
+	/* a SKY with DOPs only keeps the last satellite counts */
+	if (strstr(g->line, "\"satellites\":[") == NULL)
+		return;
+	n = gd->satellites_visible > 0 ? (size_t)gd->satellites_visible : 0;
+	if (n > NELEM(gd->skyview))
+		n = NELEM(gd->skyview);
+	gnss_sky_sats_begin(&g->sky);
+	for (i = 0; i < n; i++)
+		gnss_sky_sats_add(&g->sky, gd->skyview[i].gnssid,
+		    gd->skyview[i].PRN, gd->skyview[i].svid,
+		    gd->skyview[i].used);
+	gnss_sky_sats_end(&g->sky, now);
+}
+
+static void
+gnss_on_device(struct gnss *g)
+{
+	const char *path = g->gd.dev.path;
+	int len = (int)strnlen(path, sizeof(g->gd.dev.path));
+
+	if (strstr(g->line, "\"activated\":0") != NULL) {
+		/* receiver unplugged, or gpsfake reached the end */
+		gnss_flush(g);
+		if (!g->device_off) {
+			log_info("gnss: %s: device %.*s deactivated", g->peer,
+			    len, path);
+			g->device_off = true;
+		}
+		ev_timer_stop(g->loop, &g->tpv_timer);
+		if (g->connected)
+			gnss_set_state(g, GNSS_NODATA);
+	} else if (g->device_off &&
+	    strstr(g->line, "\"activated\":\"") != NULL) {
+		log_info("gnss: %s: device %.*s activated", g->peer, len,
+		    path);
+		g->device_off = false;
+	}
+}
+
+static void
+gnss_on_line(struct gnss *g)
+{
+	g->st.progress++;
+	if (!g->got_line)
+		gnss_first_line(g);
+	switch (gnss_classify(g->line)) {
+	case GNSS_CLASS_TPV:
+		gnss_on_tpv(g);
+		break;
+	case GNSS_CLASS_SKY:
+		gnss_on_sky(g);
+		break;
+	case GNSS_CLASS_DEVICE:
+		gnss_on_device(g);
+		break;
+	case GNSS_CLASS_ERROR:
+		log_debug("gnss: %s: gpsd error: %.200s", g->peer, g->line);
+		break;
+	case GNSS_CLASS_OTHER:
+		break;
+	}
+}
+
+/* errno 0 from gps_read: the peer closed, or a line overflowed libgps. */
+static const char *
+gnss_read_error(struct gnss *g, int err)
+{
+	char c;
+
+	if (err != 0)
+		return strerror(err);
+	if (recv(g->gd.gps_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+		return "closed by gpsd";
+	return "line too long";
+}
+
+/*
+ * gps_read() until it returns 0: lines left over from one recv() stay in
+ * libgps's buffer, where poll() cannot see them.  Bounded per turn; the
+ * drain timer continues on the next turn.
+ */
+static void
+gnss_drain(struct gnss *g, short revents)
+{
+	int i, r = 0;
+
+	for (i = 0; i < GNSS_DRAIN_MAX; i++) {
+		g->gd.set = 0;	/* SKY only ORs into set */
+		r = gps_read(&g->gd, g->line, (int)sizeof(g->line));
+		if (r < 0) {	/* 3.25 also returns -2 */
+			gnss_lost(g, gnss_read_error(g, errno));
+			return;
+		}
+		if (r == 0)
+			break;
+		gnss_on_line(g);
+		if (!g->connected)
+			return;	/* reconfigured from the fix callback */
+	}
+	if (i > 0)
+		ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
+	if (r > 0) {
+		ev_timer_set(g->loop, &g->drain_timer, 0);
+		return;
+	}
+	/* an error flag with nothing to read would wake poll() forever */
+	if (revents & (POLLERR | POLLNVAL))
+		gnss_lost(g, "socket error");
+}
+
+static void
+gnss_readable_cb(int fd, short revents, void *arg)
+{
+	struct gnss *g = arg;
+
+	(void)fd;
+	gnss_drain(g, revents);
+}
+
+static void
+gnss_drain_cb(void *arg)
+{
+	struct gnss *g = arg;
+
+	if (g->connected)
+		gnss_drain(g, 0);
+}
+
+static void
+gnss_settle_cb(void *arg)
+{
+	gnss_flush(arg);
+}
+
+static void
+gnss_stale_cb(void *arg)
+{
+	struct gnss *g = arg;
+
+	if (g->got_line)
+		g->st.reconnects++;
+	gnss_close(g);
+	if (!g->stale && !g->outage)
+		log_warnx("gnss: %s: no data for %u ms, reconnecting",
+		    g->peer, (unsigned)g->stale_ms);
+	else
+		log_debug("gnss: %s: no data for %u ms", g->peer,
+		    (unsigned)g->stale_ms);
+	g->stale = true;
+	gnss_schedule_connect(g);
+}
+
+static void
+gnss_tpv_timeout_cb(void *arg)
+{
+	struct gnss *g = arg;
+
+	gnss_flush(g);
+	if (g->connected)
+		gnss_set_state(g, GNSS_NODATA);
+}
+
+void
+gnss_reconfigure(struct gnss *g, const struct gnss_opts *opts)
+{
+	char *old_peer = xstrdup(g->peer);
+	bool moved;
+
+	gnss_apply_opts(g, opts);
+	moved = strcmp(old_peer, g->peer) != 0;
+	free(old_peer);
+	if (!moved) {
+		if (g->connected)
+			ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
+		if (g->backoff_ms < g->reconnect_min_ms)
+			g->backoff_ms = g->reconnect_min_ms;
+		if (g->backoff_ms > g->reconnect_max_ms)
+			g->backoff_ms = g->reconnect_max_ms;
+		return;
+	}
+	log_info("gnss: %s: new gpsd address, connecting", g->peer);
+	gnss_close(g);
+	g->outage = false;
+	g->stale = false;
+	g->attempts = 0;
+	g->backoff_ms = g->reconnect_min_ms;
+	ev_timer_set(g->loop, &g->connect_timer, 0);
+}
+
+void
+gnss_get_status(const struct gnss *g, struct gnss_status *st)
+{
+	uint64_t now = ev_now_ms(g->loop);
+
+	*st = g->st;
+	if (gnss_sky_sats_now(&g->sky, now)) {
+		st->sats_used = g->sky.used;
+		st->sats_visible = g->sky.visible;
+		memcpy(st->sys, g->sky.sys, sizeof(st->sys));
+	} else {
+		st->sats_used = -1;
+		st->sats_visible = -1;
+		memset(st->sys, 0, sizeof(st->sys));
+	}
+}

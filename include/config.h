@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - the validated configuration (libconfig file, DESIGN.md §5).
+ *
+ * One settings table in config.c gives type, default, range and help for
+ * every key.  config_load() parses and validates the whole file and either
+ * returns a complete, immutable struct config or NULL plus every problem
+ * found as "FILE:LINE: message" lines.  Strings are copied out of
+ * libconfig; the struct owns them.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum config_class {
+	CONFIG_CLASS_GENERAL,
+	CONFIG_CLASS_EMERGENCY,
+	CONFIG_CLASS_LAW_ENFORCEMENT,
+	CONFIG_CLASS_CONFIDENTIAL
+};
+
+enum config_fuel {
+	CONFIG_FUEL_GASOLINE,
+	CONFIG_FUEL_DIESEL,
+	CONFIG_FUEL_ELECTRIC,
+	CONFIG_FUEL_HYBRID,
+	CONFIG_FUEL_LPG,
+	CONFIG_FUEL_CNG
+};
+
+struct config_device {
+	char		*id;		/* required, e.g. "SC-0001" */
+	char		*plate;		/* e.g. "川A12345", may be "" */
+	char		*unit;		/* owning unit, may be "" */
+	enum config_class class;
+	char		*timezone;	/* IANA name, default Asia/Shanghai */
+	enum config_fuel fuel;
+};
+
+struct config_gnss {
+	char		*host;		/* default "127.0.0.1" */
+	int		 port;		/* default 2947 */
+	double		 max_hdop;	/* default 5.0 */
+	int		 retry_min_ms;	/* first reconnect delay, default 250 */
+	int		 retry_max_ms;	/* backoff cap, default 10000 */
+	int		 stale_s;	/* silence before reconnect, default 30 */
+};
+
+struct config_storage {
+	char		*path;		/* default /var/lib/fleetgw/fleetgw.db */
+	int		 max_size_mb;	/* default 512 */
+	int		 keep_days;	/* default 180 */
+	int		 commit_interval_s; /* default 5 */
+	int		 commit_rows;	/* default 256 */
+};
+
+struct config_ctl {
+	char		*socket;	/* default /run/fleetgw/ctl.sock */
+};
+
+struct config {
+	char		*file;		/* path it was loaded from */
+	struct config_device  device;
+	struct config_gnss    gnss;
+	struct config_storage storage;
+	struct config_ctl     ctl;
+};
+
+/* Problems found by config_load(), in file order. */
+struct config_errors {
+	size_t		  n;
+	char		**lines;	/* "FILE:LINE: message" */
+};
+
+/*
+ * Load and validate path.  On success returns the config (caller frees
+ * with config_free()) and leaves errs empty.  On failure returns NULL and
+ * fills errs (caller frees with config_errors_free()); print each line as
+ * is, one a line (fleetgwd -n: to stderr).
+ *
+ * Every error is reported, in file order, except after a syntax error
+ * (libconfig stops there).  FILE is path as given, or for an @include'd
+ * file the include directory (the directory of path) joined with the name
+ * in the @include line: the file libconfig opened.  LINE is the line of
+ * the offending setting; a missing required key is reported at the line
+ * of its group, or at line 1 of path when the whole group is absent; line
+ * 0 means the file as a whole (cannot open, too many errors).  At most
+ * 100 lines are kept, then one "N more errors not shown" line.
+ *
+ * @include paths are relative to the directory of path (absolute ones are
+ * not supported by libconfig 1.5 once an include directory is set).
+ */
+struct config	*config_load(const char *path, struct config_errors *errs);
+void		 config_free(struct config *);		/* NULL ok */
+void		 config_errors_free(struct config_errors *);
+
+/*
+ * Print every setting with its effective value (fleetgwd -n -v) as a
+ * libconfig file: "group = { key = value; ... };" (a "group.key" name is
+ * not libconfig syntax), so the output loads back to an equal config.
+ */
+void		 config_dump(const struct config *, FILE *);
+/* Print the settings table: key, type, default, range, help. */
+void		 config_print_table(FILE *);
+
+/* true when every setting is equal (file is not compared). */
+bool		 config_equal(const struct config *, const struct config *);
+
+/* "general", "law_enforcement", ... as written in the file. */
+const char	*config_class_name(enum config_class);
+const char	*config_fuel_name(enum config_fuel);
+
+/* A read-only view of one row of the settings table. */
+struct config_keyinfo {
+	const char		*group;		/* "gnss" */
+	const char		*name;		/* "port" */
+	const char		*type;	/* string, int, float, bool, enum */
+	const char		*help;
+	bool			 required;
+	/* int, float: value range; string: length range in bytes. */
+	double			 min;
+	double			 max;
+	const char *const	*values;	/* enum: NULL-terminated */
+};
+
+size_t		 config_key_count(void);
+/* Fill ki for key i (table order); -1 if i >= config_key_count(). */
+int		 config_key_info(size_t i, struct config_keyinfo *ki);
+
+#endif /* CONFIG_H */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gnss.h - the gpsd client (libgps) inside our poll() loop.
+ *
+ * Connects to gpsd, drains the socket with gps_read() until it returns 0
+ * (never gps_waiting()), clears gps_data.set before each read, merges the
+ * several TPVs gpsd sends per epoch (by fix.time; an epoch is emitted when
+ * the time advances, or after a short settle timer), applies the validity
+ * ladder (mode >= 2D, time, finite lat/lon, hdop <= max_hdop) and calls
+ * the fix callback once per accepted epoch, with per-constellation
+ * satellite counts from the latest SKY.  Reconnects with capped
+ * exponential backoff when gpsd is absent, dies or restarts; logs the loss
+ * once and the recovery once.
+ */
+#ifndef GNSS_H
+#define GNSS_H
+
+#include <stdint.h>
+
+#include "ev.h"
+#include "record.h"
+
+struct gnss;
+
+/*
+ * Zero means the default for every field: host "127.0.0.1", port 2947,
+ * no hdop gate (max_hdop <= 0 or NaN), first retry 250 ms, cap 10 s,
+ * stale 30 s.
+ */
+struct gnss_opts {
+	const char	*host;
+	int		 port;
+	double		 max_hdop;
+	uint32_t	 reconnect_min_ms;	/* first retry delay */
+	uint32_t	 reconnect_max_ms;	/* backoff cap */
+	uint32_t	 stale_ms;		/* silence before reconnect */
+};
+
+/*
+ * Called from the loop once per accepted epoch; the fix is borrowed for
+ * the call.  The callback may call gnss_get_status() and
+ * gnss_reconfigure(), never gnss_free().
+ */
+typedef void gnss_fix_cb(const struct fix *, void *arg);
+
+enum gnss_state {
+	GNSS_DOWN,	/* not connected to gpsd */
+	GNSS_NODATA,	/* connected, no TPV yet or stale */
+	GNSS_NOFIX,	/* TPVs arrive, no usable fix */
+	GNSS_FIX2D,
+	GNSS_FIX3D
+};
+
+struct gnss_status {
+	enum gnss_state	state;
+	int		sats_used;		/* last SKY, -1 unknown */
+	int		sats_visible;
+	struct sat_count sys[GNSS_SYS_COUNT];
+	uint64_t	fixes;			/* epochs delivered */
+	uint64_t	rejected;		/* epochs failing the ladder */
+	uint64_t	reconnects;
+	uint64_t	time_steps;		/* backward steps / jumps seen */
+	uint64_t	progress;		/* moves on every line or attempt */
+	int64_t		last_fix_utc_ms;	/* 0 if none */
+};
+
+/*
+ * Strings in opts are copied.  Starts connecting on the loop's next turn.
+ * gps_open()'s connect() blocks, which is immediate on loopback: keep
+ * gpsd on the gateway itself.  Never fails; fatal on out of memory.
+ */
+struct gnss	*gnss_new(struct ev_loop *, const struct gnss_opts *,
+		    gnss_fix_cb *, void *arg);
+void		 gnss_free(struct gnss *);	/* NULL ok; flushes no epoch */
+/* Apply new options; reconnects if host or port changed. */
+void		 gnss_reconfigure(struct gnss *, const struct gnss_opts *);
+void		 gnss_get_status(const struct gnss *, struct gnss_status *);
+/* "down", "nodata", "nofix", "fix2d", "fix3d" */
+const char	*gnss_state_name(enum gnss_state);
+
+#endif /* GNSS_H */

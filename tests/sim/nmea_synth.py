@@ -1,0 +1,701 @@
+#!/usr/bin/python3
+"""nmea_synth - turn a drive scenario into an NMEA 0183 log and the fixes
+the daemon should store from it.
+
+    nmea_synth.py SCENARIO.json -o DRIVE.nmea [-e EXPECTED.jsonl]
+                  [--gsa-style talker|gn] [--bd-talker GB|BD]
+                  [--gap N:S] [--time-step N:S] [--no-fix N:S]
+                  [--legs I,J] [--summary]
+
+The log is a 1 Hz receiver: every epoch is $GNRMC, $GNGGA, one GSA per
+constellation and the GSV groups ($GPGSV, and $GBGSV or $BDGSV for BeiDou).
+Feed it to gpsd with gpsfake (tests/sim/README.md).
+
+The expected file has one JSON object per *fix epoch* the daemon must
+store, in order.  Every value is computed back from the NMEA text that was
+written (ddmm.mmmmm minutes, knots with three decimals, course with one,
+hdop with two, altitude with one), so it is exact to what the log can
+represent.  Fields: i (1-based), leg, t_utc_ms, utc, local (RFC 3339 in
+the scenario zone), lat, lon, alt_m, speed_mps, speed_kmh, heading_deg
+(null when standing: the receiver leaves the course empty), hdop,
+sats_used, sats_visible, constellations {gps, beidou, glonass, galileo:
+{visible, used}}, mode.
+
+Scenario format: tests/sim/README.md.  Standard library only.
+"""
+
+import argparse
+import datetime as dt
+import json
+import math
+import random
+import sys
+import zoneinfo
+
+EARTH_R_M = 6371008.8
+KNOT_MPS = 1852.0 / 3600.0
+# Snap to a stop when the remaining distance is this small (m): avoids a
+# crawl of ever smaller steps in front of a traffic light.
+STOP_SNAP_M = 0.5
+# A bend sharper than this (degrees) needs the turn speed.
+DEFAULT_TURN_ANGLE_DEG = 35.0
+# GSA and GSV carry at most 12 and 4 satellites per sentence.
+GSA_MAX_PRN = 12
+GSV_PER_SENTENCE = 4
+
+# name -> (NMEA talker, NMEA 4.10 system id, gpsd gnssid)
+SYSTEMS = {
+	"gps": ("GP", 1, 0),
+	"glonass": ("GL", 2, 6),
+	"galileo": ("GA", 3, 2),
+	"beidou": ("GB", 4, 3),
+}
+SYSTEM_ORDER = ("gps", "glonass", "galileo", "beidou")
+# gpsd 3.22 files NMEA BeiDou PRNs 33-63 ($GB/$BD talker) under SBAS
+# (measured, tests/sim/README.md); the scenarios use C01-C32 only.
+BDS_PRN_MAX_GPSD322 = 32
+PRN_RANGE = {
+	"gps": (1, 32),
+	"glonass": (65, 96),
+	"galileo": (1, 36),
+	"beidou": (1, 63),
+}
+
+
+class ScenarioError(Exception):
+	pass
+
+
+# ---------------------------------------------------------------- NMEA text
+
+def checksum(body):
+	c = 0
+	for ch in body.encode("ascii"):
+		c ^= ch
+	return "%02X" % c
+
+
+def sentence(body):
+	"""body without '$' and '*hh'; returns the full line with CRLF."""
+	return "$%s*%s\r\n" % (body, checksum(body))
+
+
+def fmt_lat(lat):
+	hemi = "N" if lat >= 0 else "S"
+	lat = abs(lat)
+	deg = int(lat)
+	minutes = round((lat - deg) * 60.0, 5)
+	if minutes >= 60.0:
+		deg += 1
+		minutes -= 60.0
+	return "%02d%08.5f" % (deg, minutes), hemi
+
+
+def fmt_lon(lon):
+	hemi = "E" if lon >= 0 else "W"
+	lon = abs(lon)
+	deg = int(lon)
+	minutes = round((lon - deg) * 60.0, 5)
+	if minutes >= 60.0:
+		deg += 1
+		minutes -= 60.0
+	return "%03d%08.5f" % (deg, minutes), hemi
+
+
+def parse_coord(text, hemi, degdigits):
+	"""ddmm.mmmmm / dddmm.mmmmm back to degrees, as a reader would."""
+	deg = int(text[:degdigits])
+	minutes = float(text[degdigits:])
+	v = deg + minutes / 60.0
+	return -v if hemi in ("S", "W") else v
+
+
+def split_fields(line):
+	line = line.strip()
+	assert line.startswith("$") and line[-3] == "*", line
+	body = line[1:-3]
+	assert checksum(body) == line[-2:], line
+	return body.split(",")
+
+
+# ---------------------------------------------------------------- geometry
+
+def local_xy(lon0, lat0, lon, lat):
+	"""metres east/north of (lon0, lat0), equirectangular (short legs)."""
+	k = math.pi / 180.0 * EARTH_R_M
+	return ((lon - lon0) * k * math.cos(math.radians((lat + lat0) / 2.0)),
+	    (lat - lat0) * k)
+
+
+def seg_length_m(a, b):
+	x, y = local_xy(a[0], a[1], b[0], b[1])
+	return math.hypot(x, y)
+
+
+def bearing_deg(a, b):
+	x, y = local_xy(a[0], a[1], b[0], b[1])
+	return math.degrees(math.atan2(x, y)) % 360.0
+
+
+def turn_angle(b1, b2):
+	d = abs(b2 - b1) % 360.0
+	return 360.0 - d if d > 180.0 else d
+
+
+# ---------------------------------------------------------------- scenario
+
+def parse_hms(text, what):
+	try:
+		t = dt.time.fromisoformat(text)
+	except (TypeError, ValueError):
+		raise ScenarioError("%s: bad time %r (want HH:MM[:SS])" % (what, text))
+	return t
+
+
+class Path:
+	"""A leg's polyline with per-vertex distances and speed constraints."""
+
+	def __init__(self, points):
+		self.pts = points
+		self.cum = [0.0]
+		for a, b in zip(points, points[1:]):
+			self.cum.append(self.cum[-1] + seg_length_m(a, b))
+		self.length = self.cum[-1]
+
+	def seg_index(self, s):
+		# last segment whose start <= s (segments of zero length skipped)
+		lo, hi = 0, len(self.pts) - 2
+		while lo < hi:
+			mid = (lo + hi + 1) // 2
+			if self.cum[mid] <= s:
+				lo = mid
+			else:
+				hi = mid - 1
+		while lo < len(self.pts) - 2 and self.cum[lo + 1] <= s:
+			lo += 1
+		return lo
+
+	def at(self, s):
+		"""(lon, lat, bearing of the segment) at distance s."""
+		s = min(max(s, 0.0), self.length)
+		i = self.seg_index(s)
+		a, b = self.pts[i], self.pts[i + 1]
+		seg = self.cum[i + 1] - self.cum[i]
+		f = 0.0 if seg <= 0 else (s - self.cum[i]) / seg
+		return (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f,
+		    bearing_deg(a, b))
+
+
+def load_scenario(path):
+	with open(path, encoding="utf-8") as f:
+		sc = json.load(f)
+	for key in ("date", "timezone", "legs", "skies", "vehicle", "gnss"):
+		if key not in sc:
+			raise ScenarioError("%s: missing key %r" % (path, key))
+	try:
+		sc["_tz"] = zoneinfo.ZoneInfo(sc["timezone"])
+	except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+		raise ScenarioError("unknown timezone %r" % sc["timezone"])
+	try:
+		sc["_date"] = dt.date.fromisoformat(sc["date"])
+	except ValueError:
+		raise ScenarioError("bad date %r" % sc["date"])
+	for name, sky in sc["skies"].items():
+		check_sky(name, sky)
+	for sch in sc.get("sky_schedule", []):
+		if sch["sky"] not in sc["skies"]:
+			raise ScenarioError("sky_schedule: unknown sky %r" % sch["sky"])
+	if not sc.get("sky_schedule"):
+		raise ScenarioError("sky_schedule: at least one entry needed")
+	prev_end = None
+	for n, leg in enumerate(sc["legs"]):
+		check_leg(sc, n, leg, prev_end)
+		prev_end = leg["_path"].pts[-1]
+	return sc
+
+
+def check_sky(name, sky):
+	for key in ("hdop", "pdop", "vdop"):
+		if not isinstance(sky.get(key), (int, float)) or sky[key] <= 0:
+			raise ScenarioError("sky %s: %s must be a positive number" %
+			    (name, key))
+	nsys = 0
+	for sysname in SYSTEM_ORDER:
+		sats = sky.get(sysname, [])
+		lo, hi = PRN_RANGE[sysname]
+		used = 0
+		seen = set()
+		for sat in sats:
+			if len(sat) != 5:
+				raise ScenarioError("sky %s: %s satellite %r: want "
+				    "[prn, elevation, azimuth, snr, used]" %
+				    (name, sysname, sat))
+			prn, el, az, snr, u = sat
+			if not lo <= prn <= hi or prn in seen:
+				raise ScenarioError("sky %s: %s PRN %r out of %d-%d "
+				    "or repeated" % (name, sysname, prn, lo, hi))
+			if not (0 <= el <= 90 and 0 <= az < 360 and 0 <= snr <= 99):
+				raise ScenarioError("sky %s: %s PRN %d: elevation, "
+				    "azimuth or snr out of range" % (name, sysname, prn))
+			seen.add(prn)
+			if sysname == "beidou" and prn > BDS_PRN_MAX_GPSD322:
+				print("nmea_synth: warning: sky %s: gpsd 3.22 decodes "
+				    "BeiDou PRN %d (above %d) as SBAS" % (name, prn,
+				    BDS_PRN_MAX_GPSD322), file=sys.stderr)
+			used += 1 if u else 0
+		if used > GSA_MAX_PRN:
+			raise ScenarioError("sky %s: more than %d %s satellites used" %
+			    (name, GSA_MAX_PRN, sysname))
+		nsys += 1 if used else 0
+	if nsys == 0:
+		raise ScenarioError("sky %s: no satellite used" % name)
+
+
+def check_leg(sc, n, leg, prev_end):
+	what = "leg %d (%s)" % (n + 1, leg.get("name", "?"))
+	leg["_depart"] = parse_hms(leg.get("depart"), what + ": depart")
+	pts = []
+	constraints = []	# (s, max speed m/s)
+	stops = []		# (s, seconds, why)
+	speeds = []		# (s_start, target m/s)
+	if not leg.get("sections"):
+		raise ScenarioError(what + ": no sections")
+	for k, sec in enumerate(leg["sections"]):
+		sp = sec.get("points")
+		if not sp or len(sp) < 2:
+			raise ScenarioError("%s section %d: need 2+ points" %
+			    (what, k + 1))
+		for p in sp:
+			if (len(p) != 2 or not 73 <= p[0] <= 136 or
+			    not 3 <= p[1] <= 54):
+				raise ScenarioError("%s section %d: %r is not a "
+				    "[lon, lat] in China" % (what, k + 1, p))
+		if pts:
+			if seg_length_m(pts[-1], sp[0]) > 1.0:
+				raise ScenarioError("%s section %d starts %.0f m from "
+				    "where section %d ended" % (what, k + 1,
+				    seg_length_m(pts[-1], sp[0]), k))
+			sp = sp[1:]
+		start_idx = max(len(pts) - 1, 0)
+		pts.extend(sp)
+		sec["_start_idx"] = start_idx
+		sec["_end_idx"] = len(pts) - 1
+		if not 0 < sec.get("speed_kmh", 0) <= 130:
+			raise ScenarioError("%s section %d: speed_kmh 1-130" %
+			    (what, k + 1))
+		if "sky" in sec and sec["sky"] not in sc["skies"]:
+			raise ScenarioError("%s section %d: unknown sky %r" %
+			    (what, k + 1, sec["sky"]))
+	if prev_end is not None and seg_length_m(prev_end, pts[0]) > 1.0:
+		raise ScenarioError("%s starts %.0f m from where the previous leg "
+		    "ended" % (what, seg_length_m(prev_end, pts[0])))
+	path = Path(pts)
+	for k, sec in enumerate(leg["sections"]):
+		s0 = path.cum[sec["_start_idx"]]
+		s1 = path.cum[sec["_end_idx"]]
+		sec["_s0"], sec["_s1"] = s0, s1
+		v = sec["speed_kmh"] / 3.6
+		speeds.append((s0, v))
+		constraints.append((s0, v))
+		if sec.get("stop_s", 0) > 0 and k < len(leg["sections"]) - 1:
+			stops.append((s1, int(sec["stop_s"]), sec.get("stop", "stop")))
+	veh = sc["vehicle"]
+	turn_v = veh.get("turn_speed_kmh", 20.0) / 3.6
+	turn_a = veh.get("turn_angle_deg", DEFAULT_TURN_ANGLE_DEG)
+	for i in range(1, len(pts) - 1):
+		b1 = bearing_deg(pts[i - 1], pts[i])
+		b2 = bearing_deg(pts[i], pts[i + 1])
+		ang = turn_angle(b1, b2)
+		if ang > turn_a:
+			# 90 degrees at turn speed; gentler bends a bit faster
+			constraints.append((path.cum[i], turn_v * (1.0 + max(
+			    0.0, 90.0 - ang) / 90.0)))
+	stops.append((path.length, 0, "arrival"))
+	leg["_path"] = path
+	leg["_constraints"] = sorted(constraints)
+	leg["_stops"] = sorted(stops)
+	leg["_speeds"] = speeds
+
+
+# ---------------------------------------------------------------- motion
+
+def target_speed(leg, s):
+	v = leg["_speeds"][0][1]
+	for s0, sv in leg["_speeds"]:
+		if s0 <= s + 1e-6:
+			v = sv
+	return v
+
+
+def section_at(leg, s):
+	cur = leg["sections"][0]
+	for sec in leg["sections"]:
+		if sec["_s0"] <= s + 1e-6:
+			cur = sec
+	return cur
+
+
+def brake_limit(dist, v_limit, v, decel):
+	"""Highest speed at the end of this second from which the car can
+	still slow to v_limit within dist metres (braking at decel, the speed
+	changing linearly from v during the second)."""
+	room = dist - v / 2.0
+	if room <= 0.0:
+		return v_limit
+	return -decel / 2.0 + math.sqrt(decel * decel / 4.0 + 2.0 * decel * room +
+	    v_limit * v_limit)
+
+
+def drive_leg(sc, leg):
+	"""Yield (seconds since departure, s, v, state) at 1 Hz; state is
+	'idle' (engine on, standing), 'drive' or 'stop' (traffic light)."""
+	veh = sc["vehicle"]
+	accel = leg.get("accel_mps2", veh.get("accel_mps2", 1.2))
+	decel = leg.get("decel_mps2", veh.get("decel_mps2", 1.8))
+	t = 0
+	for _ in range(int(leg.get("idle_before_s", 0))):
+		yield t, 0.0, 0.0, "idle"
+		t += 1
+	s, v = 0.0, 0.0
+	stops = list(leg["_stops"])
+	done_stops = 0
+	path = leg["_path"]
+	max_epochs = 6 * 3600
+	while True:
+		yield t, s, v, ("drive" if v > 0 else "stop")
+		t += 1
+		if t > max_epochs:
+			raise ScenarioError("leg %s does not finish" % leg.get("name"))
+		stop_s, stop_dwell, _ = stops[done_stops]
+		dist = stop_s - s
+		# Speeds change linearly over the second, so the car covers
+		# (v + vnew) / 2; vnew is the highest speed from which it can
+		# still brake at decel to each limit ahead (0 at the stop).
+		vnew = min(target_speed(leg, s), v + accel,
+		    brake_limit(dist, 0.0, v, decel))
+		for cs, cv in leg["_constraints"]:
+			if cs > s + 1e-6:
+				vnew = min(vnew, max(cv, brake_limit(cs - s, cv, v, decel)))
+		vnew = max(vnew, 0.0)
+		step = (v + vnew) / 2.0
+		if step <= 0.0 and dist > STOP_SNAP_M:
+			vnew = min(accel, dist)	# never stall short of a stop
+			step = vnew / 2.0
+		if dist - step <= STOP_SNAP_M:
+			s, v = stop_s, 0.0
+			done_stops += 1
+			if done_stops == len(stops):
+				break
+			for _ in range(stop_dwell):
+				yield t, s, 0.0, "stop"
+				t += 1
+			continue
+		s += step
+		v = vnew
+	# arrival epoch, then standing with the engine on
+	yield t, path.length, 0.0, "idle"
+	t += 1
+	for _ in range(int(leg.get("idle_after_s", 0))):
+		yield t, path.length, 0.0, "idle"
+		t += 1
+
+
+# ---------------------------------------------------------------- sky
+
+def sky_name_at(sc, local_time, sec):
+	if sec is not None and "sky" in sec:
+		return sec["sky"]
+	name = sc["sky_schedule"][0]["sky"]
+	for sch in sc["sky_schedule"]:
+		if parse_hms(sch["from"], "sky_schedule") <= local_time:
+			name = sch["sky"]
+	return name
+
+
+def epoch_sky(sc, sky, rng):
+	"""Per-epoch satellites: low satellites (elevation below
+	flicker_below_deg) drop out of the solution with flicker_p."""
+	fl_el = sc["gnss"].get("flicker_below_deg", 0)
+	fl_p = sc["gnss"].get("flicker_p", 0.0)
+	out = {}
+	for sysname in SYSTEM_ORDER:
+		sats = []
+		for prn, el, az, snr, used in sorted(sky.get(sysname, [])):
+			snr_now = max(0, min(99, snr + rng.randint(-2, 2))) if snr else 0
+			u = bool(used)
+			if u and el < fl_el and rng.random() < fl_p:
+				u = False
+			sats.append((prn, el, az, snr_now, u))
+		out[sysname] = sats
+	return out
+
+
+# ---------------------------------------------------------------- epochs
+
+class Options:
+	def __init__(self, gsa_style="talker", bd_talker="GB", gaps=(),
+	    steps=(), nofix=(), legs=None):
+		self.gsa_style = gsa_style
+		self.bd_talker = bd_talker
+		self.gaps = dict(gaps)
+		self.steps = dict(steps)
+		self.nofix = dict(nofix)
+		self.legs = legs
+
+
+def epoch_sentences(opts, utc, fix, lon, lat, v_mps, course, alt, sep,
+    dops, sats):
+	hms = utc.strftime("%H%M%S") + ".00"
+	dmy = utc.strftime("%d%m%y")
+	la, lah = fmt_lat(lat)
+	lo, loh = fmt_lon(lon)
+	pdop, hdop, vdop = dops
+	nused = sum(1 for ss in sats.values() for x in ss if x[4])
+	out = []
+	if fix:
+		knots = "%.3f" % (v_mps / KNOT_MPS)
+		crs = "" if course is None else "%.1f" % course
+		out.append(sentence("GNRMC,%s,A,%s,%s,%s,%s,%s,%s,%s,,,A,V" %
+		    (hms, la, lah, lo, loh, knots, crs, dmy)))
+		out.append(sentence("GNGGA,%s,%s,%s,%s,%s,1,%02d,%.2f,%.1f,M,%.1f,M,,"
+		    % (hms, la, lah, lo, loh, min(nused, 99), hdop, alt, sep)))
+	else:
+		out.append(sentence("GNRMC,%s,V,,,,,,,%s,,,N,V" % (hms, dmy)))
+		out.append(sentence("GNGGA,%s,,,,,0,00,99.99,,,,,," % hms))
+	for sysname in SYSTEM_ORDER:
+		ss = sats.get(sysname, [])
+		if not ss:
+			continue
+		talker, sysid, _ = SYSTEMS[sysname]
+		if sysname == "beidou":
+			talker = opts.bd_talker
+		used = [x[0] for x in ss if x[4]] if fix else []
+		prns = ["%02d" % p for p in used] + [""] * (GSA_MAX_PRN - len(used))
+		if fix:
+			dop = "%.2f,%.2f,%.2f" % (pdop, hdop, vdop)
+		else:
+			dop = "99.99,99.99,99.99"
+		if opts.gsa_style == "gn":
+			out.append(sentence("GNGSA,A,%d,%s,%s,%d" % (3 if fix else 1,
+			    ",".join(prns), dop, sysid)))
+		else:
+			out.append(sentence("%sGSA,A,%d,%s,%s" % (talker,
+			    3 if fix else 1, ",".join(prns), dop)))
+	for sysname in SYSTEM_ORDER:
+		ss = sats.get(sysname, [])
+		if not ss:
+			continue
+		talker = SYSTEMS[sysname][0]
+		if sysname == "beidou":
+			talker = opts.bd_talker
+		nmsg = (len(ss) + GSV_PER_SENTENCE - 1) // GSV_PER_SENTENCE
+		for m in range(nmsg):
+			chunk = ss[m * GSV_PER_SENTENCE:(m + 1) * GSV_PER_SENTENCE]
+			parts = []
+			for prn, el, az, snr, _u in chunk:
+				parts.append("%02d,%02d,%03d,%s" % (prn, el, az,
+				    ("%02d" % snr) if snr else ""))
+			out.append(sentence("%sGSV,%d,%d,%02d,%s" % (talker, nmsg, m + 1,
+			    len(ss), ",".join(parts))))
+	return out
+
+
+def expected_from_text(lines, tz, sats):
+	"""Decode our own RMC/GGA/GSA text back into what a store keeps."""
+	rmc = gga = None
+	dops = None
+	for line in lines:
+		f = split_fields(line)
+		if f[0].endswith("RMC"):
+			rmc = f
+		elif f[0].endswith("GGA"):
+			gga = f
+		elif f[0].endswith("GSA") and dops is None:
+			dops = f
+	hh, mm, ss = int(rmc[1][0:2]), int(rmc[1][2:4]), float(rmc[1][4:])
+	d, mo, y = int(rmc[9][0:2]), int(rmc[9][2:4]), 2000 + int(rmc[9][4:6])
+	utc = dt.datetime(y, mo, d, hh, mm, int(ss), tzinfo=dt.timezone.utc)
+	t_ms = int(utc.timestamp()) * 1000 + round((ss - int(ss)) * 1000)
+	knots = float(rmc[7])
+	cons = {}
+	for name in ("gps", "beidou", "glonass", "galileo"):
+		ss_ = sats.get(name, [])
+		cons[name] = {"visible": len(ss_),
+		    "used": sum(1 for x in ss_ if x[4])}
+	return {
+		"t_utc_ms": t_ms,
+		"utc": utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+		"local": utc.astimezone(tz).isoformat(),
+		"lat": parse_coord(rmc[3], rmc[4], 2),
+		"lon": parse_coord(rmc[5], rmc[6], 3),
+		"alt_m": float(gga[9]),
+		"speed_mps": knots * KNOT_MPS,
+		"speed_kmh": knots * 1.852,
+		"heading_deg": float(rmc[8]) if rmc[8] else None,
+		"hdop": float(gga[8]),
+		"sats_used": sum(c["used"] for c in cons.values()),
+		"sats_visible": sum(c["visible"] for c in cons.values()),
+		"constellations": cons,
+		"mode": 3,
+	}
+
+
+def generate(sc, opts):
+	"""Returns (list of NMEA lines, list of expected dicts, summary)."""
+	tz = sc["_tz"]
+	rng = random.Random(sc.get("seed", 1))
+	g = sc["gnss"]
+	name = sc.get("name", "?").encode("ascii", "replace").decode()
+	lines = ["# Synthesized by tests/sim/nmea_synth.py from scenario %s "
+	    "(%s, %s); BeiDou talker %s, GSA style %s\r\n" % (name,
+	    sc["date"], sc["timezone"], opts.bd_talker, opts.gsa_style)]
+	expected = []
+	summary = {"legs": [], "epochs": 0, "fix_epochs": 0, "distance_m": 0.0}
+	n = 0			# epochs written (1-based after increment)
+	shift_s = 0		# --time-step accumulated
+	gap_left = 0		# --gap epochs still to drop
+	nofix_left = 0
+	prev_utc = None
+	for li, leg in enumerate(sc["legs"]):
+		if opts.legs is not None and li + 1 not in opts.legs:
+			continue
+		depart = dt.datetime.combine(sc["_date"], leg["_depart"], tzinfo=tz)
+		if prev_utc is not None and depart.astimezone(dt.timezone.utc) <= \
+		    prev_utc:
+			raise ScenarioError("leg %d departs before the previous leg "
+			    "ended" % (li + 1))
+		path = leg["_path"]
+		leg_epochs = 0
+		prev = None
+		for t, s, v, state in drive_leg(sc, leg):
+			local = depart + dt.timedelta(seconds=t)
+			utc = local.astimezone(dt.timezone.utc)
+			prev_utc = utc
+			lon, lat, brg = path.at(s)
+			sec = section_at(leg, s) if state != "idle" else None
+			sky = sc["skies"][sky_name_at(sc, local.time(), sec)]
+			sats = epoch_sky(sc, sky, rng)
+			jit = rng.uniform(-0.1, 0.1)
+			dops = (round(sky["pdop"] + jit * 1.5, 2),
+			    round(sky["hdop"] + jit, 2), round(sky["vdop"] + jit, 2))
+			alt = g["alt_m"] + 2.0 * math.sin(s / 1500.0) + \
+			    rng.uniform(-0.4, 0.4)
+			course = brg if v > 0 else None
+			if prev is not None:
+				summary["distance_m"] += seg_length_m(prev, (lon, lat))
+			prev = (lon, lat)
+			n += 1
+			if n in opts.gaps:
+				gap_left = opts.gaps[n]
+			if n in opts.nofix:
+				nofix_left = opts.nofix[n]
+			if n in opts.steps:
+				shift_s += opts.steps[n]
+			if gap_left > 0:
+				gap_left -= 1
+				continue
+			fix = nofix_left <= 0
+			if not fix:
+				nofix_left -= 1
+			out_utc = utc + dt.timedelta(seconds=shift_s)
+			ep = epoch_sentences(opts, out_utc, fix, lon, lat, v, course,
+			    alt, g.get("geoid_sep_m", 0.0), dops, sats)
+			lines.extend(ep)
+			summary["epochs"] += 1
+			leg_epochs += 1
+			if fix:
+				e = expected_from_text(ep, tz, sats)
+				summary["fix_epochs"] += 1
+				e["i"] = summary["fix_epochs"]
+				e["leg"] = leg.get("name", str(li + 1))
+				expected.append(e)
+		summary["legs"].append({"name": leg.get("name"),
+		    "depart": depart.isoformat(), "epochs": leg_epochs,
+		    "length_m": round(path.length)})
+	summary["distance_m"] = round(summary["distance_m"])
+	return lines, expected, summary
+
+
+def parse_pairs(values, what):
+	out = []
+	for v in values or []:
+		try:
+			a, b = v.split(":")
+			out.append((int(a), int(b)))
+		except ValueError:
+			raise SystemExit("nmea_synth: %s %r: want N:SECONDS" % (what, v))
+		if out[-1][0] < 1:
+			raise SystemExit("nmea_synth: %s %r: N counts epochs from 1" %
+			    (what, v))
+	return out
+
+
+def main(argv=None):
+	ap = argparse.ArgumentParser(prog="nmea_synth.py",
+	    description="Synthesize a 1 Hz NMEA 0183 drive from a scenario.")
+	ap.add_argument("scenario", help="scenario JSON file")
+	ap.add_argument("-o", "--output", required=True,
+	    help="NMEA log to write ('-' for stdout)")
+	ap.add_argument("-e", "--expected",
+	    help="write the expected fixes (JSON lines) here")
+	ap.add_argument("--gsa-style", choices=("talker", "gn"),
+	    default=None, help="talker: $GPGSA + $GBGSA/$BDGSA (default; "
+	    "BeiDou used flags decode on gpsd 3.22); gn: $GNGSA with the NMEA "
+	    "4.10 system id (gpsd < 3.25 never flags BeiDou used)")
+	ap.add_argument("--bd-talker", choices=("GB", "BD"), default=None,
+	    help="BeiDou talker for GSV and GSA (default from the scenario, "
+	    "else GB)")
+	ap.add_argument("--gap", action="append", metavar="N:S",
+	    help="from epoch N on, write nothing for S epochs (receiver "
+	    "silent; time goes on)")
+	ap.add_argument("--time-step", action="append", metavar="N:S",
+	    help="from epoch N on, add S seconds (may be negative) to the "
+	    "time the receiver reports")
+	ap.add_argument("--no-fix", action="append", metavar="N:S",
+	    help="from epoch N on, S epochs without a fix (RMC status V)")
+	ap.add_argument("--legs", help="only these legs (1-based, comma "
+	    "separated)")
+	ap.add_argument("--summary", action="store_true",
+	    help="print a JSON summary on stderr")
+	a = ap.parse_args(argv)
+	try:
+		sc = load_scenario(a.scenario)
+	except (OSError, ValueError, ScenarioError) as e:
+		print("nmea_synth: %s" % e, file=sys.stderr)
+		return 1
+	g = sc["gnss"]
+	legs = None
+	if a.legs:
+		try:
+			legs = {int(x) for x in a.legs.split(",")}
+		except ValueError:
+			print("nmea_synth: --legs: want numbers", file=sys.stderr)
+			return 2
+	opts = Options(gsa_style=a.gsa_style or g.get("gsa_style", "talker"),
+	    bd_talker=a.bd_talker or g.get("bd_talker", "GB"),
+	    gaps=parse_pairs(a.gap, "--gap"),
+	    steps=parse_pairs(a.time_step, "--time-step"),
+	    nofix=parse_pairs(a.no_fix, "--no-fix"), legs=legs)
+	try:
+		lines, expected, summary = generate(sc, opts)
+	except ScenarioError as e:
+		print("nmea_synth: %s" % e, file=sys.stderr)
+		return 1
+	if a.output == "-":
+		sys.stdout.write("".join(lines))
+	else:
+		with open(a.output, "w", encoding="ascii", newline="") as f:
+			f.write("".join(lines))
+	if a.expected:
+		with open(a.expected, "w", encoding="utf-8") as f:
+			for e in expected:
+				f.write(json.dumps(e, ensure_ascii=False,
+				    sort_keys=True) + "\n")
+	if a.summary:
+		print(json.dumps(summary, ensure_ascii=False, indent=1),
+		    file=sys.stderr)
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())

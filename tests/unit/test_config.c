@@ -1,0 +1,985 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_config.c - the configuration module (daemon/config.c).
+ *
+ * Run from the repository root: the golden files are found through the
+ * relative path tests/data/conf, and the expected error lines name files
+ * that way (tests/data/conf/README.md).
+ *
+ * Golden files: every tests/data/conf/bad_*.conf must fail with exactly
+ * the lines of its .err file; every good_*.conf must load and have a .ok
+ * file saying "configuration OK".  The other tests check loaded values
+ * and defaults by hand, the dump round trip, the settings table, and
+ * every numeric key at, and one step beyond, both ends of its range.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <libconfig.h>
+
+#include "config.h"
+
+#define CONF_DIR	"tests/data/conf"
+#define EXAMPLE		"conf/fleetgw.conf"
+/* The issue asks for at least this many malformed files. */
+#define MIN_BAD_FILES	35
+#define MIN_GOOD_FILES	4
+
+/* Helpers. */
+
+static char *
+read_text(const char *path)
+{
+	FILE	*fp;
+	char	*buf;
+	long	 len;
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	cr_assert(fseek(fp, 0, SEEK_END) == 0);
+	len = ftell(fp);
+	cr_assert(len >= 0);
+	rewind(fp);
+	buf = malloc((size_t)len + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)len, fp), (size_t)len, "%s", path);
+	buf[len] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/* The error lines as -n prints them: each followed by a newline. */
+static char *
+join_errors(const struct config_errors *errs)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	size_t	 i;
+
+	fp = open_memstream(&buf, &len);
+	cr_assert_not_null(fp);
+	for (i = 0; i < errs->n; i++)
+		fprintf(fp, "%s\n", errs->lines[i]);
+	fclose(fp);
+	return buf;
+}
+
+/* Write text to a new file under /tmp; returns its malloc'ed path. */
+static char *
+write_tmp(const char *text)
+{
+	char	*path = strdup("/tmp/test_config_XXXXXX.conf");
+	FILE	*fp;
+	int	 fd;
+
+	cr_assert_not_null(path);
+	fd = mkstemps(path, strlen(".conf"));
+	cr_assert(fd != -1, "mkstemps: %s", strerror(errno));
+	fp = fdopen(fd, "w");
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	cr_assert(fclose(fp) == 0);
+	return path;
+}
+
+/* Load a config that must be valid; print its errors if it is not. */
+static struct config *
+load_ok(const char *path)
+{
+	struct config_errors	 errs;
+	struct config		*c;
+	char			*msg;
+
+	c = config_load(path, &errs);
+	if (c == NULL) {
+		msg = join_errors(&errs);
+		config_errors_free(&errs);
+		cr_assert_fail("%s does not load:\n%s", path, msg);
+	}
+	cr_assert_eq(errs.n, 0);
+	cr_assert_str_eq(c->file, path);
+	return c;
+}
+
+static struct config *
+load_text_ok(const char *text)
+{
+	struct config	*c;
+	char		*path = write_tmp(text);
+
+	c = load_ok(path);
+	unlink(path);
+	free(path);
+	return c;
+}
+
+/* Load text that must fail; returns the joined error lines. */
+static char *
+load_text_fail(const char *text, char **pathp)
+{
+	struct config_errors	 errs;
+	struct config		*c;
+	char			*path = write_tmp(text), *out;
+
+	c = config_load(path, &errs);
+	cr_assert_null(c, "loaded although invalid:\n%s", text);
+	cr_assert_gt(errs.n, 0);
+	out = join_errors(&errs);
+	config_errors_free(&errs);
+	unlink(path);
+	if (pathp != NULL)
+		*pathp = path;
+	else
+		free(path);
+	return out;
+}
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+	size_t	ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* Golden files. */
+
+Test(config, golden_bad_files)
+{
+	glob_t			 g;
+	struct config_errors	 errs;
+	struct config		*c;
+	char			*errfile, *want, *got;
+	size_t			 i;
+
+	cr_assert_eq(glob(CONF_DIR "/bad_*.conf", 0, NULL, &g), 0,
+	    "no " CONF_DIR "/bad_*.conf: run the tests from the repository "
+	    "root");
+	cr_assert_geq(g.gl_pathc, MIN_BAD_FILES, "only %zu bad files",
+	    g.gl_pathc);
+	for (i = 0; i < g.gl_pathc; i++) {
+		errfile = strdup(g.gl_pathv[i]);
+		cr_assert_not_null(errfile);
+		strcpy(errfile + strlen(errfile) - strlen("conf"), "err");
+		want = read_text(errfile);
+		cr_expect_not_null(want, "%s: no %s", g.gl_pathv[i], errfile);
+		c = config_load(g.gl_pathv[i], &errs);
+		cr_expect_null(c, "%s: loaded although invalid",
+		    g.gl_pathv[i]);
+		config_free(c);
+		got = join_errors(&errs);
+		if (want != NULL)
+			cr_expect_str_eq(got, want, "%s:\n--- got\n%s--- want\n%s",
+			    g.gl_pathv[i], got, want);
+		free(got);
+		free(want);
+		free(errfile);
+		config_errors_free(&errs);
+		cr_expect_eq(errs.n, 0);
+		cr_expect_null(errs.lines);
+	}
+	globfree(&g);
+}
+
+/* Every .err has its .conf (a renamed .conf would otherwise go unseen). */
+Test(config, golden_err_files_have_conf)
+{
+	glob_t		 g;
+	struct stat	 st;
+	char		*conf;
+	size_t		 i;
+
+	cr_assert_eq(glob(CONF_DIR "/bad_*.err", 0, NULL, &g), 0);
+	for (i = 0; i < g.gl_pathc; i++) {
+		/* ".err" to ".conf" grows by one byte. */
+		conf = malloc(strlen(g.gl_pathv[i]) + 2);
+		cr_assert_not_null(conf);
+		strcpy(conf, g.gl_pathv[i]);
+		strcpy(conf + strlen(conf) - strlen("err"), "conf");
+		cr_expect_eq(stat(conf, &st), 0, "%s without %s",
+		    g.gl_pathv[i], conf);
+		free(conf);
+	}
+	globfree(&g);
+}
+
+Test(config, golden_good_files)
+{
+	glob_t		 g;
+	struct config	*c;
+	char		*ok, *text;
+	size_t		 i;
+
+	cr_assert_eq(glob(CONF_DIR "/good_*.conf", 0, NULL, &g), 0,
+	    "no " CONF_DIR "/good_*.conf: run the tests from the "
+	    "repository root");
+	cr_assert_geq(g.gl_pathc, MIN_GOOD_FILES);
+	for (i = 0; i < g.gl_pathc; i++) {
+		c = load_ok(g.gl_pathv[i]);
+		config_free(c);
+		ok = strdup(g.gl_pathv[i]);
+		cr_assert_not_null(ok);
+		strcpy(ok + strlen(ok) - strlen("conf"), "ok");
+		text = read_text(ok);
+		cr_expect_not_null(text, "%s: no %s", g.gl_pathv[i], ok);
+		if (text != NULL)
+			cr_expect_str_eq(text, "configuration OK\n", "%s", ok);
+		free(text);
+		free(ok);
+	}
+	globfree(&g);
+}
+
+/* Values and defaults, checked by hand rather than through the table. */
+
+Test(config, minimal_gets_defaults)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_minimal.conf");
+
+	cr_expect_str_eq(c->device.id, "SC-0001");
+	cr_expect_str_eq(c->device.plate, "");
+	cr_expect_str_eq(c->device.unit, "");
+	cr_expect_eq(c->device.class, CONFIG_CLASS_GENERAL);
+	cr_expect_str_eq(c->device.timezone, "Asia/Shanghai");
+	cr_expect_eq(c->device.fuel, CONFIG_FUEL_GASOLINE);
+	cr_expect_str_eq(c->gnss.host, "127.0.0.1");
+	cr_expect_eq(c->gnss.port, 2947);
+	cr_expect_eq(c->gnss.max_hdop, 5.0);
+	cr_expect_eq(c->gnss.retry_min_ms, 250);
+	cr_expect_eq(c->gnss.retry_max_ms, 10000);
+	cr_expect_eq(c->gnss.stale_s, 30);
+	cr_expect_str_eq(c->storage.path, "/var/lib/fleetgw/fleetgw.db");
+	cr_expect_eq(c->storage.max_size_mb, 512);
+	cr_expect_eq(c->storage.keep_days, 180);
+	cr_expect_eq(c->storage.commit_interval_s, 5);
+	cr_expect_eq(c->storage.commit_rows, 256);
+	cr_expect_str_eq(c->ctl.socket, "/run/fleetgw/ctl.sock");
+	config_free(c);
+}
+
+Test(config, full_values)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_full.conf");
+
+	cr_expect_str_eq(c->device.id, "CD-Gov_0042.a");
+	cr_expect_str_eq(c->device.plate, "川A12345");
+	cr_expect_str_eq(c->device.unit, "成都市机关事务管理局");
+	cr_expect_eq(c->device.class, CONFIG_CLASS_LAW_ENFORCEMENT);
+	cr_expect_str_eq(c->device.timezone, "Asia/Urumqi");
+	cr_expect_eq(c->device.fuel, CONFIG_FUEL_HYBRID);
+	cr_expect_str_eq(c->gnss.host, "gpsd.example.lan");
+	cr_expect_eq(c->gnss.port, 2948);
+	cr_expect_eq(c->gnss.max_hdop, 2.5);
+	cr_expect_eq(c->gnss.retry_min_ms, 500);
+	cr_expect_eq(c->gnss.retry_max_ms, 60000);
+	cr_expect_eq(c->gnss.stale_s, 120);
+	cr_expect_str_eq(c->storage.path, "data/fleetgw-test.db");
+	cr_expect_eq(c->storage.max_size_mb, 1024);
+	cr_expect_eq(c->storage.keep_days, 365);
+	cr_expect_eq(c->storage.commit_interval_s, 2);
+	cr_expect_eq(c->storage.commit_rows, 500);
+	cr_expect_str_eq(c->ctl.socket, "/tmp/fleetgw-ctl.sock");
+	config_free(c);
+}
+
+Test(config, include_relative_to_main_file)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_include.conf");
+
+	cr_expect_str_eq(c->device.id, "SC-0002");
+	cr_expect_str_eq(c->gnss.host, "10.0.0.5");	/* inc/gnss.conf */
+	cr_expect_eq(c->gnss.port, 3000);
+	cr_expect_eq(c->storage.keep_days, 30);		/* inc/storage.conf */
+	cr_expect_str_eq(c->ctl.socket, "/run/fleetgw/other.sock");
+	config_free(c);
+}
+
+/* Same files through an absolute path: the include directory follows. */
+Test(config, include_with_absolute_main_path)
+{
+	struct config	*c;
+	char		 abs[PATH_MAX];
+
+	cr_assert_not_null(realpath(CONF_DIR "/good_include.conf", abs));
+	c = load_ok(abs);
+	cr_expect_eq(c->storage.keep_days, 30);
+	config_free(c);
+}
+
+/*
+ * A main file named without a directory: includes resolve from the cwd,
+ * which is that directory, and errors name the files as written.
+ */
+Test(config, include_from_cwd)
+{
+	struct config_errors	 errs;
+	struct config		*c;
+	char			*got;
+
+	cr_assert_eq(chdir(CONF_DIR), 0);
+	c = load_ok("good_include.conf");
+	cr_expect_eq(c->storage.keep_days, 30);
+	config_free(c);
+	cr_assert_null(config_load("bad_include_error.conf", &errs));
+	got = join_errors(&errs);
+	cr_expect_str_eq(got,
+	    "inc/bad_gnss.conf:3: gnss.port: 70000 is out of range 1..65535\n"
+	    "inc/bad_gnss.conf:4: gnss.hots: unknown key (known: host, port, "
+	    "max_hdop, retry_min_ms, retry_max_ms, stale_s)\n"
+	    "bad_include_error.conf:8: storage.keep_days: 0 is out of range "
+	    "1..3650\n");
+	free(got);
+	config_errors_free(&errs);
+	cr_assert_eq(chdir("../../.."), 0);
+}
+
+Test(config, int_literal_for_float)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_int_for_float.conf");
+
+	cr_expect_eq(c->gnss.max_hdop, 7.0);
+	config_free(c);
+}
+
+Test(config, optional_semicolons_and_colons)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_no_semicolons.conf");
+
+	cr_expect_eq(c->device.class, CONFIG_CLASS_EMERGENCY);
+	cr_expect_eq(c->gnss.max_hdop, 4.5);
+	config_free(c);
+}
+
+Test(config, hex_and_int64_literals)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_hex_int64.conf");
+
+	cr_expect_eq(c->gnss.port, 3000);
+	cr_expect_eq(c->storage.max_size_mb, 1024);
+	config_free(c);
+}
+
+Test(config, min_file)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_min.conf");
+
+	cr_expect_str_eq(c->device.id, "S");
+	cr_expect_str_eq(c->device.timezone, "UTC");
+	cr_expect_str_eq(c->gnss.host, "h");
+	cr_expect_eq(c->gnss.port, 1);
+	cr_expect_eq(c->gnss.max_hdop, 0.5);
+	cr_expect_eq(c->gnss.retry_min_ms, 20);
+	cr_expect_eq(c->gnss.retry_max_ms, 20);
+	cr_expect_eq(c->gnss.stale_s, 5);
+	cr_expect_str_eq(c->storage.path, "d");
+	cr_expect_eq(c->storage.max_size_mb, 8);
+	cr_expect_eq(c->storage.keep_days, 1);
+	cr_expect_eq(c->storage.commit_interval_s, 1);
+	cr_expect_eq(c->storage.commit_rows, 1);
+	cr_expect_str_eq(c->ctl.socket, "s");
+	config_free(c);
+}
+
+Test(config, max_file)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_max.conf");
+
+	cr_expect_eq(strlen(c->device.id), 32);
+	cr_expect_eq(strlen(c->device.plate), 32);
+	cr_expect_eq(strlen(c->device.unit), 128);
+	cr_expect_eq(c->device.class, CONFIG_CLASS_CONFIDENTIAL);
+	cr_expect_eq(c->device.fuel, CONFIG_FUEL_CNG);
+	cr_expect_eq(strlen(c->gnss.host), 253);
+	cr_expect_eq(c->gnss.port, 65535);
+	cr_expect_eq(c->gnss.max_hdop, 100.0);
+	cr_expect_eq(c->gnss.retry_min_ms, 60000);
+	cr_expect_eq(c->gnss.retry_max_ms, 600000);
+	cr_expect_eq(c->gnss.stale_s, 3600);
+	cr_expect_eq(c->storage.max_size_mb, 65536);
+	cr_expect_eq(c->storage.keep_days, 3650);
+	cr_expect_eq(c->storage.commit_interval_s, 60);
+	cr_expect_eq(c->storage.commit_rows, 10000);
+	cr_expect_eq(strlen(c->ctl.socket), 107);
+	config_free(c);
+}
+
+/* The shipped example passes and sets every key explicitly. */
+Test(config, example_is_valid_and_complete)
+{
+	struct config_keyinfo	 ki;
+	struct config		*c = load_ok(EXAMPLE);
+	config_t		 lc;
+	char			 key[128];
+	size_t			 i;
+
+	cr_expect_str_eq(c->device.id, "SC-0001");
+	cr_expect_str_eq(c->device.plate, "川A12345");
+	cr_expect_str_eq(c->storage.path, "/var/lib/fleetgw/fleetgw.db");
+	cr_expect_str_eq(c->ctl.socket, "/run/fleetgw/ctl.sock");
+	config_free(c);
+
+	config_init(&lc);
+	cr_assert(config_read_file(&lc, EXAMPLE) == CONFIG_TRUE);
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		snprintf(key, sizeof(key), "%s.%s", ki.group, ki.name);
+		cr_expect_not_null(config_lookup(&lc, key),
+		    EXAMPLE " does not document %s", key);
+	}
+	config_destroy(&lc);
+}
+
+/* Errors outside the golden files. */
+
+Test(config, missing_file)
+{
+	struct config_errors	 errs;
+
+	cr_assert_null(config_load(CONF_DIR "/does-not-exist.conf", &errs));
+	cr_assert_eq(errs.n, 1);
+	cr_expect_str_eq(errs.lines[0], CONF_DIR "/does-not-exist.conf:0: "
+	    "cannot open: No such file or directory");
+	config_errors_free(&errs);
+}
+
+Test(config, directory_as_file)
+{
+	struct config_errors	 errs;
+
+	cr_assert_null(config_load(CONF_DIR, &errs));
+	cr_assert_eq(errs.n, 1);
+	cr_expect_str_eq(errs.lines[0], CONF_DIR ":0: cannot open: Is a "
+	    "directory");
+	config_errors_free(&errs);
+}
+
+Test(config, errors_free_twice_and_empty)
+{
+	struct config_errors	 errs = { 0, NULL };
+
+	config_errors_free(&errs);
+	config_errors_free(&errs);
+	config_errors_free(NULL);
+	config_free(NULL);
+}
+
+/* A failed load leaves no partial config and never sets file. */
+Test(config, failure_returns_null_and_errors_only)
+{
+	char	*out, *path;
+
+	out = load_text_fail("device = { id = \"x\"; };\ngnss = { port = 0; "
+	    "};\n", &path);
+	cr_expect(strstr(out, ":2: gnss.port: 0 is out of range 1..65535\n")
+	    != NULL, "%s", out);
+	cr_expect(strncmp(out, path, strlen(path)) == 0, "%s", out);
+	free(out);
+	free(path);
+}
+
+/* The dump is a valid config that loads back to an equal one. */
+
+static void
+roundtrip(const char *path)
+{
+	struct config	*a, *b;
+	char		*text = NULL, *tmp;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	a = load_ok(path);
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_dump(a, fp);
+	fclose(fp);
+	tmp = write_tmp(text);
+	b = load_ok(tmp);
+	cr_expect(config_equal(a, b), "%s: dump does not load back equal:\n%s",
+	    path, text);
+	cr_expect_str_eq(b->device.id, a->device.id);
+	cr_expect_str_eq(b->device.plate, a->device.plate);
+	cr_expect_str_eq(b->device.unit, a->device.unit);
+	cr_expect_str_eq(b->storage.path, a->storage.path);
+	cr_expect_eq(b->device.class, a->device.class);
+	cr_expect_eq(b->gnss.max_hdop, a->gnss.max_hdop);
+	cr_expect_eq(b->storage.commit_rows, a->storage.commit_rows);
+	unlink(tmp);
+	free(tmp);
+	free(text);
+	config_free(a);
+	config_free(b);
+}
+
+Test(config, dump_roundtrip)
+{
+	glob_t	g;
+	size_t	i;
+
+	roundtrip(EXAMPLE);
+	cr_assert_eq(glob(CONF_DIR "/good_*.conf", 0, NULL, &g), 0);
+	for (i = 0; i < g.gl_pathc; i++)
+		roundtrip(g.gl_pathv[i]);
+	globfree(&g);
+}
+
+/* Quotes, backslashes, UTF-8 and awkward floats survive the dump. */
+Test(config, dump_roundtrip_quoting)
+{
+	char	*path;
+
+	path = write_tmp("device = {\n"
+	    "\tid = \"q\";\n"
+	    "\tunit = \"成都 \\\"办公室\\\" C:\\\\new # not a comment\";\n"
+	    "\tplate = \"/* not a comment */\";\n"
+	    "};\n"
+	    "gnss = { max_hdop = 0.7; };\n");
+	roundtrip(path);
+	unlink(path);
+	free(path);
+}
+
+Test(config, dump_format)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_minimal.conf");
+	char		*text = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_dump(c, fp);
+	fclose(fp);
+	cr_expect(strstr(text, "device = {\n\tid = \"SC-0001\";\n") != NULL,
+	    "%s", text);
+	cr_expect(strstr(text, "\tmax_hdop = 5.0;\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "\tclass = \"general\";\n") != NULL, "%s",
+	    text);
+	cr_expect(strstr(text, "\tport = 2947;\n") != NULL, "%s", text);
+	free(text);
+	config_free(c);
+}
+
+/* config_equal() notices a change in any single key. */
+
+static const char *
+other_enum_value(const struct config_keyinfo *ki)
+{
+	cr_assert_not_null(ki->values);
+	cr_assert_not_null(ki->values[1]);
+	return ki->values[1];	/* the default is values[0] */
+}
+
+/* A valid value for ki that differs from its default. */
+static void
+non_default_value(const struct config_keyinfo *ki, char *buf, size_t len)
+{
+	if (strcmp(ki->type, "int") == 0 || strcmp(ki->type, "float") == 0)
+		snprintf(buf, len, "%.17g", ki->max);
+	else if (strcmp(ki->type, "enum") == 0)
+		snprintf(buf, len, "\"%s\"", other_enum_value(ki));
+	else if (strcmp(ki->group, "device") == 0 &&
+	    strcmp(ki->name, "timezone") == 0)
+		snprintf(buf, len, "\"Europe/Berlin\"");
+	else
+		snprintf(buf, len, "\"changed\"");
+}
+
+Test(config, equal_sees_every_key)
+{
+	struct config_keyinfo	 ki;
+	struct config		*base, *c;
+	char			 text[512], value[128];
+	size_t			 i;
+
+	base = load_ok(CONF_DIR "/good_minimal.conf");
+	c = load_ok(CONF_DIR "/good_minimal.conf");
+	cr_expect(config_equal(base, c));
+	config_free(c);
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		non_default_value(&ki, value, sizeof(value));
+		if (strcmp(ki.group, "device") == 0)
+			snprintf(text, sizeof(text), "device = { %s = %s; %s };\n",
+			    ki.name, value, strcmp(ki.name, "id") == 0 ? "" :
+			    "id = \"SC-0001\";");
+		else
+			snprintf(text, sizeof(text), "device = { id = "
+			    "\"SC-0001\"; };\n%s = { %s = %s; };\n", ki.group,
+			    ki.name, value);
+		c = load_text_ok(text);
+		cr_expect(!config_equal(base, c), "%s.%s = %s not noticed",
+		    ki.group, ki.name, value);
+		config_free(c);
+	}
+	config_free(base);
+}
+
+/* The settings table. */
+
+Test(config, table_complete)
+{
+	struct config_keyinfo	 ki;
+	size_t			 i, n = config_key_count(), j;
+
+	cr_assert_geq(n, 17, "device, gnss, storage and ctl have 17 keys");
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(config_key_info(i, &ki), 0);
+		cr_expect_not_null(ki.help);
+		cr_expect_gt(strlen(ki.help), 10, "%s.%s: no real help text",
+		    ki.group, ki.name);
+		cr_expect(strcmp(ki.type, "string") == 0 ||
+		    strcmp(ki.type, "int") == 0 ||
+		    strcmp(ki.type, "float") == 0 ||
+		    strcmp(ki.type, "bool") == 0 ||
+		    strcmp(ki.type, "enum") == 0, "%s.%s: type %s", ki.group,
+		    ki.name, ki.type);
+		if (strcmp(ki.type, "enum") == 0)
+			cr_expect(ki.values != NULL && ki.values[0] != NULL &&
+			    ki.values[1] != NULL, "%s.%s", ki.group, ki.name);
+		else
+			cr_expect_leq(ki.min, ki.max, "%s.%s", ki.group,
+			    ki.name);
+		/* Only device.id is required (DESIGN.md §5). */
+		cr_expect_eq(ki.required, strcmp(ki.group, "device") == 0 &&
+		    strcmp(ki.name, "id") == 0, "%s.%s", ki.group, ki.name);
+		for (j = 0; j < i; j++) {
+			struct config_keyinfo	o;
+
+			config_key_info(j, &o);
+			cr_expect(strcmp(o.group, ki.group) != 0 ||
+			    strcmp(o.name, ki.name) != 0, "%s.%s twice",
+			    ki.group, ki.name);
+		}
+	}
+	cr_expect_eq(config_key_info(n, &ki), -1);
+}
+
+Test(config, print_table_lists_every_key)
+{
+	struct config_keyinfo	 ki;
+	char			*text = NULL, key[128];
+	size_t			 len = 0, i;
+	FILE			*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_print_table(fp);
+	fclose(fp);
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		snprintf(key, sizeof(key), "\n%s.%s ", ki.group, ki.name);
+		cr_expect(strstr(text, key) != NULL, "no %s", key + 1);
+		cr_expect(strstr(text, ki.help) != NULL, "no help for %s",
+		    key + 1);
+	}
+	cr_expect(strstr(text, "(required)") != NULL);
+	cr_expect(strstr(text, "1..65535") != NULL);
+	cr_expect(strstr(text, "0.5..100") != NULL);
+	cr_expect(strstr(text, "\"Asia/Shanghai\"") != NULL);
+	free(text);
+}
+
+Test(config, enum_names)
+{
+	cr_expect_str_eq(config_class_name(CONFIG_CLASS_GENERAL), "general");
+	cr_expect_str_eq(config_class_name(CONFIG_CLASS_LAW_ENFORCEMENT),
+	    "law_enforcement");
+	cr_expect_str_eq(config_class_name(CONFIG_CLASS_CONFIDENTIAL),
+	    "confidential");
+	cr_expect_str_eq(config_class_name((enum config_class)99), "unknown");
+	cr_expect_str_eq(config_fuel_name(CONFIG_FUEL_DIESEL), "diesel");
+	cr_expect_str_eq(config_fuel_name(CONFIG_FUEL_CNG), "cng");
+	cr_expect_str_eq(config_fuel_name((enum config_fuel)99), "unknown");
+}
+
+/* Every value of every enum key loads, to the index of its name. */
+Test(config, every_enum_value)
+{
+	struct config_keyinfo	 ki;
+	struct config		*c;
+	char			 text[256];
+	size_t			 i, v;
+
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strcmp(ki.type, "enum") != 0)
+			continue;
+		for (v = 0; ki.values[v] != NULL; v++) {
+			snprintf(text, sizeof(text), "device = { id = "
+			    "\"SC-0001\"; %s = \"%s\"; };\n", ki.name,
+			    ki.values[v]);
+			cr_assert_str_eq(ki.group, "device");
+			c = load_text_ok(text);
+			if (strcmp(ki.name, "class") == 0)
+				cr_expect_str_eq(config_class_name(
+				    c->device.class), ki.values[v]);
+			else if (strcmp(ki.name, "fuel") == 0)
+				cr_expect_str_eq(config_fuel_name(
+				    c->device.fuel), ki.values[v]);
+			else
+				cr_expect_fail("enum %s.%s not checked",
+				    ki.group, ki.name);
+			config_free(c);
+		}
+	}
+}
+
+/*
+ * Every numeric key at both ends of its range loads (all at once, which
+ * also shows the keys land in distinct fields), and one step beyond
+ * either end fails with a range error on that key.  Floats step by one
+ * ulp, so a < written as <= (or the reverse) is caught.
+ */
+
+static void
+fmt_number(char *buf, size_t len, const struct config_keyinfo *ki, double v)
+{
+	if (strcmp(ki->type, "int") == 0)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.17g", v);
+}
+
+static char *
+numeric_file(bool at_max, const struct config_keyinfo *only, double value)
+{
+	struct config_keyinfo	 ki;
+	char			*text = NULL, num[64];
+	const char		*group = NULL;
+	size_t			 len = 0, i;
+	FILE			*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	fprintf(fp, "device = { id = \"SC-0001\"; };\n");
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strcmp(ki.type, "int") != 0 &&
+		    strcmp(ki.type, "float") != 0)
+			continue;
+		if (group == NULL || strcmp(group, ki.group) != 0) {
+			if (group != NULL)
+				fprintf(fp, "};\n");
+			group = ki.group;
+			fprintf(fp, "%s = {\n", group);
+		}
+		if (only != NULL && strcmp(only->group, ki.group) == 0 &&
+		    strcmp(only->name, ki.name) == 0)
+			fmt_number(num, sizeof(num), &ki, value);
+		else
+			fmt_number(num, sizeof(num), &ki,
+			    at_max ? ki.max : ki.min);
+		fprintf(fp, "\t%s = %s;\n", ki.name, num);
+	}
+	if (group != NULL)
+		fprintf(fp, "};\n");
+	fclose(fp);
+	return text;
+}
+
+static double
+numeric_value(const struct config *c, const struct config_keyinfo *ki)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+		bool		 is_float;
+	} fields[] = {
+		{ "gnss.port", offsetof(struct config, gnss.port), false },
+		{ "gnss.max_hdop", offsetof(struct config, gnss.max_hdop),
+		  true },
+		{ "gnss.retry_min_ms",
+		  offsetof(struct config, gnss.retry_min_ms), false },
+		{ "gnss.retry_max_ms",
+		  offsetof(struct config, gnss.retry_max_ms), false },
+		{ "gnss.stale_s", offsetof(struct config, gnss.stale_s),
+		  false },
+		{ "storage.max_size_mb",
+		  offsetof(struct config, storage.max_size_mb), false },
+		{ "storage.keep_days",
+		  offsetof(struct config, storage.keep_days), false },
+		{ "storage.commit_interval_s",
+		  offsetof(struct config, storage.commit_interval_s), false },
+		{ "storage.commit_rows",
+		  offsetof(struct config, storage.commit_rows), false },
+	};
+	char		 key[128];
+	const char	*p = (const char *)c;
+	size_t		 i;
+
+	snprintf(key, sizeof(key), "%s.%s", ki->group, ki->name);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strcmp(fields[i].key, key) != 0)
+			continue;
+		if (fields[i].is_float)
+			return *(const double *)(p + fields[i].off);
+		return *(const int *)(p + fields[i].off);
+	}
+	cr_assert_fail("numeric key %s has no field in this test", key);
+	return NAN;
+}
+
+Test(config, numeric_keys_at_min_and_max)
+{
+	struct config_keyinfo	 ki;
+	struct config		*c;
+	char			*text;
+	size_t			 i;
+	int			 at_max;
+
+	for (at_max = 0; at_max < 2; at_max++) {
+		text = numeric_file(at_max, NULL, 0);
+		c = load_text_ok(text);
+		for (i = 0; config_key_info(i, &ki) == 0; i++) {
+			if (strcmp(ki.type, "int") != 0 &&
+			    strcmp(ki.type, "float") != 0)
+				continue;
+			cr_expect_eq(numeric_value(c, &ki),
+			    at_max ? ki.max : ki.min, "%s.%s at %s", ki.group,
+			    ki.name, at_max ? "max" : "min");
+		}
+		config_free(c);
+		free(text);
+	}
+}
+
+Test(config, numeric_keys_one_step_outside)
+{
+	struct config_keyinfo	 ki;
+	char			*text, *out, want[256];
+	size_t			 i;
+	int			 at_max;
+	double			 v;
+
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strcmp(ki.type, "int") != 0 &&
+		    strcmp(ki.type, "float") != 0)
+			continue;
+		for (at_max = 0; at_max < 2; at_max++) {
+			if (strcmp(ki.type, "int") == 0)
+				v = at_max ? ki.max + 1 : ki.min - 1;
+			else
+				v = nextafter(at_max ? ki.max : ki.min,
+				    at_max ? INFINITY : -INFINITY);
+			text = numeric_file(at_max, &ki, v);
+			out = load_text_fail(text, NULL);
+			snprintf(want, sizeof(want), ": %s.%s: ", ki.group,
+			    ki.name);
+			cr_expect(strstr(out, want) != NULL &&
+			    strstr(out, " is out of range ") != NULL &&
+			    strchr(out, '\n') == out + strlen(out) - 1,
+			    "%s.%s = %.17g: %s", ki.group, ki.name, v, out);
+			free(out);
+			free(text);
+		}
+	}
+}
+
+/* String keys at their longest, and one byte longer. */
+Test(config, string_lengths)
+{
+	struct config_keyinfo	 ki;
+	struct config		*c;
+	char			*value, *text, *out, want[128];
+	size_t			 i, n, extra;
+
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strcmp(ki.type, "string") != 0 ||
+		    strcmp(ki.name, "timezone") == 0)
+			continue;	/* no zone name is 64 bytes long */
+		for (extra = 0; extra < 2; extra++) {
+			n = (size_t)ki.max + extra;
+			value = malloc(n + 1);
+			cr_assert_not_null(value);
+			memset(value, 'a', n);
+			value[n] = '\0';
+			if (strcmp(ki.group, "device") == 0) {
+				cr_assert(asprintf(&text, "device = { %s = "
+				    "\"%s\"; %s };\n", ki.name, value,
+				    strcmp(ki.name, "id") == 0 ? "" :
+				    "id = \"SC-0001\";") != -1);
+			} else {
+				cr_assert(asprintf(&text, "device = { id = "
+				    "\"SC-0001\"; };\n%s = { %s = \"%s\"; };\n",
+				    ki.group, ki.name, value) != -1);
+			}
+			if (extra == 0) {
+				c = load_text_ok(text);
+				config_free(c);
+			} else {
+				out = load_text_fail(text, NULL);
+				snprintf(want, sizeof(want), ": %s.%s: is %zu "
+				    "bytes long, at most %.0f allowed\n",
+				    ki.group, ki.name, n, ki.max);
+				cr_expect(strstr(out, want) != NULL, "%s",
+				    out);
+				free(out);
+			}
+			free(text);
+			free(value);
+		}
+	}
+}
+
+/* Bounded output: a file with very many mistakes gives 100 + 1 lines. */
+Test(config, error_count_is_capped)
+{
+	struct config_errors	 errs;
+
+	cr_assert_null(config_load(CONF_DIR "/bad_too_many_errors.conf",
+	    &errs));
+	cr_expect_eq(errs.n, 101);
+	cr_expect(has_suffix(errs.lines[errs.n - 1], ":0: 5 more errors not "
+	    "shown"), "%s", errs.lines[errs.n - 1]);
+	config_errors_free(&errs);
+}
+
+/*
+ * SIGHUP: main.c loads the file again and keeps the running config when
+ * that fails.  The module's part: a failed load changes nothing in a
+ * config loaded earlier from the same file, and reports why.
+ */
+Test(config, failed_reload_leaves_running_config)
+{
+	struct config_errors	 errs;
+	struct config		*old, *nc;
+	FILE			*fp;
+	char			*path;
+
+	path = write_tmp("device = { id = \"SC-0001\"; };\n"
+	    "gnss = { port = 3000; };\n");
+	old = load_ok(path);
+
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("device = { id = \"SC-0001\"; };\ngnss = { port = 0; };\n", fp);
+	fclose(fp);
+	cr_assert_null(config_load(path, &errs));
+	cr_assert_eq(errs.n, 1);
+	cr_expect(has_suffix(errs.lines[0], ":2: gnss.port: 0 is out of range "
+	    "1..65535"), "%s", errs.lines[0]);
+	config_errors_free(&errs);
+	cr_expect_eq(old->gnss.port, 3000);
+	cr_expect_str_eq(old->device.id, "SC-0001");
+	cr_expect_str_eq(old->file, path);
+
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("device = { id = \"SC-0002\"; };\ngnss = { port = 3001; };\n", fp);
+	fclose(fp);
+	nc = load_ok(path);
+	cr_expect_eq(nc->gnss.port, 3001);
+	cr_expect(!config_equal(old, nc));
+	cr_expect_eq(old->gnss.port, 3000);
+	config_free(old);
+	config_free(nc);
+	unlink(path);
+	free(path);
+}

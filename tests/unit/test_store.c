@@ -1,0 +1,1394 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_store.c - the SQLite store: batching and visibility, dense seq
+ * across reopen and crashes, value round trip, retention by age and size,
+ * migrations, open errors, read-only access beside a writer, commit
+ * failures (SQLITE_FULL) that keep rows pending.
+ *
+ * Every test works in its own mkdtemp directory, removed afterwards.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "log.h"
+#include "record.h"
+#include "store.h"
+
+/* 2026-03-02T00:00:00Z */
+#define T0_MS		INT64_C(1772409600000)
+#define MIB		(1024 * 1024)
+#define NOBODY		65534
+
+static char	 tmpdir[PATH_MAX / 2];
+static char	 dbpath[PATH_MAX];
+static int	 saved_stderr = -1;
+static char	 capture_path[PATH_MAX];
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+setup(void)
+{
+	const char	*base;
+
+	log_init("test_store", LOG_TARGET_QUIET);
+	base = getenv("TMPDIR");
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_store.XXXXXX", base);
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+	snprintf(dbpath, sizeof(dbpath), "%s/fleetgw.db", tmpdir);
+	snprintf(capture_path, sizeof(capture_path), "%s.log", tmpdir);
+}
+
+static void
+teardown(void)
+{
+	chmod(tmpdir, 0700);
+	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unlink(capture_path);
+}
+
+TestSuite(store, .init = setup, .fini = teardown, .timeout = 60);
+
+/* Send stderr (where LOG_TARGET_QUIET writes) to a file until captured. */
+static void
+capture_start(void)
+{
+	int		 fd;
+
+	fflush(stderr);
+	saved_stderr = dup(2);
+	fd = open(capture_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(fd != -1 && saved_stderr != -1);
+	dup2(fd, 2);
+	close(fd);
+}
+
+/* Restore stderr; returns what was logged (static buffer). */
+static const char *
+capture_end(void)
+{
+	static char	 buf[16384];
+	ssize_t		 n;
+	int		 fd;
+
+	fflush(stderr);
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	saved_stderr = -1;
+	fd = open(capture_path, O_RDONLY);
+	cr_assert(fd != -1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* Show it in the test output too. */
+	fputs(buf, stderr);
+	return buf;
+}
+
+static struct fix
+mkfix(int i)
+{
+	struct fix	 f;
+
+	memset(&f, 0, sizeof(f));
+	f.t_utc_ms = T0_MS + (int64_t)i * 1000;
+	f.t_mono_ms = (uint64_t)i * 1000;
+	f.lat_deg = 30.5723 + i * 1e-6;
+	f.lon_deg = 104.0665 + i * 1e-6;
+	f.alt_m = 500.0 + i % 7;
+	f.speed_mps = 10.0 + i % 3;
+	f.heading_deg = (double)(i % 360);
+	f.hdop = 0.9;
+	f.eph_m = 3.5;
+	f.mode = 3;
+	f.sats_used = 14;
+	f.sats_visible = 24;
+	f.sys[GNSS_SYS_GPS].visible = 9;
+	f.sys[GNSS_SYS_GPS].used = 6;
+	f.sys[GNSS_SYS_BEIDOU].visible = 12;
+	f.sys[GNSS_SYS_BEIDOU].used = 8;
+	return f;
+}
+
+static struct store_opts
+mkopts(void)
+{
+	struct store_opts o = {
+		.path = dbpath,
+		.max_size_mb = 512,
+		.keep_days = 180,
+		.commit_interval_ms = 5000,
+		.commit_rows = 256,
+		.device_id = "SC-0001",
+		.timezone = "Asia/Shanghai",
+	};
+
+	return o;
+}
+
+struct rows {
+	struct store_position	*p;
+	size_t			 n;
+	size_t			 cap;
+	size_t			 stop_at;	/* 0: never stop */
+};
+
+static int
+collect(const struct store_position *p, void *arg)
+{
+	struct rows	*r = arg;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->p = realloc(r->p, r->cap * sizeof(*r->p));
+		cr_assert_not_null(r->p);
+	}
+	r->p[r->n++] = *p;
+	return r->stop_at != 0 && r->n == r->stop_at;
+}
+
+static void
+rows_free(struct rows *r)
+{
+	free(r->p);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+query_all(struct store *st, struct rows *r)
+{
+	memset(r, 0, sizeof(*r));
+	cr_assert_eq(store_query_positions(st, INT64_MIN, INT64_MAX, 0,
+	    collect, r), 0);
+}
+
+/* Rows a separate read-only connection sees now. */
+static size_t
+count_readonly(void)
+{
+	struct store	*ro;
+	struct rows	 r;
+	size_t		 n;
+
+	ro = store_open_readonly(dbpath);
+	cr_assert_not_null(ro);
+	query_all(ro, &r);
+	n = r.n;
+	rows_free(&r);
+	store_close(ro);
+	return n;
+}
+
+static void
+put_n(struct store *st, int from, int n, uint64_t now)
+{
+	struct fix	 f;
+	int		 i;
+
+	for (i = from; i < from + n; i++) {
+		f = mkfix(i);
+		cr_assert_eq(store_put_position(st, &f, now), 0, "put %d", i);
+	}
+}
+
+/* The rows hold seq first..first+n-1 in order, fixes mkfix(fix0 + k). */
+static void
+assert_dense(const struct rows *r, uint64_t first, int fix0)
+{
+	size_t		 k;
+
+	for (k = 0; k < r->n; k++) {
+		cr_assert_eq(r->p[k].seq, first + k, "row %zu: seq %llu", k,
+		    (unsigned long long)r->p[k].seq);
+		cr_assert_eq(r->p[k].fix.t_utc_ms,
+		    mkfix(fix0 + (int)k).t_utc_ms, "row %zu: wrong fix", k);
+	}
+}
+
+static const char *
+wal_path(void)
+{
+	static char	 buf[PATH_MAX + 8];
+
+	snprintf(buf, sizeof(buf), "%s-wal", dbpath);
+	return buf;
+}
+
+static const char *
+shm_path(void)
+{
+	static char	 buf[PATH_MAX + 8];
+
+	snprintf(buf, sizeof(buf), "%s-shm", dbpath);
+	return buf;
+}
+
+static int64_t
+sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*s;
+	int64_t		 v = -1;
+
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+static void
+sql_exec(sqlite3 *db, const char *sql)
+{
+	char		*err = NULL;
+
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK,
+	    "%s: %s", sql, err ? err : "?");
+}
+
+/* PRAGMA integrity_check on a fresh plain connection. */
+static void
+assert_integrity(void)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+
+	cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s,
+	    NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(s, 0), "ok");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static int64_t
+live_bytes(sqlite3 *db)
+{
+	return (sql_int(db, "PRAGMA page_count") -
+	    sql_int(db, "PRAGMA freelist_count")) *
+	    sql_int(db, "PRAGMA page_size");
+}
+
+/* ---- batching ---- */
+
+Test(store, batch_by_interval_and_rows)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+
+	o.commit_rows = 10;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_next_due_ms(st, 1000), UINT64_MAX);
+	cr_assert_eq(store_commit_due(st, 1000), 0);
+
+	/* 9 rows, the first at t=1000: due by interval at 6000. */
+	put_n(st, 0, 1, 1000);
+	put_n(st, 1, 8, 3000);
+	cr_assert_eq(store_next_due_ms(st, 1000), 5000);
+	cr_assert_eq(store_next_due_ms(st, 5999), 1);
+	cr_assert_eq(store_next_due_ms(st, 6000), 0);
+	cr_assert_eq(store_next_due_ms(st, 9000), 0);
+	cr_assert_eq(store_commit_due(st, 5999), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 9);
+	cr_assert_eq(s.commits, 0);
+	cr_assert_eq(count_readonly(), 0, "rows visible before commit");
+
+	cr_assert_eq(store_commit_due(st, 6000), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0);
+	cr_assert_eq(s.commits, 1);
+	cr_assert_eq(s.positions, 9);
+	cr_assert_eq(s.next_seq, 10);
+	cr_assert_eq(count_readonly(), 9);
+	cr_assert_eq(store_next_due_ms(st, 6000), UINT64_MAX);
+
+	/* By rows: the 10th pending row makes the batch due at once. */
+	put_n(st, 9, 9, 7000);
+	cr_assert_eq(store_next_due_ms(st, 7000), 5000);
+	cr_assert_eq(store_commit_due(st, 7000), 0);
+	cr_assert_eq(count_readonly(), 9);
+	put_n(st, 18, 1, 7000);
+	cr_assert_eq(store_next_due_ms(st, 7000), 0);
+	cr_assert_eq(store_commit_due(st, 7000), 0);
+	cr_assert_eq(count_readonly(), 19);
+
+	/* store_commit() commits whatever is pending, due or not. */
+	put_n(st, 19, 1, 8000);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_commit(st), 0);	/* nothing pending: no-op */
+	store_get_stats(st, &s);
+	cr_assert_eq(s.commits, 3);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 20);
+	assert_dense(&r, 1, 0);
+	rows_free(&r);
+	store_close(st);
+}
+
+Test(store, set_limits_changes_batching)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 3, 1000);
+	cr_assert_eq(store_next_due_ms(st, 1000), 5000);
+	o.commit_interval_ms = 2000;
+	o.commit_rows = 3;
+	store_set_limits(st, &o);
+	cr_assert_eq(store_next_due_ms(st, 1000), 0);
+	cr_assert_eq(store_commit_due(st, 1000), 0);
+	put_n(st, 3, 1, 4000);
+	cr_assert_eq(store_next_due_ms(st, 4000), 2000);
+	store_close(st);
+	cr_assert_eq(count_readonly(), 4, "close commits pending rows");
+}
+
+/* ---- seq ---- */
+
+Test(store, seq_dense_across_reopen)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 5, 0);
+	cr_assert_eq(store_commit(st), 0);
+	put_n(st, 5, 3, 0);
+	store_close(st);		/* commits the 3 pending */
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 8);
+	cr_assert_eq(s.next_seq, 9);
+	cr_assert_eq(s.pending, 0);
+	put_n(st, 8, 2, 0);
+	cr_assert_eq(store_commit(st), 0);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 10);
+	assert_dense(&r, 1, 0);
+	rows_free(&r);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, next_seq_behind_rows_is_repaired)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	const char	*log;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 10, 0);
+	cr_assert_eq(store_commit(st), 0);
+	sql_exec(store_db(st), "UPDATE meta SET value = 4 "
+	    "WHERE key = 'next_seq'");
+	store_close(st);
+
+	capture_start();
+	st = store_open(&o);
+	log = capture_end();
+	cr_assert_not_null(st);
+	cr_assert(strstr(log, "continuing at 11") != NULL, "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 11);
+	put_n(st, 10, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(sql_int(store_db(st), "SELECT max(seq) FROM positions"),
+	    11);
+	store_close(st);
+}
+
+/*
+ * A child commits batches, leaves rows pending and dies (exit without
+ * close, or SIGKILL in the middle of an open write transaction).  The
+ * parent must find exactly the committed rows and continue the seq.
+ */
+static void
+crash_child(int how)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	int		 b;
+
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	for (b = 0; b < 5; b++) {
+		put_n(st, b * 7, 7, 0);
+		if (store_commit(st) != 0)
+			_exit(3);
+	}
+	put_n(st, 35, 3, 0);		/* never committed */
+	if (how == 0)
+		_exit(0);
+	/* Die inside a write transaction that also moved next_seq. */
+	if (sqlite3_exec(store_db(st), "BEGIN IMMEDIATE;"
+	    "INSERT INTO positions(seq, t_utc_ms, lat_deg, lon_deg) "
+	    "VALUES (1000000, 0, 1, 1);"
+	    "UPDATE meta SET value = value + 100 WHERE key = 'next_seq'",
+	    NULL, NULL, NULL) != SQLITE_OK)
+		_exit(4);
+	kill(getpid(), SIGKILL);
+	_exit(5);
+}
+
+Test(store, crash_keeps_committed_rows_and_seq)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	pid_t		 pid;
+	int		 how, status;
+
+	for (how = 0; how < 2; how++) {
+		pid = fork();
+		cr_assert(pid != -1);
+		if (pid == 0)
+			crash_child(how);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		if (how == 0)
+			cr_assert(WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0, "child status %d",
+			    status);
+		else
+			cr_assert(WIFSIGNALED(status) &&
+			    WTERMSIG(status) == SIGKILL, "child status %d",
+			    status);
+		assert_integrity();
+
+		st = store_open(&o);
+		cr_assert_not_null(st);
+		store_get_stats(st, &s);
+		query_all(st, &r);
+		/* Round 0: 35 rows.  Round 1 reopened and added 36 more. */
+		if (how == 0) {
+			cr_assert_eq(r.n, 35);
+			assert_dense(&r, 1, 0);
+			cr_assert_eq(s.next_seq, 36);
+			/* Move the file aside for the second round. */
+			rows_free(&r);
+			store_close(st);
+			continue;
+		}
+		rows_free(&r);
+		store_close(st);
+	}
+	/*
+	 * Second round ran on the first round's file: 35 + 35 committed, the
+	 * child's seqs continuing at 36.
+	 */
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 70);
+	cr_assert_eq(s.next_seq, 71, "next_seq %llu",
+	    (unsigned long long)s.next_seq);
+	cr_assert_eq(r.p[34].seq, 35);
+	cr_assert_eq(r.p[35].seq, 36);
+	cr_assert_eq(r.p[69].seq, 70);
+	cr_assert_eq(r.p[35].fix.t_utc_ms, mkfix(0).t_utc_ms);
+	rows_free(&r);
+	put_n(st, 100, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	query_all(st, &r);
+	cr_assert_eq(r.p[r.n - 1].seq, 71);
+	rows_free(&r);
+	store_close(st);
+	assert_integrity();
+}
+
+/*
+ * kill -9 at random moments while a child commits batches and reports
+ * each commit on a pipe only after store_commit() returned 0: every
+ * acknowledged row survives, seq stays dense, the file stays sound.
+ */
+static void
+ack_child(int fd)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	int		 i;
+
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	for (i = 0;; i += 7) {
+		put_n(st, i, 7, 0);
+		if (store_commit(st) != 0)
+			_exit(3);
+		store_get_stats(st, &s);
+		s.next_seq--;
+		if (write(fd, &s.next_seq, sizeof(s.next_seq)) !=
+		    (ssize_t)sizeof(s.next_seq))
+			_exit(4);
+	}
+}
+
+Test(store, random_kill_loses_no_acknowledged_row)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	uint64_t	 ack, acked = 0;
+	pid_t		 pid;
+	size_t		 k;
+	int		 fds[2], round, status;
+
+	srand((unsigned)getpid());
+	for (round = 0; round < 20; round++) {
+		cr_assert_eq(pipe(fds), 0);
+		pid = fork();
+		cr_assert(pid != -1);
+		if (pid == 0) {
+			close(fds[0]);
+			ack_child(fds[1]);
+		}
+		close(fds[1]);
+		usleep(20000 + (useconds_t)(rand() % 80000));
+		kill(pid, SIGKILL);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFSIGNALED(status), "child status %d", status);
+		while (read(fds[0], &ack, sizeof(ack)) == (ssize_t)sizeof(ack))
+			acked = ack > acked ? ack : acked;
+		close(fds[0]);
+
+		assert_integrity();
+		st = store_open(&o);
+		cr_assert_not_null(st);
+		store_get_stats(st, &s);
+		query_all(st, &r);
+		cr_assert_geq(r.n, acked, "round %d: %zu rows, acked %llu",
+		    round, r.n, (unsigned long long)acked);
+		cr_assert_eq(s.next_seq, r.n + 1);
+		for (k = 0; k < r.n; k++)
+			cr_assert_eq(r.p[k].seq, k + 1);
+		acked = r.n;
+		rows_free(&r);
+		store_close(st);
+	}
+	cr_assert_gt(acked, 0);
+}
+
+/* ---- values ---- */
+
+Test(store, values_round_trip)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct fix	 a, b;
+	struct rows	 r;
+	sqlite3		*db;
+	int		 i;
+
+	a = mkfix(1);
+	a.lat_deg = -33.8688197;
+	a.lon_deg = 151.2092955;
+	a.alt_m = 12.345;
+	a.speed_mps = 0.0;
+	a.heading_deg = 359.99;
+	a.hdop = 1.25;
+	a.eph_m = 4.5;
+	a.mode = 3;
+	a.sats_used = 21;
+	a.sats_visible = 40;
+	for (i = 0; i < GNSS_SYS_COUNT; i++) {
+		a.sys[i].visible = (uint16_t)(10 + i);
+		a.sys[i].used = (uint16_t)(5 + i);
+	}
+	b = mkfix(2);
+	b.alt_m = NAN;
+	b.speed_mps = NAN;
+	b.heading_deg = NAN;
+	b.hdop = NAN;
+	b.eph_m = NAN;
+	b.mode = 2;
+	b.sats_used = -1;
+	b.sats_visible = -1;
+	memset(b.sys, 0, sizeof(b.sys));
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_put_position(st, &a, 0), 0);
+	cr_assert_eq(store_put_position(st, &b, 0), 0);
+	cr_assert_eq(store_commit(st), 0);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 2);
+
+	cr_assert_eq(r.p[0].fix.t_utc_ms, a.t_utc_ms);
+	cr_assert_eq(r.p[0].fix.lat_deg, a.lat_deg);
+	cr_assert_eq(r.p[0].fix.lon_deg, a.lon_deg);
+	cr_assert_eq(r.p[0].fix.alt_m, a.alt_m);
+	cr_assert_eq(r.p[0].fix.speed_mps, 0.0);
+	cr_assert_eq(r.p[0].fix.heading_deg, a.heading_deg);
+	cr_assert_eq(r.p[0].fix.hdop, a.hdop);
+	cr_assert_eq(r.p[0].fix.eph_m, a.eph_m);
+	cr_assert_eq(r.p[0].fix.mode, 3);
+	cr_assert_eq(r.p[0].fix.sats_used, 21);
+	cr_assert_eq(r.p[0].fix.sats_visible, 40);
+	for (i = 0; i < GNSS_SYS_COUNT; i++) {
+		cr_assert_eq(r.p[0].fix.sys[i].visible, 10 + i);
+		cr_assert_eq(r.p[0].fix.sys[i].used, 5 + i);
+	}
+
+	cr_assert(isnan(r.p[1].fix.alt_m));
+	cr_assert(isnan(r.p[1].fix.speed_mps));
+	cr_assert(isnan(r.p[1].fix.heading_deg));
+	cr_assert(isnan(r.p[1].fix.hdop));
+	cr_assert(isnan(r.p[1].fix.eph_m));
+	cr_assert_eq(r.p[1].fix.mode, 2);
+	cr_assert_eq(r.p[1].fix.sats_used, -1);
+	cr_assert_eq(r.p[1].fix.sats_visible, -1);
+	cr_assert_eq(r.p[1].fix.sys[GNSS_SYS_BEIDOU].used, 0);
+	rows_free(&r);
+
+	/* Unknown is NULL in the file, for other readers. */
+	db = store_db(st);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions WHERE seq = 2"
+	    " AND alt_m IS NULL AND speed_mps IS NULL AND heading_deg IS NULL"
+	    " AND hdop IS NULL AND eph_m IS NULL AND sats_used IS NULL"
+	    " AND sats_visible IS NULL"), 1);
+	cr_assert_eq(sql_int(db, "SELECT bds_vis * 100 + bds_used FROM "
+	    "positions WHERE seq = 1"), 1106);
+	cr_assert_eq(sql_int(db, "SELECT glo_vis * 100 + gal_used FROM "
+	    "positions WHERE seq = 1"), 1208);
+	cr_assert_eq(sql_int(db, "SELECT synced FROM positions WHERE seq = 1"),
+	    0);
+	store_close(st);
+}
+
+Test(store, non_finite_position_refused)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct fix	 f = mkfix(0);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	f.lat_deg = NAN;
+	cr_assert_eq(store_put_position(st, &f, 0), -1);
+	f = mkfix(0);
+	f.lon_deg = INFINITY;
+	cr_assert_eq(store_put_position(st, &f, 0), -1);
+	put_n(st, 1, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.refused, 2);
+	cr_assert_eq(s.positions, 1);
+	cr_assert_eq(s.next_seq, 2);
+	store_close(st);
+}
+
+Test(store, device_id_and_timezone_in_meta)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_device_id(st), "SC-0001");
+	cr_assert_str_eq(store_timezone(st), "Asia/Shanghai");
+	store_close(st);
+
+	o.timezone = "Asia/Urumqi";
+	o.device_id = NULL;		/* not given: keep what is there */
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_device_id(st), "SC-0001");
+	cr_assert_str_eq(store_timezone(st), "Asia/Urumqi");
+	store_close(st);
+
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_device_id(st), "SC-0001");
+	cr_assert_str_eq(store_timezone(st), "Asia/Urumqi");
+	store_close(st);
+}
+
+/* ---- retention ---- */
+
+Test(store, retention_by_age)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	struct fix	 f;
+	const char	*log;
+	int64_t		 now, cutoff;
+	size_t		 k;
+	int		 i;
+
+	/* 3000 fixes a minute apart: 50 hours; keep one day. */
+	o.keep_days = 1;
+	o.commit_rows = 4096;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	for (i = 0; i < 3000; i++) {
+		f = mkfix(0);
+		f.t_utc_ms = T0_MS + (int64_t)i * 60000;
+		cr_assert_eq(store_put_position(st, &f, 0), 0);
+	}
+	cr_assert_eq(store_commit(st), 0);
+	/* Age ignores synced: synced and unsynced old rows both go. */
+	sql_exec(store_db(st), "UPDATE positions SET synced = 1 "
+	    "WHERE seq % 2 = 0");
+
+	now = T0_MS + INT64_C(3000) * 60000;
+	cutoff = now - INT64_C(86400000);
+	capture_start();
+	cr_assert_eq(store_retention(st, now), 1560);
+	log = capture_end();
+	cr_assert(strstr(log, "store: retention dropped 1560 positions "
+	    "(seq 1..1560, reason: age)") != NULL, "log: %s", log);
+
+	store_get_stats(st, &s);
+	cr_assert_eq(s.dropped, 1560);
+	cr_assert_eq(s.positions, 1440);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 1440);
+	for (k = 0; k < r.n; k++) {
+		cr_assert_geq(r.p[k].fix.t_utc_ms, cutoff);
+		cr_assert_eq(r.p[k].seq, 1561 + k);
+	}
+	rows_free(&r);
+
+	/* Nothing more to do: 0 and no log line. */
+	capture_start();
+	cr_assert_eq(store_retention(st, now), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "retention") == NULL, "log: %s", log);
+
+	/* Everything ages out; seq still continues where it was. */
+	cr_assert_eq(store_retention(st, now + INT64_C(10) * 86400000),
+	    1440);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 0);
+	cr_assert_eq(s.dropped, 3000);
+	cr_assert_eq(s.next_seq, 3001);
+	put_n(st, 0, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	store_close(st);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 3002);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.p[0].seq, 3001);
+	rows_free(&r);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, retention_by_size_synced_first)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	sqlite3		*db;
+	const char	*log;
+	int64_t		 total, dropped, min_unsynced, remaining;
+	int		 n = 0;
+
+	o.max_size_mb = 8;
+	o.commit_rows = 4096;
+	o.keep_days = 3650;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	/* Fill to about 10 MiB of live data. */
+	while (live_bytes(db) < 10 * MIB) {
+		put_n(st, n, 4096, 0);
+		n += 4096;
+		cr_assert_eq(store_commit(st), 0);
+	}
+	total = n;
+	/* A synced block in the middle goes before the older unsynced rows. */
+	sql_exec(db, "UPDATE positions SET synced = 1 "
+	    "WHERE seq BETWEEN 40001 AND 50000");
+
+	capture_start();
+	dropped = store_retention(st, mkfix(n).t_utc_ms);
+	log = capture_end();
+	cr_assert_gt(dropped, 10000);
+	cr_assert(strstr(log, "reason: size") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "reason: age") == NULL, "log: %s", log);
+	cr_assert_leq(live_bytes(db), 8 * MIB);
+
+	/* Synced rows all went; unsynced ones only from the oldest on. */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
+	    "WHERE synced = 1"), 0);
+	min_unsynced = sql_int(db, "SELECT min(seq) FROM positions");
+	remaining = sql_int(db, "SELECT count(*) FROM positions");
+	cr_assert_gt(remaining, 0);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), total);
+	if (min_unsynced > 50000)
+		cr_assert_eq(remaining, total - min_unsynced + 1);
+	else
+		cr_assert_eq(remaining, total - min_unsynced + 1 -
+		    (50000 - (min_unsynced > 40001 ? min_unsynced : 40001) +
+		    1));
+	cr_assert_eq(dropped, total - remaining);
+	/* Not much more than needed: the unsynced part went in chunks. */
+	cr_assert_gt(live_bytes(db), 6 * MIB);
+
+	store_get_stats(st, &s);
+	cr_assert_eq(s.dropped, (uint64_t)dropped);
+	cr_assert_eq(s.positions, (uint64_t)remaining);
+	cr_assert_eq(s.next_seq, (uint64_t)total + 1);
+
+	/* Under the cap now: nothing to do. */
+	cr_assert_eq(store_retention(st, mkfix(n).t_utc_ms), 0);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, retention_size_small_cap)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+
+	o.commit_rows = 4096;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 4000, 0);
+	cr_assert_eq(store_commit(st), 0);
+	/* 1 MiB is above what the rows need: nothing to drop. */
+	o.max_size_mb = 1;
+	store_set_limits(st, &o);
+	cr_assert_eq(store_retention(st, mkfix(4000).t_utc_ms), 0);
+	put_n(st, 4000, 4096 * 4, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_gt(store_retention(st, mkfix(30000).t_utc_ms), 0);
+	store_get_stats(st, &s);
+	cr_assert_gt(s.positions, 0);
+	cr_assert_lt(s.positions, 4000 + 4096 * 4);
+	cr_assert_eq(s.next_seq, 4000 + 4096 * 4 + 1);
+	store_close(st);
+}
+
+/* ---- migrations and open errors ---- */
+
+Test(store, empty_file_is_migrated)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	int		 fd;
+
+	fd = open(dbpath, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert(fd != -1);
+	close(fd);
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 1);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM "
+	    "pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+	cr_assert_eq(sql_int(store_db(st), "SELECT value FROM meta "
+	    "WHERE key = 'next_seq'"), 1);
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA synchronous"), 2);
+	store_close(st);
+}
+
+static void
+make_raw_db(const char *sql)
+{
+	sqlite3		*db;
+
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sql_exec(db, sql);
+	sqlite3_close(db);
+}
+
+Test(store, newer_schema_refused)
+{
+	struct store_opts o = mkopts();
+	const char	*log;
+
+	make_raw_db("CREATE TABLE future(x); PRAGMA user_version = 99");
+	capture_start();
+	cr_assert_null(store_open(&o));
+	cr_assert_null(store_open_readonly(dbpath));
+	log = capture_end();
+	cr_assert(strstr(log, "version 99 is newer") != NULL, "log: %s", log);
+	/* And it was left alone. */
+	make_raw_db("SELECT 1");
+	{
+		sqlite3	*db;
+
+		cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 99);
+		cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_master"),
+		    1);
+		sqlite3_close(db);
+	}
+}
+
+Test(store, foreign_database_refused)
+{
+	struct store_opts o = mkopts();
+	const char	*log;
+
+	make_raw_db("CREATE TABLE other(x)");
+	capture_start();
+	cr_assert_null(store_open(&o));
+	log = capture_end();
+	cr_assert(strstr(log, "not a fleetgw database") != NULL, "log: %s",
+	    log);
+	capture_start();
+	cr_assert_null(store_open_readonly(dbpath));
+	log = capture_end();
+	cr_assert(strstr(log, "not a fleetgw database") != NULL, "log: %s",
+	    log);
+}
+
+Test(store, not_a_database)
+{
+	struct store_opts o = mkopts();
+	const char	*log;
+	char		 junk[8192];
+	int		 fd;
+
+	memset(junk, 'x', sizeof(junk));
+	fd = open(dbpath, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	cr_assert(fd != -1);
+	cr_assert_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	capture_start();
+	cr_assert_null(store_open(&o));
+	cr_assert_null(store_open_readonly(dbpath));
+	log = capture_end();
+	cr_assert(strstr(log, "file is not a database") != NULL, "log: %s",
+	    log);
+}
+
+Test(store, missing_directory)
+{
+	struct store_opts o = mkopts();
+	char		 path[PATH_MAX + 32];
+	const char	*log;
+
+	snprintf(path, sizeof(path), "%s/nope/fleetgw.db", tmpdir);
+	o.path = path;
+	capture_start();
+	cr_assert_null(store_open(&o));
+	cr_assert_null(store_open_readonly(path));
+	cr_assert_null(store_open_readonly(dbpath));	/* no such file */
+	log = capture_end();
+	cr_assert(strstr(log, "/nope does not exist") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "fleetgw.db: no such file") != NULL, "log: %s",
+	    log);
+}
+
+Test(store, parent_is_a_file)
+{
+	struct store_opts o = mkopts();
+	char		 path[PATH_MAX + 32];
+	const char	*log;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/file", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	cr_assert(fd != -1);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/file/fleetgw.db", tmpdir);
+	o.path = path;
+	capture_start();
+	cr_assert_null(store_open(&o));
+	log = capture_end();
+	cr_assert(strstr(log, "is not a directory") != NULL, "log: %s", log);
+}
+
+/*
+ * Run fn as an unprivileged user: as root, in a child that drops to
+ * nobody (root ignores permissions); otherwise directly.  Returns fn's
+ * result (0 = pass).
+ */
+static int
+as_unprivileged(int (*fn)(void))
+{
+	pid_t		 pid;
+	int		 status;
+
+	if (geteuid() != 0)
+		return fn();
+	cr_assert_eq(chmod(tmpdir, 0755), 0);
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0) {
+		if (setgid(NOBODY) == -1 || setuid(NOBODY) == -1)
+			_exit(100);
+		_exit(fn());
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "status %d", status);
+	return WEXITSTATUS(status);
+}
+
+static int
+open_in_readonly_dir(void)
+{
+	struct store_opts o = mkopts();
+
+	return store_open(&o) == NULL ? 0 : 1;
+}
+
+Test(store, directory_not_writable)
+{
+	const char	*log;
+
+	if (geteuid() != 0)
+		cr_assert_eq(chmod(tmpdir, 0555), 0);
+	capture_start();
+	cr_assert_eq(as_unprivileged(open_in_readonly_dir), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "is not writable") != NULL, "log: %s", log);
+}
+
+/* ---- read-only access ---- */
+
+static int
+read_without_write_access(void)
+{
+	struct store	*ro;
+	struct rows	 r;
+	int		 ret;
+
+	ro = store_open_readonly(dbpath);
+	if (ro == NULL)
+		return 1;
+	query_all(ro, &r);
+	ret = r.n == 12 && r.p[11].seq == 12 ? 0 : 2;
+	rows_free(&r);
+	store_close(ro);
+	return ret;
+}
+
+Test(store, readonly_without_write_access)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 12, 0);
+	cr_assert_eq(store_commit(st), 0);
+	/* Daemon running: -wal and -shm exist. */
+	cr_assert_eq(chmod(dbpath, 0644), 0);
+	cr_assert_eq(as_unprivileged(read_without_write_access), 0,
+	    "while the writer is open");
+	store_close(st);
+	/* Daemon stopped: no -wal, no -shm, and no right to create them. */
+	cr_assert_eq(access(dbpath, F_OK), 0);
+	cr_assert_eq(as_unprivileged(read_without_write_access), 0,
+	    "after the writer closed");
+	/*
+	 * And a reader with write access (root running fleetgwctl) leaves no
+	 * -wal/-shm behind that the daemon's user could not open.
+	 */
+	cr_assert_eq(read_without_write_access(), 0);
+	cr_assert_eq(access(wal_path(), F_OK), -1, "reader left a -wal");
+	cr_assert_eq(access(shm_path(), F_OK), -1, "reader left a -shm");
+}
+
+static void
+crashed_writer(void)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	put_n(st, 0, 12, 0);
+	if (store_commit(st) != 0)
+		_exit(3);
+	_exit(0);
+}
+
+static int
+read_needs_shm(void)
+{
+	struct store	*ro;
+
+	ro = store_open_readonly(dbpath);
+	if (ro != NULL) {
+		store_close(ro);
+		return 1;
+	}
+	return 0;
+}
+
+Test(store, readonly_after_crash_reads_the_wal)
+{
+	const char	*log;
+	pid_t		 pid;
+	int		 status;
+
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0)
+		crashed_writer();
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The rows are in the -wal only; the -shm can be rebuilt from it. */
+	cr_assert_eq(access(wal_path(), F_OK), 0);
+	cr_assert_eq(unlink(shm_path()), 0);
+	cr_assert_eq(chmod(dbpath, 0644), 0);
+	cr_assert_eq(chmod(wal_path(), 0644), 0);
+	if (geteuid() != 0)
+		cr_assert_eq(chmod(tmpdir, 0555), 0);
+	capture_start();
+	cr_assert_eq(as_unprivileged(read_needs_shm), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "needs the -shm file") != NULL, "log: %s", log);
+	cr_assert_eq(chmod(tmpdir, 0700), 0);
+	/* Allowed to create the -shm: the committed rows are all there. */
+	cr_assert_eq(count_readonly(), 12);
+}
+
+Test(store, readonly_beside_writer_and_query_bounds)
+{
+	struct store_opts o = mkopts();
+	struct store	*st, *ro;
+	struct store_stats s;
+	struct rows	 r;
+	struct fix	 f;
+
+	o.commit_rows = 1000;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 20, 0);
+	cr_assert_eq(store_commit(st), 0);
+	put_n(st, 20, 5, 0);		/* pending in the writer */
+	/* An open write transaction in the writer does not block readers. */
+	sql_exec(store_db(st), "BEGIN IMMEDIATE; UPDATE positions "
+	    "SET synced = 1 WHERE seq = 1");
+
+	ro = store_open_readonly(dbpath);
+	cr_assert_not_null(ro);
+	store_get_stats(ro, &s);
+	cr_assert_eq(s.positions, 20);
+	cr_assert_eq(s.next_seq, 21);
+	cr_assert_eq(s.pending, 0);
+	query_all(ro, &r);
+	cr_assert_eq(r.n, 20);
+	assert_dense(&r, 1, 0);
+	rows_free(&r);
+	cr_assert_eq(sql_int(store_db(ro), "SELECT synced FROM positions "
+	    "WHERE seq = 1"), 0);
+
+	/* A read-only store refuses writes. */
+	f = mkfix(99);
+	cr_assert_eq(store_put_position(ro, &f, 0), -1);
+	cr_assert_eq(store_commit(ro), -1);
+	cr_assert_eq(store_retention(ro, T0_MS), -1);
+	cr_assert_eq(store_next_due_ms(ro, 0), UINT64_MAX);
+
+	sql_exec(store_db(st), "COMMIT");
+	cr_assert_eq(store_commit(st), 0);
+
+	/* Same reader connection, next query: the new rows are there. */
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(store_query_positions(ro, INT64_MIN, INT64_MAX, 0,
+	    collect, &r), 0);
+	cr_assert_eq(r.n, 25);
+	rows_free(&r);
+
+	/* from is inclusive, to exclusive (fix i is at T0 + i s). */
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(store_query_positions(ro, mkfix(5).t_utc_ms,
+	    mkfix(10).t_utc_ms, 0, collect, &r), 0);
+	cr_assert_eq(r.n, 5);
+	assert_dense(&r, 6, 5);
+	rows_free(&r);
+
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(store_query_positions(ro, mkfix(3).t_utc_ms, INT64_MAX,
+	    7, collect, &r), 0);
+	cr_assert_eq(r.n, 7);
+	assert_dense(&r, 4, 3);
+	rows_free(&r);
+
+	/* The callback stops early. */
+	memset(&r, 0, sizeof(r));
+	r.stop_at = 2;
+	cr_assert_eq(store_query_positions(ro, INT64_MIN, INT64_MAX, 0,
+	    collect, &r), 0);
+	cr_assert_eq(r.n, 2);
+	rows_free(&r);
+
+	/* Empty range. */
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(store_query_positions(ro, mkfix(10).t_utc_ms,
+	    mkfix(10).t_utc_ms, 0, collect, &r), 0);
+	cr_assert_eq(r.n, 0);
+	rows_free(&r);
+
+	store_close(ro);
+	store_close(st);
+	store_close(NULL);
+}
+
+/* ---- commit failures ---- */
+
+Test(store, full_disk_keeps_rows_pending)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	struct fix	 f;
+	sqlite3		*db;
+	const char	*log;
+	char		 sql[128];
+	int		 i;
+
+	o.commit_rows = 4096;
+	o.commit_interval_ms = 1000;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	put_n(st, 0, 10, 0);
+	cr_assert_eq(store_commit(st), 0);
+
+	/* No room to grow the file: SQLITE_FULL. */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)sql_int(db, "PRAGMA page_count"));
+	sql_exec(db, sql);
+	put_n(st, 10, 3000, 0);
+	capture_start();
+	cr_assert_eq(store_commit(st), -1);
+	cr_assert_eq(store_commit(st), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "database or disk is full") != NULL, "log: %s",
+	    log);
+	cr_assert(strstr(log, "keeping 3000 positions") != NULL, "log: %s",
+	    log);
+	/* Logged once, not once per attempt. */
+	cr_assert_eq(strstr(strstr(log, "keeping") + 1, "keeping"), NULL,
+	    "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 3000);
+	cr_assert_eq(s.positions, 10);
+	cr_assert_eq(s.next_seq, 11);
+	cr_assert(s.commit_failing);
+	cr_assert_eq(count_readonly(), 10);
+
+	/* After a failure the retry waits one interval. */
+	cr_assert_eq(store_commit_due(st, 50000), -1);
+	cr_assert_eq(store_next_due_ms(st, 50000), 1000);
+	cr_assert_eq(store_commit_due(st, 50999), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 3000);
+
+	/* The buffer fills: the forced commit fails, fixes are refused. */
+	put_n(st, 3010, 4096 - 3000, 51000);
+	f = mkfix(5000);
+	cr_assert_eq(store_put_position(st, &f, 51000), -1);
+	cr_assert_eq(store_put_position(st, &f, 51000), -1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 4096);
+	cr_assert_eq(s.refused, 2);
+
+	/* Room again: the next put commits the backlog with dense seqs. */
+	sql_exec(db, "PRAGMA max_page_count = 1073741823");
+	f = mkfix(10 + 4096);
+	capture_start();
+	cr_assert_eq(store_put_position(st, &f, 52000), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "commits work again") != NULL, "log: %s", log);
+	cr_assert_eq(store_commit(st), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0);
+	cr_assert(!s.commit_failing);
+	cr_assert_eq(s.positions, 10 + 4096 + 1);
+	cr_assert_eq(s.next_seq, 10 + 4096 + 2);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 10 + 4096 + 1);
+	for (i = 0; i < (int)r.n; i++)
+		cr_assert_eq(r.p[i].seq, (uint64_t)i + 1);
+	assert_dense(&r, 1, 0);
+	rows_free(&r);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, failed_commit_via_commit_due_then_recovers)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	sqlite3		*db;
+	char		 sql[128];
+
+	o.commit_rows = 100;
+	o.commit_interval_ms = 5000;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)sql_int(db, "PRAGMA page_count"));
+	sql_exec(db, sql);
+	put_n(st, 0, 500, 0);		/* due by rows at once */
+	cr_assert_eq(store_next_due_ms(st, 0), 0);
+	cr_assert_eq(store_commit_due(st, 0), -1);
+	/* Rows do not trigger a retry: the interval does. */
+	cr_assert_eq(store_next_due_ms(st, 0), 5000);
+	cr_assert_eq(store_commit_due(st, 4999), 0);
+	sql_exec(db, "PRAGMA max_page_count = 1073741823");
+	cr_assert_eq(store_commit_due(st, 5000), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0);
+	cr_assert_eq(s.positions, 500);
+	cr_assert_eq(s.next_seq, 501);
+	/* Back to normal batching. */
+	put_n(st, 500, 100, 6000);
+	cr_assert_eq(store_next_due_ms(st, 6000), 0);
+	store_close(st);
+}
