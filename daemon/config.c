@@ -45,6 +45,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "timefmt.h"
 #include "util.h"
 
 /* Limits on string values, in bytes. */
@@ -58,8 +59,6 @@
 #define STORAGE_PATH_MAX (PATH_MAX - 1)
 
 #define ZONEINFO_DIR	"/usr/share/zoneinfo"
-#define TZIF_MAGIC	"TZif"
-#define TZIF_MAGIC_LEN	4
 
 /* Bounded output: at most this many error lines, then a count. */
 #define ERRORS_MAX	100
@@ -217,7 +216,7 @@ static const struct setting settings[] = {
 	  .off = OFF(storage.keep_days),
 	  .help = "days to keep positions, trips and events" },
 	{ .group = "storage", .name = "commit_interval_s", .type = SET_INT,
-	  .def_int = 5, .min = 1, .max = 60,
+	  .def_int = 10, .min = 1, .max = 60,
 	  .off = OFF(storage.commit_interval_s),
 	  .help = "longest time rows wait before being committed, seconds "
 	    "(urgent events are committed at once)" },
@@ -512,12 +511,8 @@ check_device_id(const char *v, char *why, size_t whylen)
 static int
 check_timezone(const char *v, char *why, size_t whylen)
 {
-	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1], path[PATH_MAX];
-	char		 magic[TZIF_MAGIC_LEN];
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
 	const char	*p;
-	struct stat	 st;
-	int		 fd;
-	ssize_t		 n;
 
 	quote(q, sizeof(q), v, QUOTE_MAX);
 	if (v[0] == '/') {
@@ -538,20 +533,10 @@ check_timezone(const char *v, char *why, size_t whylen)
 		    "/ _ + - .", q);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", ZONEINFO_DIR, v);
-	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+	/* The same test fleetgwctl applies, so both agree on a zone. */
+	if (timefmt_zone_valid(v) == -1) {
 		snprintf(why, whylen, "%s is not a time zone in %s", q,
 		    ZONEINFO_DIR);
-		return -1;
-	}
-	n = -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		n = read(fd, magic, sizeof(magic));
-		close(fd);
-	}
-	if (n != (ssize_t)sizeof(magic) ||
-	    memcmp(magic, TZIF_MAGIC, TZIF_MAGIC_LEN) != 0) {
-		snprintf(why, whylen, "%s is not a time zone file", q);
 		return -1;
 	}
 	return 0;

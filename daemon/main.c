@@ -49,6 +49,7 @@ struct daemon {
 	struct ctl	*ctl;
 	uint64_t	 start_mono_ms;
 	int64_t		 last_fix_utc_ms;
+	uint64_t	 last_fix_mono_ms;
 	int		 retention_pending;
 
 	struct ev_timer	 commit_timer;
@@ -139,6 +140,7 @@ on_fix(const struct fix *fx, void *arg)
 	struct daemon	*d = arg;
 
 	d->last_fix_utc_ms = fx->t_utc_ms;
+	d->last_fix_mono_ms = ev_now_ms(d->loop);
 	(void)store_put_position(d->store, fx, ev_now_ms(d->loop));
 	(void)store_commit_due(d->store, ev_now_ms(d->loop));
 	schedule_commit(d);
@@ -260,6 +262,10 @@ status_json(struct daemon *d)
 	    timefmt_format(gs.last_fix_utc_ms, d->conf->device.timezone,
 	    tbuf, sizeof(tbuf)) == 0)
 		json_object_set_new(g, "last_fix", json_string(tbuf));
+	if (d->last_fix_mono_ms != 0)
+		json_object_set_new(g, "last_fix_age_s", json_integer(
+		    (json_int_t)((ev_now_ms(d->loop) - d->last_fix_mono_ms) /
+		    1000)));
 	s = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
 	    "path", d->conf->storage.path,
 	    "positions", (json_int_t)ss.positions,

@@ -53,7 +53,7 @@ struct config_storage {
 	char		*path;		/* default /var/lib/fleetgw/fleetgw.db */
 	int		 max_size_mb;	/* default 512 */
 	int		 keep_days;	/* default 180 */
-	int		 commit_interval_s; /* default 5 */
+	int		 commit_interval_s; /* default 10 */
 	int		 commit_rows;	/* default 256 */
 };
 

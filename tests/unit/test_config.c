@@ -263,7 +263,7 @@ Test(config, minimal_gets_defaults)
 	cr_expect_str_eq(c->storage.path, "/var/lib/fleetgw/fleetgw.db");
 	cr_expect_eq(c->storage.max_size_mb, 512);
 	cr_expect_eq(c->storage.keep_days, 180);
-	cr_expect_eq(c->storage.commit_interval_s, 5);
+	cr_expect_eq(c->storage.commit_interval_s, 10);
 	cr_expect_eq(c->storage.commit_rows, 256);
 	cr_expect_str_eq(c->ctl.socket, "/run/fleetgw/ctl.sock");
 	config_free(c);

@@ -1,0 +1,211 @@
+"""kill -9 of fleetgwd in the middle of a drive, then a restart, repeated.
+
+A real gpsd (gpsdpty) reads NMEA from a pty at 25 epochs/s for the whole
+test; the daemon is started, SIGKILLed at a random moment and started
+again, FLEETGW_CRASH_CYCLES times (default 10; more for soak runs).  The
+moments come from a seeded RNG (FLEETGW_CRASH_SEED, else random; the seed
+is printed and named in every failure):
+
+  early      20-420 ms after the spawn: during start-up, store open or
+             schema creation, or the first commits
+  commit     0-600 ms after the run's first acknowledged commit
+  stopping   0-50 ms after SIGTERM: during the final commit
+
+commit_rows changes between cycles (1, 3, 8: commits by row count; 60:
+by the 1 s interval), so kills land in both kinds of commit.
+
+"Acknowledged" = the daemon logged "store: committed N positions, seq
+A..B", which it does only after COMMIT returned OK.  After every kill:
+
+* PRAGMA integrity_check is "ok";
+* every acknowledged seq is in positions;
+* seq runs 1..max without gaps or duplicates, meta next_seq = max + 1;
+* GNSS time increases with seq (no fix stored twice);
+* the next run's first commit starts at max + 1;
+* the log of the killed run so far has no sanitizer report.
+
+The last run ends with SIGTERM: exit 0 and a clean sanitizer log.
+"""
+
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+import unittest
+
+import gpsdpty
+import harness
+from harness import wait_until
+
+RE_COMMIT = re.compile(r"store: committed (\d+) positions?, seq (\d+)\.\.(\d+)")
+
+CYCLES = int(os.environ.get("FLEETGW_CRASH_CYCLES", "10"))
+FEED_HZ = 25.0
+COMMIT_ROWS = (1, 3, 8, 60)
+READY_TIMEOUT_S = 20
+COMMIT_TIMEOUT_S = 20
+
+
+def seed_from_env():
+	s = os.environ.get("FLEETGW_CRASH_SEED")
+	return int(s) if s else random.SystemRandom().randrange(1 << 31)
+
+
+def commits(text):
+	"""[(n, first, last)] of the acknowledged commits in a log."""
+	return [tuple(int(x) for x in m.groups()) for m in RE_COMMIT.finditer(
+	    text)]
+
+
+def read_db(path):
+	"""(integrity, [(seq, t_utc_ms)], next_seq or None) of a database the
+	daemon left behind, read-only (its own recovery is under test)."""
+	if not os.path.exists(path):
+		return "ok", [], None
+	c = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+	try:
+		integrity = "\n".join(r[0] for r in
+		    c.execute("PRAGMA integrity_check"))
+		tables = {r[0] for r in c.execute(
+		    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+		if "positions" not in tables:
+			return integrity, [], None
+		rows = c.execute("SELECT seq, t_utc_ms FROM positions "
+		    "ORDER BY seq").fetchall()
+		nxt = c.execute("SELECT value FROM meta WHERE key = "
+		    "'next_seq'").fetchall()
+		return integrity, rows, int(nxt[0][0]) if nxt else None
+	finally:
+		c.close()
+
+
+class CrashLoop(unittest.TestCase):
+
+	def setUp(self):
+		self.seed = seed_from_env()
+		self.rng = random.Random(self.seed)
+		print("\ncrash: seed %d, %d cycles (FLEETGW_CRASH_SEED, "
+		    "FLEETGW_CRASH_CYCLES)" % (self.seed, CYCLES), file=sys.stderr)
+		self.work = tempfile.mkdtemp(prefix="fleetgw-crash-")
+		if os.environ.get("FLEETGW_KEEP"):
+			print("\nkept: %s" % self.work, file=sys.stderr)
+		else:
+			self.addCleanup(shutil.rmtree, self.work, True)
+		self.gpsd = gpsdpty.PtyGpsd(self.work)
+		self.addCleanup(self.gpsd.close)
+		self.gpsd.start()
+		self.feed = gpsdpty.Feeder(self.gpsd, FEED_HZ)
+		self.addCleanup(self.feed.stop)
+		self.feed.start()
+		self.d = harness.Daemon(None, self.work,
+		    gnss={"port": self.gpsd.port},
+		    storage={"commit_interval_s": 1, "commit_rows": 8})
+		self.addCleanup(self.d.close)
+		self.acked = set()
+		self.max_seq = 0
+		self.history = []
+
+	def where(self, cycle, what):
+		return "seed %d, cycle %d (%s): %s\nhistory: %s\nlog tail:\n%s" % (
+		    self.seed, cycle, what, self.history[-1] if self.history else
+		    "", self.history, self.d.log_tail(15))
+
+	def set_commit_rows(self, n):
+		groups = dict(self.d.groups)
+		groups["storage"] = dict(groups["storage"], commit_rows=n)
+		self.d.groups = groups
+		harness.write_conf(self.d.conf, groups)
+
+	def wait_first_commit(self, cycle):
+		return wait_until(lambda: commits(self.d.log_text(True)) or
+		    (not self.d.running() and self.fail(self.where(cycle,
+		    "exited before its first commit"))), COMMIT_TIMEOUT_S,
+		    msg=lambda: self.where(cycle, "first commit"))
+
+	def check_run(self, cycle, mode):
+		"""After a run ended (killed or not): the checks of the module
+		docstring."""
+		runlog = self.d.log_text(True)
+		try:
+			harness.check_sanitizer(runlog)
+		except AssertionError as e:
+			self.fail(self.where(cycle, str(e)))
+		run_commits = commits(runlog)
+		for n, a, b in run_commits:
+			self.assertEqual(b - a + 1, n, self.where(cycle,
+			    "commit line count"))
+			self.acked.update(range(a, b + 1))
+		if run_commits:
+			self.assertEqual(run_commits[0][1], self.max_seq + 1,
+			    self.where(cycle, "first commit of the run does not "
+			    "continue at max(seq) + 1"))
+		integrity, rows, nxt = read_db(self.d.db)
+		self.assertEqual(integrity, "ok", self.where(cycle,
+		    "integrity_check"))
+		seqs = [s for s, _ in rows]
+		missing = sorted(self.acked - set(seqs))
+		self.assertEqual(missing, [], self.where(cycle,
+		    "acknowledged seqs lost"))
+		self.assertEqual(seqs, list(range(1, len(seqs) + 1)),
+		    self.where(cycle, "seq not contiguous from 1"))
+		if seqs:
+			self.assertEqual(nxt, seqs[-1] + 1, self.where(cycle,
+			    "meta next_seq != max(seq) + 1"))
+		ts = [t for _, t in rows]
+		self.assertTrue(all(a < b for a, b in zip(ts, ts[1:])),
+		    self.where(cycle, "GNSS time not increasing with seq"))
+		self.max_seq = seqs[-1] if seqs else 0
+		self.history.append("%d:%s/%d commits/max %d" % (cycle, mode,
+		    len(run_commits), self.max_seq))
+
+	def test_kill9_restart_cycles(self):
+		d = self.d
+		for cycle in range(CYCLES):
+			rows = self.rng.choice(COMMIT_ROWS)
+			mode = self.rng.choice(("early", "commit", "commit",
+			    "stopping"))
+			self.set_commit_rows(rows)
+			t_spawn = time.monotonic()
+			d.start()
+			if mode == "early":
+				delay = self.rng.uniform(0.02, 0.42)
+				time.sleep(max(0.0, t_spawn + delay - time.monotonic()))
+				d.kill9()
+			elif mode == "commit":
+				self.wait_first_commit(cycle)
+				time.sleep(self.rng.uniform(0.0, 0.6))
+				d.kill9()
+			else:
+				d.wait_ready(READY_TIMEOUT_S)
+				self.wait_first_commit(cycle)
+				time.sleep(self.rng.uniform(0.0, 0.3))
+				os.kill(d.proc.pid, signal.SIGTERM)
+				time.sleep(self.rng.uniform(0.0, 0.05))
+				d.kill9()
+			mode = "%s/rows=%d" % (mode, rows)
+			self.check_run(cycle, mode)
+
+		# A last, clean run: continues the sequence, exits 0.
+		self.set_commit_rows(8)
+		d.start()
+		d.wait_ready(READY_TIMEOUT_S)
+		self.wait_first_commit(CYCLES)
+		n0 = self.max_seq
+		wait_until(lambda: d.committed_positions() >= n0 + 20,
+		    COMMIT_TIMEOUT_S, msg=lambda: self.where(CYCLES, "20 rows"))
+		rc = d.terminate()
+		self.check_run(CYCLES, "clean")
+		self.assertEqual(rc, 0, self.where(CYCLES, "exit status"))
+		self.assertIn(("STOPPING", "1"), d.notify_fields())
+		self.assertGreater(self.max_seq, n0)
+		print("crash: %d runs, %d acknowledged rows, max seq %d" % (
+		    CYCLES + 1, len(self.acked), self.max_seq), file=sys.stderr)
+
+
+if __name__ == "__main__":
+	unittest.main()
