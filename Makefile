@@ -14,6 +14,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR    ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
 
 ifeq ($(SANITIZE),1)
 BUILD      ?= build/san
@@ -101,14 +102,19 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/fleetgw $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(BUILD)/fleetgwd $(DESTDIR)$(SBINDIR)/fleetgwd
 	install -m 0755 $(BUILD)/fleetgwctl $(DESTDIR)$(BINDIR)/fleetgwctl
 	test -e $(DESTDIR)$(SYSCONFDIR)/fleetgw/fleetgw.conf || \
 	    install -m 0640 conf/fleetgw.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/fleetgw/fleetgw.conf
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	# The unit in the tree is valid as it stands (systemd-analyze reads
+	# it), with the default paths; install rewrites them.
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+	    -e 's|/etc/fleetgw/|$(SYSCONFDIR)/fleetgw/|g' \
 	    systemd/fleetgwd.service > $(DESTDIR)$(UNITDIR)/fleetgwd.service
+	install -m 0644 systemd/fleetgwd.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/fleetgw.conf
 	install -m 0644 docs/man/fleetgwctl.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/man/fleetgw.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/man/fleetgwd.8 $(DESTDIR)$(MANDIR)/man8/
@@ -116,6 +122,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fleetgwd $(DESTDIR)$(BINDIR)/fleetgwctl \
 	    $(DESTDIR)$(UNITDIR)/fleetgwd.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/fleetgw.conf \
 	    $(DESTDIR)$(MANDIR)/man1/fleetgwctl.1 \
 	    $(DESTDIR)$(MANDIR)/man5/fleetgw.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/fleetgwd.8

@@ -86,7 +86,7 @@ cleanup()
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' HUP INT PIPE TERM
 
 # wait_for DEADLINE_S WHAT COMMAND...: run COMMAND every 0.1 s until it
 # succeeds; give up after DEADLINE_S.
@@ -200,8 +200,10 @@ wait_for $REPLAY_S "the end of the replay" replay_over
 stop_group "$gpid"		# with -1 it would wait -W 1 s, then exit 1
 gpid=
 say
-say "   at the end: fleetgwctl -s CTL.SOCK status"
-"$fleetgwctl" -s "$work/ctl.sock" status | sed 's/^/   | /'
+say "   at the end: fleetgwctl -s CTL.SOCK status | grep ..."
+"$fleetgwctl" -s "$work/ctl.sock" status |
+    grep -E '^ *(state|fixes|rejected|time steps|positions|pending) ' |
+    sed 's/^/   | /'
 
 # SIGTERM: the daemon commits what is pending and exits 0.
 kill -TERM "$dpid"
@@ -257,6 +259,9 @@ cat <<EOF
    * fleetgwctl read them back: from the running daemon's socket (status)
      and straight from the database file (--db), in the vehicle's zone
      (+08:00), as a table for people or as JSON (--json) for programs.
+   * gpsfake plays the day in seconds, so the parked periods (hours of GNSS
+     time gone in a moment of real time) show up as "time steps" in
+     status; on the road the receiver's clock and the gateway's agree.
    * $n of $expected epochs were recorded; the replay is deterministic, so
      running it again gives the same rows.
 EOF

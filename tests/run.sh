@@ -62,6 +62,9 @@ fi
 : "${LSAN_OPTIONS:=print_suppressions=0}"
 export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
+# First line of an ASan/LSan report, and UBSan's diagnostic.
+SANITIZER_REPORT='ERROR: (Address|Leak)Sanitizer|: runtime error: '
+
 : "${UNIT_TIMEOUT_S:=300}"
 : "${INTEGRATION_TIMEOUT_S:=2400}"
 
@@ -108,14 +111,22 @@ run_units()
 		found=1
 		name=unit/$(basename "$t")
 		echo "== $name"
-		timeout -k 10 "$UNIT_TIMEOUT_S" "$t"
-		rc=$?
-		if [ $rc -eq 0 ]; then
-			pass "$name"
-		elif [ $rc -eq 124 ]; then
+		# A sanitizer report (a leak above all) in one of Criterion's
+		# workers does not change the binary's exit status, so the
+		# output is scanned for reports as well.
+		{
+			timeout -k 10 "$UNIT_TIMEOUT_S" "$t" </dev/null
+			echo $? >"$tmp/unit.rc"
+		} 2>&1 | tee "$tmp/unit.out"
+		rc=$(cat "$tmp/unit.rc")
+		if [ "$rc" -eq 124 ]; then
 			fail "$name" "timed out after ${UNIT_TIMEOUT_S}s"
-		else
+		elif [ "$rc" -ne 0 ]; then
 			fail "$name" "exit $rc"
+		elif grep -q -E "$SANITIZER_REPORT" "$tmp/unit.out"; then
+			fail "$name" "sanitizer report"
+		else
+			pass "$name"
 		fi
 	done
 	if [ $found -eq 0 ]; then
