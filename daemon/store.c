@@ -7,9 +7,17 @@
  *    process crash and a power cut; nothing is reported committed before.
  *  - Positions wait in a bounded RAM buffer and go to disk in one
  *    transaction per batch, which cuts fsyncs and flash writes.
- *  - seq comes from meta.next_seq, read and advanced inside the same
- *    transaction as the rows that use it, so it is dense, increasing and
- *    never reused, whatever happens between transactions.
+ *  - A batch commit writes nothing but the record tables and their
+ *    indexes: in the steady state one positions leaf and one t_utc_ms
+ *    index leaf.  seq is therefore not kept in a counter row (that was a
+ *    third page per commit) but derived from the data: the next seq is one
+ *    above the highest seq in any record table, or meta.seq_floor if that
+ *    is higher.  Only deletions could lower the highest seq, so only the
+ *    transactions that delete (retention) write seq_floor, set to the next
+ *    seq before they delete.  The counter in memory moves with each write
+ *    transaction and is put back when it rolls back.  A crash loses only
+ *    uncommitted seqs, which nobody has seen; the next open derives the
+ *    counter again.  So seq stays dense, increasing and never reused.
  */
 #include <sys/stat.h>
 
@@ -81,8 +89,24 @@ static const char *const store_migrations[] = {
 	"INSERT INTO meta(key, value) VALUES"
 	"  ('next_seq', 1),"
 	"  ('created', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));",
+	/*
+	 * 2: seq is derived from the record tables; the counter that every
+	 * commit advanced becomes the floor that only retention moves.  The
+	 * old next_seq is a valid floor: it is above every seq handed out.
+	 */
+	"UPDATE meta SET key = 'seq_floor' WHERE key = 'next_seq';",
 };
 #define STORE_SCHEMA_VERSION	((int)NELEM(store_migrations))
+/* Schema version from which meta holds seq_floor instead of next_seq. */
+#define STORE_SEQ_FLOOR_VERSION	2
+
+/*
+ * Tables whose rows take their seq from the one stream; the next seq is
+ * derived from their max(seq).  Trips and events go here when they come.
+ */
+static const char *const store_seq_tables[] = {
+	"positions",
+};
 
 enum store_stmt {
 	STMT_BEGIN,
@@ -93,7 +117,7 @@ enum store_stmt {
 	STMT_POS_INSERT,
 	STMT_POS_QUERY,
 	STMT_POS_COUNT,
-	STMT_POS_MAXSEQ,
+	STMT_DATA_VERSION,
 	STMT_PAGE_COUNT,
 	STMT_FREELIST_COUNT,
 	STMT_AGE_BOUND,
@@ -127,7 +151,7 @@ static const struct {
 	    "WHERE t_utc_ms >= ?1 AND t_utc_ms < ?2 ORDER BY seq LIMIT ?3",
 	    false },
 	[STMT_POS_COUNT] = { "SELECT count(*) FROM positions", false },
-	[STMT_POS_MAXSEQ] = { "SELECT max(seq) FROM positions", false },
+	[STMT_DATA_VERSION] = { "PRAGMA data_version", false },
 	[STMT_PAGE_COUNT] = { "PRAGMA page_count", false },
 	[STMT_FREELIST_COUNT] = { "PRAGMA freelist_count", false },
 	/* Age: the chunk is everything up to the chunk-th oldest t. */
@@ -167,8 +191,19 @@ struct store {
 	bool		 retry_wait;	/* last commit failed: wait for ... */
 	uint64_t	 retry_at_ms;	/* ... this mono time */
 
+	int64_t		 schema_version;	/* after migration, or as found (ro) */
+
 	uint64_t	 positions;
-	uint64_t	 next_seq;	/* cache; meta.next_seq is the truth */
+	/*
+	 * The seq allocator.  next_seq is valid while seq_known; seq_mark is
+	 * its value when the open write transaction began, restored when it
+	 * rolls back.  data_version tells whether another connection wrote
+	 * since we last derived next_seq (then we derive it again).
+	 */
+	uint64_t	 next_seq;
+	uint64_t	 seq_mark;
+	bool		 seq_known;
+	int64_t		 data_version;
 	uint64_t	 commits;
 	uint64_t	 dropped;
 	uint64_t	 refused;
@@ -215,26 +250,22 @@ store_step_done(struct store *st, enum store_stmt id, const char *what)
 
 /*
  * Run a statement expected to return one row of integers; fills up to n
- * columns (NULL and no row read as 0, *isnull tells for column 0).
- * 1 if a row came back, 0 if none, -1 on error.
+ * columns (NULL and no row read as 0).  1 if a row came back, 0 if none,
+ * -1 on error.
  */
 static int
 store_step_ints(struct store *st, enum store_stmt id, const char *what,
-    int64_t *v, int n, bool *isnull)
+    int64_t *v, int n)
 {
 	sqlite3_stmt	*s = st->stmt[id];
 	int		 i, rc, ret;
 
 	for (i = 0; i < n; i++)
 		v[i] = 0;
-	if (isnull != NULL)
-		*isnull = true;
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		for (i = 0; i < n; i++)
 			v[i] = sqlite3_column_int64(s, i);
-		if (isnull != NULL)
-			*isnull = sqlite3_column_type(s, 0) == SQLITE_NULL;
 		ret = 1;
 	} else if (rc == SQLITE_DONE)
 		ret = 0;
@@ -247,16 +278,52 @@ store_step_ints(struct store *st, enum store_stmt id, const char *what,
 	return ret;
 }
 
+static int	 store_seq_derive(struct store *, uint64_t *);
+static void	 store_rollback(struct store *);
+
+/*
+ * Begin a write transaction.  Derives next_seq from the database the first
+ * time, and again whenever another connection has committed since (a
+ * second writer must not make us hand out its seqs); otherwise the counter
+ * in memory is the truth and nothing is read.  0 or -1 (st->err).
+ */
 static int
 store_begin(struct store *st)
 {
-	return store_step_done(st, STMT_BEGIN, "begin");
+	uint64_t	 next;
+	int64_t		 version;
+
+	st->seq_mark = st->next_seq;
+	if (store_step_done(st, STMT_BEGIN, "begin") == -1)
+		return -1;
+	if (store_step_ints(st, STMT_DATA_VERSION, "data_version", &version,
+	    1) != 1)
+		goto fail;
+	if (!st->seq_known || version != st->data_version) {
+		if (store_seq_derive(st, &next) == -1)
+			goto fail;
+		if (st->seq_known && next != st->next_seq)
+			log_warnx("store: %s: another connection wrote, seq "
+			    "continues at %" PRIu64 " instead of %" PRIu64,
+			    st->path, next, st->next_seq);
+		st->next_seq = st->seq_mark = next;
+		st->seq_known = true;
+		st->data_version = version;
+	}
+	return 0;
+ fail:
+	store_rollback(st);
+	return -1;
 }
 
-/* Roll back whatever is open; SQLite may already have done it. */
+/*
+ * Roll back whatever is open (SQLite may already have done it) and give
+ * back the seqs the transaction took.
+ */
 static void
 store_rollback(struct store *st)
 {
+	st->next_seq = st->seq_mark;
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	if (sqlite3_step(st->stmt[STMT_ROLLBACK]) != SQLITE_DONE)
@@ -439,62 +506,116 @@ store_meta_set_text(struct store *st, const char *key, const char *value)
 	return store_step_done(st, STMT_META_SET, "write meta");
 }
 
-/* meta.next_seq; -1 if missing or not a positive integer (logged in err). */
+/*
+ * The seq floor: meta.seq_floor, or meta.next_seq in a version 1 database
+ * (read-only connections do not migrate).  -1 if missing or not a positive
+ * integer (in err): then nothing tells whether the newest rows were
+ * deleted, and guessing could reuse their seqs.
+ */
 static int
-store_meta_next_seq(struct store *st, uint64_t *seq)
+store_meta_seq_floor(struct store *st, uint64_t *floor)
 {
 	sqlite3_stmt	*s = st->stmt[STMT_META_GET];
+	const char	*key;
 	int64_t		 v = 0;
 	int		 rc, type = SQLITE_NULL;
 
-	sqlite3_bind_text(s, 1, "next_seq", -1, SQLITE_STATIC);
+	key = st->schema_version < STORE_SEQ_FLOOR_VERSION ? "next_seq" :
+	    "seq_floor";
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		type = sqlite3_column_type(s, 0);
 		v = sqlite3_column_int64(s, 0);
 	} else if (rc != SQLITE_DONE)
-		store_sqlerr(st, "read next_seq");
+		store_sqlerr(st, "read seq floor");
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
 	if (rc == SQLITE_DONE || type != SQLITE_INTEGER || v < 1) {
 		snprintf(st->err, sizeof(st->err),
-		    "meta.next_seq is missing or invalid");
+		    "meta.%s is missing or invalid", key);
 		return -1;
 	}
-	*seq = (uint64_t)v;
+	*floor = (uint64_t)v;
 	return 0;
 }
 
 /*
- * The seq allocator: reserve n consecutive seq values and return the first.
- * Call inside a write transaction; the counter moves with that transaction
- * and rolls back with it, so a failed commit never burns or reuses seqs.
- * Positions use it now; trips and events will share the same stream.
+ * The next seq as the database says: one above the highest seq of every
+ * record table, or the floor if that is higher.  Call inside a transaction
+ * so that all of it comes from one snapshot.  0 or -1 (in err).
+ */
+static int
+store_seq_derive(struct store *st, uint64_t *next)
+{
+	char		 sql[64];
+	uint64_t	 floor;
+	int64_t		 maxseq;
+	size_t		 i;
+
+	if (store_meta_seq_floor(st, &floor) == -1)
+		return -1;
+	*next = floor;
+	for (i = 0; i < NELEM(store_seq_tables); i++) {
+		snprintf(sql, sizeof(sql), "SELECT max(seq) FROM %s",
+		    store_seq_tables[i]);
+		/* NULL (no rows) reads as 0. */
+		if (store_pragma_int(st, sql, &maxseq) == -1)
+			return -1;
+		if (maxseq >= 0 && (uint64_t)maxseq + 1 > *next)
+			*next = (uint64_t)maxseq + 1;
+	}
+	return 0;
+}
+
+/*
+ * Record next_seq as the floor, inside the write transaction of anything
+ * that deletes records.  Only deletions need it: without them the highest
+ * stored seq already tells where to go on.  0 or -1 (in err).
+ */
+static int
+store_seq_floor_set(struct store *st)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_META_SET];
+
+	if (sqlite3_get_autocommit(st->db) || !st->seq_known) {
+		snprintf(st->err, sizeof(st->err),
+		    "seq floor written outside a transaction");
+		return -1;
+	}
+	if (st->next_seq > (uint64_t)INT64_MAX) {
+		snprintf(st->err, sizeof(st->err), "seq space exhausted");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, "seq_floor", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)st->next_seq);
+	return store_step_done(st, STMT_META_SET, "write seq_floor");
+}
+
+/*
+ * The seq allocator: reserve n consecutive seqs and return the first.
+ * Call inside a write transaction begun with store_begin(); nothing is
+ * written for it, and store_rollback() gives the seqs back, so a failed
+ * commit neither burns nor reuses any.  Positions use it now; trips and
+ * events will share the same stream (list them in store_seq_tables).
  */
 static int
 store_seq_alloc(struct store *st, uint64_t n, uint64_t *first)
 {
-	sqlite3_stmt	*s = st->stmt[STMT_META_SET];
-	uint64_t	 next;
-
-	if (sqlite3_get_autocommit(st->db)) {
+	if (sqlite3_get_autocommit(st->db) || !st->seq_known) {
 		snprintf(st->err, sizeof(st->err),
 		    "seq allocation outside a transaction");
 		return -1;
 	}
-	if (store_meta_next_seq(st, &next) == -1)
-		return -1;
-	if (n > (uint64_t)INT64_MAX - next) {
+	if (st->next_seq > (uint64_t)INT64_MAX ||
+	    n > (uint64_t)INT64_MAX - st->next_seq + 1) {
 		snprintf(st->err, sizeof(st->err), "seq space exhausted");
 		return -1;
 	}
-	sqlite3_bind_text(s, 1, "next_seq", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (int64_t)(next + n));
-	if (store_step_done(st, STMT_META_SET, "advance next_seq") == -1)
-		return -1;
-	*first = next;
+	*first = st->next_seq;
+	st->next_seq += n;
 	return 0;
 }
 
@@ -643,6 +764,7 @@ store_migrate(struct store *st)
 		log_info("store: %s: schema migrated to version %" PRId64,
 		    st->path, version + 1);
 	}
+	st->schema_version = version;
 	return store_exec(st, "COMMIT", "end migration check");
  fail:
 	if (!sqlite3_get_autocommit(st->db))
@@ -669,36 +791,17 @@ store_prepare(struct store *st)
 }
 
 /*
- * Load meta, record device id and timezone, and make sure next_seq is
- * beyond every stored seq (it always is unless someone edited the file).
+ * Load meta and record device id and timezone.  store_begin() derives
+ * next_seq on the way (the first transaction of the connection).
  */
 static int
 store_load_meta(struct store *st, const char *device_id,
     const char *timezone)
 {
-	int64_t		 maxseq, count;
-	uint64_t	 next;
-	bool		 empty;
+	int64_t		 count;
 
 	if (store_begin(st) == -1)
 		return -1;
-	if (store_meta_next_seq(st, &next) == -1)
-		goto fail;
-	if (store_step_ints(st, STMT_POS_MAXSEQ, "max seq", &maxseq, 1,
-	    &empty) == -1)
-		goto fail;
-	if (!empty && (uint64_t)maxseq >= next) {
-		log_warnx("store: %s: next_seq %" PRIu64 " is not above the "
-		    "highest stored seq %" PRId64 ", continuing at %" PRId64,
-		    st->path, next, maxseq, maxseq + 1);
-		next = (uint64_t)maxseq + 1;
-		sqlite3_bind_text(st->stmt[STMT_META_SET], 1, "next_seq", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(st->stmt[STMT_META_SET], 2, (int64_t)next);
-		if (store_step_done(st, STMT_META_SET, "repair next_seq") ==
-		    -1)
-			goto fail;
-	}
 	if (store_meta_text(st, "device_id", &st->device_id) == -1 ||
 	    store_meta_text(st, "timezone", &st->timezone) == -1)
 		goto fail;
@@ -719,12 +822,11 @@ store_load_meta(struct store *st, const char *device_id,
 		free(st->timezone);
 		st->timezone = xstrdup(timezone);
 	}
-	if (store_step_ints(st, STMT_POS_COUNT, "count positions", &count, 1,
-	    NULL) == -1)
+	if (store_step_ints(st, STMT_POS_COUNT, "count positions", &count,
+	    1) == -1)
 		goto fail;
 	if (store_step_done(st, STMT_COMMIT, "commit meta") == -1)
 		goto fail;
-	st->next_seq = next;
 	st->positions = (uint64_t)count;
 	return 0;
  fail:
@@ -890,6 +992,7 @@ store_ro_check(struct store *st)
 		    "(schema version %" PRId64 ")", version);
 		return -1;
 	}
+	st->schema_version = version;
 	return 0;
 }
 
@@ -942,17 +1045,22 @@ store_open_readonly(const char *path)
 	if (store_exec(st, "PRAGMA query_only = ON", "query_only") == -1 ||
 	    store_prepare(st) == -1)
 		goto fail;
-	if (store_meta_text(st, "device_id", &st->device_id) == -1 ||
+	/* One snapshot, so that next_seq and the count agree. */
+	if (store_exec(st, "BEGIN", "begin") == -1 ||
+	    store_meta_text(st, "device_id", &st->device_id) == -1 ||
 	    store_meta_text(st, "timezone", &st->timezone) == -1 ||
-	    store_meta_next_seq(st, &st->next_seq) == -1 ||
+	    store_seq_derive(st, &st->next_seq) == -1 ||
 	    store_step_ints(st, STMT_POS_COUNT, "count positions", &count,
-	    1, NULL) == -1)
+	    1) == -1 ||
+	    store_exec(st, "COMMIT", "end read") == -1)
 		goto fail;
 	st->positions = (uint64_t)count;
 	free(uri);
 	return st;
  fail:
 	log_warnx("store: %s: %s", st->path, st->err);
+	if (st->db != NULL && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	free(uri);
 	store_free(st);
 	return NULL;
@@ -1006,14 +1114,17 @@ store_commit_batch(struct store *st)
 		if (store_insert_position(st, first + i, &st->pending[i]) ==
 		    -1)
 			goto fail;
+	/* A failed COMMIT is rolled back, and the seqs with it. */
 	if (store_step_done(st, STMT_COMMIT, "commit") == -1)
 		goto fail;
-	/* Durable now, and only now. */
-	st->next_seq = first + n;
+	/* Durable now, and only now; next_seq moved in store_seq_alloc(). */
 	st->positions += n;
 	st->commits++;
 	st->npending = 0;
 	st->retry_wait = false;
+	/* Tests treat this line as the acknowledgement of the rows. */
+	log_debug("store: committed %zu positions, seq %" PRIu64 "..%" PRIu64,
+	    n, first, first + n - 1);
 	return 0;
  fail:
 	store_rollback(st);
@@ -1163,8 +1274,8 @@ store_drop_chunk(struct store *st, bool by_age, int64_t cutoff, bool synced,
 	else
 		sqlite3_bind_int(st->stmt[bound], 1, synced);
 	sqlite3_bind_int64(st->stmt[bound], 2, chunk - 1);
-	if ((rc = store_step_ints(st, bound, "retention bound", &limit, 1,
-	    NULL)) == -1)
+	if ((rc = store_step_ints(st, bound, "retention bound", &limit,
+	    1)) == -1)
 		goto fail;
 	if (rc == 0)		/* fewer than chunk rows: take them all */
 		limit = by_age ? cutoff - 1 : INT64_MAX;
@@ -1174,12 +1285,18 @@ store_drop_chunk(struct store *st, bool by_age, int64_t cutoff, bool synced,
 		sqlite3_bind_int(st->stmt[range], 1, synced);
 		sqlite3_bind_int64(st->stmt[range], 2, limit);
 	}
-	if (store_step_ints(st, range, "retention range", v, 3, NULL) == -1)
+	if (store_step_ints(st, range, "retention range", v, 3) == -1)
 		goto fail;
 	if (v[0] == 0) {
 		store_rollback(st);
 		return 0;
 	}
+	/*
+	 * The rows may include the newest ones (all of them, even): keep
+	 * their seqs from being derived again, in the same transaction.
+	 */
+	if (store_seq_floor_set(st) == -1)
+		goto fail;
 	if (by_age)
 		sqlite3_bind_int64(st->stmt[del], 1, limit);
 	else {
@@ -1205,9 +1322,9 @@ store_live_bytes(struct store *st, int64_t *bytes)
 {
 	int64_t		 pages, freepages;
 
-	if (store_step_ints(st, STMT_PAGE_COUNT, "page_count", &pages, 1,
-	    NULL) != 1 || store_step_ints(st, STMT_FREELIST_COUNT,
-	    "freelist_count", &freepages, 1, NULL) != 1)
+	if (store_step_ints(st, STMT_PAGE_COUNT, "page_count", &pages,
+	    1) != 1 || store_step_ints(st, STMT_FREELIST_COUNT,
+	    "freelist_count", &freepages, 1) != 1)
 		return -1;
 	*bytes = (pages - freepages) * st->page_size;
 	return 0;

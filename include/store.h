@@ -6,10 +6,16 @@
  * WAL with synchronous=FULL.  Positions are buffered in RAM (bounded) and
  * written in one transaction per batch: when commit_rows are pending or
  * commit_interval_ms has passed since the first pending row, or on
- * store_commit().  Each committed record gets a seq from a counter kept in
- * the database and updated in the same transaction, so seq is dense,
- * increasing and never reused, across restarts and crashes.  A failed
- * COMMIT keeps the rows in RAM for the next attempt.
+ * store_commit().  Each committed record gets a seq, dense, increasing and
+ * never reused, across restarts and crashes (kill -9 included).  The
+ * counter lives in memory and is derived at open from the stored records
+ * (highest seq + 1) and meta.seq_floor, which retention raises to the next
+ * seq whenever it deletes; a batch commit writes no counter.  A failed
+ * COMMIT gives its seqs back and keeps the rows in RAM for the next
+ * attempt.
+ *
+ * Schema: version 1 had meta.next_seq, advanced by every commit; version 2
+ * turns it into meta.seq_floor.  Read-only connections read either.
  *
  * The read-only mode is for fleetgwctl; it works while the daemon writes.
  */
@@ -76,7 +82,8 @@ int64_t		 store_retention(struct store *, int64_t now_utc_ms);
 struct store_stats {
 	uint64_t	positions;	/* committed rows */
 	uint64_t	pending;	/* buffered, not yet committed */
-	uint64_t	next_seq;	/* seq the next committed record gets */
+	uint64_t	next_seq;	/* seq the next committed record gets
+					   (read-only: as of open) */
 	uint64_t	commits;	/* successful commits since open */
 	uint64_t	dropped;	/* rows deleted by retention since open */
 	uint64_t	refused;	/* fixes refused by put since open */

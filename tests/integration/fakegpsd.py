@@ -5,26 +5,29 @@ For what a real gpsd (or gpsfake) cannot produce on demand: a TPV with mode
 oversize line, a line split across writes, silence, accept-then-reset.
 
 Each accepted connection runs the next script from the queue (push()); when
-the queue is empty the `default` script runs (None: greet, then stay silent
-until the client or the server closes).  A script is a list of steps:
+the queue is empty the `default` script runs (by default: greet, then stay
+silent until the client or the server closes).  A script is a list of
+steps:
 
-	"text" / b"bytes"   a line (a str gets "\\n" appended if it lacks one;
-						bytes are sent as they are, so partial lines work)
-	Sleep(s)            pause
-	WaitWatch(t)        wait until the client sent ?WATCH (t s at most)
-	Greet()             VERSION now, DEVICES + WATCH once ?WATCH arrives
-						(what gpsd does); implied at the start of every
-						script unless the script begins with NoGreet()
-	NoGreet()           send nothing on connect
-	Hold(ev=None)       stay connected and silent until ev is set, the
-						client closes or the server stops
-	Close()             orderly close (FIN)
-	Reset()             abortive close (RST, SO_LINGER 0)
-	Mark(name)          record that the script reached this point
-						(self.marks[name] = monotonic time)
+    "text" / b"bytes"  a line (a str gets "\n" appended if it lacks one;
+                       bytes go out as they are, so partial lines work)
+    Sleep(s)           pause (reading what the client sends meanwhile)
+    WaitWatch(t)       wait until the client sent ?WATCH (t s at most)
+    Greet()            VERSION now, DEVICES + WATCH once ?WATCH arrives
+                       (what gpsd does); implied at the start of every
+                       script unless the script begins with NoGreet()
+    NoGreet()          send nothing on connect
+    Hold(ev=None)      stay connected and silent until ev is set, the
+                       client closes or the server stops
+    Close()            orderly close (FIN)
+    Reset()            abortive close (RST, SO_LINGER 0)
+    Mark(name)         record that the script got here
+                       (self.marks[name] = monotonic time; wait_mark())
 
-Helpers build the lines: tpv(), sky(), version(), devices(), Raw() for
-unquoted garbage values.  Standard library only.
+A script that runs out holds the connection like an idle gpsd.  Counters:
+connections, watches, closed, bytes_sent.  Helpers build the lines: tpv(),
+sky(), version(), devices(), render() with Raw() for verbatim (invalid)
+values, good_fixes().  Standard library only.
 """
 
 import json

@@ -1,26 +1,35 @@
 """gpsdpty - a real gpsd reading a pty the test owns, and a paced NMEA feeder.
 
 gpsfake cannot kill its gpsd in the middle of a drive and bring it back on
-the same port; this module can.  The test keeps the pty master (and a slave
-fd, so the pty survives gpsd's death), starts
+the same port; this module can.  PtyGpsd keeps the pty master (and a slave
+fd, so the pty survives gpsd's death) and runs
 
-	gpsd -N -n -b -s 38400 -S PORT -F TMPDIR/gpsd.sock /dev/pts/N
+    gpsd -N -n -b -s 38400 -S PORT -F TMPDIR/gpsd-K.sock /dev/pts/N
 
-in its own process group with its own TMPDIR, and writes NMEA epochs into
-the master from a background thread at a chosen rate.  GNSS time advances
-one second per epoch whatever the wall-clock rate, so fast tests (20-50
-epochs/s) and 1 Hz timing tests use the same data.
+in its own process group with its own TMPDIR.  Feeder writes NMEA epochs
+(nmea_epoch(): RMC, GGA, GSA, GSV) into the master from a thread at a
+chosen rate.  GNSS time advances one second per epoch whatever the
+wall-clock rate, so fast tests (20-50 epochs/s) and 1 Hz timing tests use
+the same data, and a stored row tells its epoch: epoch_time(i).
+load_nmea_epochs() splits another NMEA log (tests/sim/nmea_synth.py
+output) into epochs for Feeder.  meta_seq_problem() checks the daemon's
+meta table against max(seq).
 
 Facts this relies on (measured on Debian 12, gpsd 3.22):
-  * gpsd logs to stderr only when it is not a session leader, so it runs in
-	a new process group (process_group=0), not a new session.
-  * Right after opening the device gpsd probes drivers and changes the line
-	speed, flushing the tty input; about 0.5-1 s of epochs written then are
-	lost.  "-s 38400" shortens this.  Tests must not expect every epoch.
-  * As root gpsd drops privileges after opening the device; the slave is
-	made 0666 (as gpsfake does) so a re-open by the unprivileged gpsd works.
-  * gpsd sends several TPVs for the first epoch (RMC, GGA, GSA), then one
-	per epoch once it has learnt the cycle.
+
+* gpsd logs to stderr only when it is not a session leader, so it runs
+  in a new process group (process_group=0), not a new session.
+* Right after opening the device gpsd probes drivers and changes the
+  line speed, flushing the tty input: about 0.5-1 s of epochs written
+  then are lost ("-s 38400" shortens this), and a client connecting in
+  that time waits ~0.5 s for gpsd's first line.  Tests must not expect
+  every epoch.
+* As root gpsd drops privileges after opening the device; the slave is
+  made 0666 (as gpsfake does) so a re-open by the unprivileged gpsd works.
+* gpsd sends several TPVs for the first epoch (RMC, GGA, GSA), then one
+  per epoch once it has learnt the cycle; it sends a SKY (with the GSA
+  DOPs) only after a GSV group, so without GSV a client sees no hdop.
+* A restarted gpsd binds the same port at once (SO_REUSEADDR).
 
 Standard library only.
 """
@@ -33,7 +42,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import termios
 import threading
@@ -100,6 +108,10 @@ def _dm(value, lat):
 	return "%03d%07.4f" % (d, m), hemi
 
 
+# The GPS satellites every fix epoch uses (GSA) and shows (GSV).
+SAT_PRNS = (1, 3, 6, 9, 12, 17, 19, 23)
+
+
 def epoch_time(i, base_utc_s=BASE_UTC_S):
 	"""GNSS time (s since the epoch, UTC) of epoch i."""
 	return base_utc_s + i
@@ -114,7 +126,7 @@ def epoch_position(i):
 
 
 def nmea_epoch(i, base_utc_s=BASE_UTC_S, hdop=0.9, fix=True):
-	"""The sentences of epoch i (RMC, GGA, GSA) as bytes.
+	"""The sentences of epoch i (RMC, GGA, GSA, GSV) as bytes.
 
 	hdop goes into GGA and GSA (gpsd takes the SKY hdop from GSA).  With
 	fix=False the receiver reports no fix (RMC status V, GGA quality 0).
@@ -132,13 +144,25 @@ def nmea_epoch(i, base_utc_s=BASE_UTC_S, hdop=0.9, fix=True):
 			hms, la, lah, lo, loh, knots, course, dmy)
 		gga = "GPGGA,%s,%s,%s,%s,%s,1,08,%.1f,500.0,M,-30.0,M,," % (
 			hms, la, lah, lo, loh, hdop)
-		gsa = "GPGSA,A,3,01,03,06,09,12,17,19,23,,,,,%.1f,%.1f,1.2" % (
+		gsa = "GPGSA,A,3,%s,,,,,%.1f,%.1f,1.2" % (
+			",".join("%02d" % p for p in SAT_PRNS),
 			max(hdop * 1.6, hdop + 0.1), hdop)
 	else:
 		rmc = "GPRMC,%s,V,,,,,,,%s,,,N" % (hms, dmy)
 		gga = "GPGGA,%s,,,,,0,00,99.9,,M,,M,," % hms
 		gsa = "GPGSA,A,1,,,,,,,,,,,,,99.9,99.9,99.9"
-	return nmea(rmc) + nmea(gga) + nmea(gsa)
+	# GSV: gpsd sends a SKY (with the GSA DOPs) only after a GSV group.
+	gsv = b""
+	prns = SAT_PRNS if fix else ()
+	n_msgs = max(1, (len(prns) + 3) // 4)
+	for k in range(n_msgs):
+		part = prns[k * 4:(k + 1) * 4]
+		body = "GPGSV,%d,%d,%02d" % (n_msgs, k + 1, len(prns))
+		for j, prn in enumerate(part):
+			body += ",%02d,%02d,%03d,%02d" % (prn, 30 + 5 * ((k * 4 + j) % 8),
+			    (45 * (k * 4 + j)) % 360, 40)
+		gsv += nmea(body)
+	return nmea(rmc) + nmea(gga) + nmea(gsa) + gsv
 
 
 def load_nmea_epochs(path):
@@ -342,6 +366,27 @@ class Feeder(threading.Thread):
 					return False
 				self._cv.wait(left)
 		return True
+
+
+# ---------------------------------------------------------------- database
+
+def meta_seq_problem(meta, max_seq):
+	"""Why meta does not agree with max(seq), or None.  Schema 1 keeps a
+	counter, meta.next_seq, advanced by every commit: it must be max + 1.
+	Schema 2 derives the next seq from max(seq) and keeps meta.seq_floor,
+	moved only by retention: it must not be above max + 1 here (no
+	retention runs in these tests), else seqs would skip."""
+	if "next_seq" in meta:
+		if int(meta["next_seq"]) != max_seq + 1:
+			return "meta next_seq %s != max(seq) + 1 = %d" % (
+			    meta["next_seq"], max_seq + 1)
+		return None
+	if "seq_floor" in meta:
+		if not 1 <= int(meta["seq_floor"]) <= max_seq + 1:
+			return "meta seq_floor %s not in 1..max(seq) + 1 = %d" % (
+			    meta["seq_floor"], max_seq + 1)
+		return None
+	return "meta has neither next_seq nor seq_floor: %r" % (meta,)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,13 @@ class ConfigCheck(unittest.TestCase):
 		    CONF_DIR))
 		return [os.path.relpath(f, harness.ROOT) for f in files]
 
+	def test_every_fixture_is_bad_or_good(self):
+		names = [os.path.basename(f) for f in glob.glob(os.path.join(
+		    harness.ROOT, CONF_DIR, "*.conf"))]
+		self.assertTrue(names, "no fixtures in %s" % CONF_DIR)
+		self.assertEqual([n for n in names if not n.startswith(("bad_",
+		    "good_"))], [], "fixtures are bad_*.conf or good_*.conf")
+
 	def test_bad_configs_exact_stderr(self):
 		need(harness.FLEETGWD)
 		for conf in self.fixtures("bad_"):

@@ -22,6 +22,7 @@ daemon.
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -113,6 +114,22 @@ class Drive(unittest.TestCase):
 		    keys.index(("STOPPING", "1")))
 		self.assertTrue(any(k == "STATUS" for k, _ in keys),
 		    "STATUS= sent over NOTIFY_SOCKET")
+
+	def test_commits_logged(self):
+		# contract: each committed batch is logged (debug) as
+		# "store: committed N positions, seq A..B"; together they cover
+		# seq 1..N without holes or overlaps
+		batches = [(int(n), int(a), int(b)) for n, a, b in re.findall(
+		    r"store: committed (\d+) positions?, seq (\d+)\.\.(\d+)",
+		    self.daemon.log_text())]
+		self.assertTrue(batches, "no \"store: committed N positions, seq "
+		    "A..B\" line in the daemon log (fleetgwd -v)")
+		nxt = 1
+		for n, a, b in batches:
+			self.assertEqual((a, b - a + 1), (nxt, n), "batch %r" % ((n, a,
+			    b),))
+			nxt = b + 1
+		self.assertEqual(nxt - 1, len(self.rows))
 
 	def test_status_while_running(self):
 		p = self.status

@@ -8,6 +8,7 @@
  * shaped like gpsd 3.22's, pauses, closes and accepts again.  The adapter
  * runs in a real ev loop; every wait is on a condition with a deadline.
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -42,6 +43,7 @@
 #define MAX_LINES	64
 #define LINE_MAX_LEN	2048
 #define WAIT_MS		5000
+#define MAX_SERVERS	4
 #define DEVICE_PATH	"/dev/ttyUSB0"
 
 /* ---- fake gpsd -------------------------------------------------------- */
@@ -123,12 +125,15 @@ srv_sleep_ms(int ms)
 }
 
 static void __attribute__((noreturn))
-srv_child(int lfd, const struct srv_step *steps, size_t n)
+srv_child(int lfd, const struct srv_step *steps, size_t n, pid_t parent)
 {
 	char buf[512];
 	size_t i;
 	int fd, c = -1, one = 1;
 
+	/* a test killed by its timeout runs no .fini: die with it */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(1);
 	signal(SIGPIPE, SIG_IGN);
 	/* the test's sockets must not stay open in here */
 	for (fd = 3; fd < 1024; fd++)
@@ -181,7 +186,8 @@ static struct {
 	bool		 (*cond)(void);
 	uint64_t	 want;
 	struct ev_timer	 deadline;
-	pid_t		 srv;
+	pid_t		 srv[MAX_SERVERS];
+	int		 nsrv;
 	int		 port;
 	char		 logpath[64];
 	int		 saved_stderr;
@@ -292,12 +298,15 @@ static void
 srv_start_on(int port, const struct srv_step *steps, size_t n)
 {
 	int lfd = listen_on(port);
+	pid_t parent = getpid();
 
 	cr_assert_eq(listen(lfd, 8), 0);
-	h.srv = fork();
-	cr_assert_geq(h.srv, 0);
-	if (h.srv == 0)
-		srv_child(lfd, steps, n);
+	cr_assert_lt(h.nsrv, MAX_SERVERS);
+	h.srv[h.nsrv] = fork();
+	cr_assert_geq(h.srv[h.nsrv], 0);
+	if (h.srv[h.nsrv] == 0)
+		srv_child(lfd, steps, n, parent);
+	h.nsrv++;
 	(void)close(lfd);
 }
 
@@ -307,10 +316,10 @@ srv_start_on(int port, const struct srv_step *steps, size_t n)
 static void
 srv_stop(void)
 {
-	if (h.srv > 0) {
-		(void)kill(h.srv, SIGKILL);
-		(void)waitpid(h.srv, NULL, 0);
-		h.srv = 0;
+	while (h.nsrv > 0) {
+		h.nsrv--;
+		(void)kill(h.srv[h.nsrv], SIGKILL);
+		(void)waitpid(h.srv[h.nsrv], NULL, 0);
 	}
 }
 
@@ -799,6 +808,8 @@ Test(gnss, stale_connection_is_reopened, .timeout = 20)
 	const struct srv_step steps[] = {
 		ACCEPT_SILENT(),	/* wedged: accepts, never writes */
 		WAIT_EOF(),
+		ACCEPT_SILENT(),	/* still wedged: same outage */
+		WAIT_EOF(),
 		ACCEPT(),		/* talks, then goes quiet */
 		SEND(good_tpv(T0_MS)),
 		WAIT_EOF(),
@@ -813,11 +824,12 @@ Test(gnss, stale_connection_is_reopened, .timeout = 20)
 	start = ev_now_ms(h.loop);
 	gnss_start(5.0, 300);
 	cr_assert(wait_for(cond_fixes, 1, WAIT_MS));
-	cr_assert_geq(ev_now_ms(h.loop) - start, 300,
-	    "the first connection was given stale_ms");
+	cr_assert_geq(ev_now_ms(h.loop) - start, 600,
+	    "each silent connection was given stale_ms");
 	cr_assert_eq(status().reconnects, 0,
 	    "a connection that never spoke is not a lost session");
-	cr_assert_eq(log_count("no data for 300 ms, reconnecting"), 1);
+	cr_assert_eq(log_count("no data for 300 ms, reconnecting"), 1,
+	    "two silent connections, one outage");
 	cr_assert_eq(log_count("receiving reports again"), 1);
 	cr_assert(wait_for(cond_fixes, 2, WAIT_MS));
 	st = status();
@@ -892,22 +904,46 @@ Test(gnss, oversized_line_reconnects, .timeout = 20)
 
 Test(gnss, reconfigure_to_a_new_port_reconnects, .timeout = 20)
 {
-	const struct srv_step steps[] = {
+	const struct srv_step old_steps[] = {
 		ACCEPT(),
 		SEND(good_tpv(T0_MS)),
 		WAIT_EOF(),
 	};
-	int port;
+	const struct srv_step new_steps[] = {
+		ACCEPT(),
+		SEND(good_tpv(T0_MS + 1000)),
+		WAIT_EOF(),
+	};
+	int old_port;
 
-	port = free_port();
+	srv_start(old_steps);
+	old_port = h.port;
 	gnss_start(5.0, 5000);
-	cr_assert(wait_for(cond_progress, 2, WAIT_MS));
-	srv_start(steps);
-	cr_assert_neq(h.port, port);
+	cr_assert(wait_for(cond_fixes, 1, WAIT_MS));
+	srv_start(new_steps);
+	cr_assert_neq(h.port, old_port);
 	h.opts.port = h.port;
 	gnss_reconfigure(h.g, &h.opts);
-	cr_assert(wait_for(cond_fixes, 1, WAIT_MS));
+	cr_assert(wait_for(cond_fixes, 2, WAIT_MS));
+	cr_assert_eq(h.fixes[1].t_utc_ms, T0_MS + 1000);
 	cr_assert_eq(log_count("new gpsd address"), 1);
+	cr_assert_eq(status().reconnects, 0, "a move is not a loss");
+	cr_assert_eq(log_count("connection lost"), 0);
+}
+
+Test(gnss, backoff_bounds_connect_attempts, .timeout = 20)
+{
+	uint64_t p;
+
+	(void)free_port();
+	gnss_start(5.0, 5000);	/* retries 50 ms doubling to 200 ms */
+	(void)wait_for(cond_progress, UINT64_MAX, 1500);
+	p = status().progress;
+	/* 0, 50, 150, 350, then every 200 ms: about 9 in 1.5 s; without
+	 * backoff it would be 30 */
+	cr_assert_leq(p, 14, "%llu connect attempts", (unsigned long long)p);
+	cr_assert_geq(p, 3, "%llu connect attempts", (unsigned long long)p);
+	cr_assert_eq(log_count("), retrying"), 1);
 }
 
 Test(gnss, state_names, .timeout = 20)

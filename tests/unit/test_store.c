@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_store.c - the SQLite store: batching and visibility, dense seq
- * across reopen and crashes, value round trip, retention by age and size,
- * migrations, open errors, read-only access beside a writer, commit
- * failures (SQLITE_FULL) that keep rows pending.
+ * across reopen and crashes (kill -9 between and inside commits, through a
+ * killing VFS), seq derived from the rows and meta.seq_floor (never reused
+ * after retention deleted every row), commits that write no counter page,
+ * value round trip, retention by age and size, migrations (v1 next_seq to
+ * v2 seq_floor), open errors, read-only access beside a writer, commit
+ * failures (SQLITE_FULL) that keep rows pending and give their seqs back.
  *
  * Every test works in its own mkdtemp directory, removed afterwards.
  */
@@ -408,33 +411,84 @@ Test(store, seq_dense_across_reopen)
 	assert_integrity();
 }
 
-Test(store, next_seq_behind_rows_is_repaired)
+/* Set meta.seq_floor behind the store's back (store closed). */
+static void
+set_seq_floor(int64_t floor)
+{
+	sqlite3		*db;
+	char		 sql[128];
+
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = %lld "
+	    "WHERE key = 'seq_floor'", (long long)floor);
+	sql_exec(db, sql);
+	cr_assert_eq(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+}
+
+/* next_seq is max(highest seq + 1, seq_floor), whichever is higher. */
+Test(store, next_seq_derived_from_rows_and_floor)
 {
 	struct store_opts o = mkopts();
 	struct store	*st;
 	struct store_stats s;
-	const char	*log;
 
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	put_n(st, 0, 10, 0);
 	cr_assert_eq(store_commit(st), 0);
-	sql_exec(store_db(st), "UPDATE meta SET value = 4 "
-	    "WHERE key = 'next_seq'");
 	store_close(st);
 
-	capture_start();
+	/* A floor below the rows (the normal case) changes nothing. */
+	set_seq_floor(4);
 	st = store_open(&o);
-	log = capture_end();
 	cr_assert_not_null(st);
-	cr_assert(strstr(log, "continuing at 11") != NULL, "log: %s", log);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.next_seq, 11);
+	store_close(st);
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 11);
+	store_close(st);
+
+	/* A floor above them (newest rows deleted) wins. */
+	set_seq_floor(50);
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 50);
 	put_n(st, 10, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
 	cr_assert_eq(sql_int(store_db(st), "SELECT max(seq) FROM positions"),
-	    11);
+	    50);
 	store_close(st);
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 51);
+	store_close(st);
+}
+
+Test(store, missing_seq_floor_refused)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	sqlite3		*db;
+	const char	*log;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_close(st);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sql_exec(db, "DELETE FROM meta WHERE key = 'seq_floor'");
+	sqlite3_close(db);
+	capture_start();
+	cr_assert_null(store_open(&o));
+	cr_assert_null(store_open_readonly(dbpath));
+	log = capture_end();
+	cr_assert(strstr(log, "meta.seq_floor is missing or invalid") != NULL,
+	    "log: %s", log);
 }
 
 /*
@@ -460,12 +514,13 @@ crash_child(int how)
 	put_n(st, 35, 3, 0);		/* never committed */
 	if (how == 0)
 		_exit(0);
-	/* Die inside a write transaction that also moved next_seq. */
+	/* Die inside a write transaction that also moved seq_floor. */
 	if (sqlite3_exec(store_db(st), "BEGIN IMMEDIATE;"
 	    "INSERT INTO positions(seq, t_utc_ms, lat_deg, lon_deg) "
 	    "VALUES (1000000, 0, 1, 1);"
-	    "UPDATE meta SET value = value + 100 WHERE key = 'next_seq'",
-	    NULL, NULL, NULL) != SQLITE_OK)
+	    "UPDATE meta SET value = value + 100 WHERE key = 'seq_floor'",
+	    NULL, NULL, NULL) != SQLITE_OK || sqlite3_changes(store_db(st)) !=
+	    1)
 		_exit(4);
 	kill(getpid(), SIGKILL);
 	_exit(5);
@@ -610,6 +665,468 @@ Test(store, random_kill_loses_no_acknowledged_row)
 		store_close(st);
 	}
 	cr_assert_gt(acked, 0);
+}
+
+/* meta.seq_floor as the store wrote it. */
+static int64_t
+seq_floor(sqlite3 *db)
+{
+	return sql_int(db, "SELECT value FROM meta WHERE key = 'seq_floor'");
+}
+
+/*
+ * A batch commit writes the record pages and nothing else: one row into a
+ * warm table is the positions leaf and the t_utc_ms index leaf, no counter.
+ */
+static int
+count_frames(void *arg, sqlite3 *db, const char *name, int nframe)
+{
+	(void)db;
+	(void)name;
+	*(int *)arg = nframe;
+	return SQLITE_OK;
+}
+
+Test(store, commit_writes_no_counter_page)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	sqlite3		*db;
+	int		 i, before, nframe = -1;
+
+	o.commit_rows = 1000;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	put_n(st, 0, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	/* Replaces the autocheckpoint hook: the -wal only grows from here. */
+	sqlite3_wal_hook(db, count_frames, &nframe);
+	put_n(st, 1, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_gt(nframe, 0);
+	/* Few rows: no leaf splits, so each commit is exactly two pages. */
+	for (i = 0; i < 5; i++) {
+		before = nframe;
+		put_n(st, 2 + i, i == 4 ? 10 : 1, 0);
+		cr_assert_eq(store_commit(st), 0);
+		cr_assert_eq(nframe - before, 2, "commit %d wrote %d pages, "
+		    "expected the positions and index leaves only", i,
+		    nframe - before);
+	}
+	cr_assert_eq(seq_floor(db), 1, "a commit moved seq_floor");
+	sqlite3_wal_autocheckpoint(db, 1000);
+	store_close(st);
+}
+
+/*
+ * Retention deletes every row, the newest included: their seqs must not
+ * come back, after a clean close or a kill -9 right after the deletion.
+ */
+static void
+delete_all_child(void)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+
+	o.keep_days = 1;
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	put_n(st, 31, 5, 0);		/* seq 32..36 */
+	if (store_commit(st) != 0)
+		_exit(3);
+	if (store_retention(st, mkfix(36).t_utc_ms + INT64_C(10) *
+	    86400000) != 6)
+		_exit(4);
+	kill(getpid(), SIGKILL);
+	_exit(5);
+}
+
+Test(store, seq_not_reused_after_deleting_all_rows)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	pid_t		 pid;
+	int		 status;
+
+	o.keep_days = 1;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 30, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(seq_floor(store_db(st)), 1);
+	cr_assert_eq(store_retention(st, mkfix(30).t_utc_ms +
+	    INT64_C(10) * 86400000), 30);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 0);
+	cr_assert_eq(s.next_seq, 31);
+	cr_assert_eq(seq_floor(store_db(st)), 31);
+	store_close(st);
+
+	/* Nothing left to derive it from but the floor. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 0);
+	cr_assert_eq(s.next_seq, 31);
+	store_close(st);
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 31);
+	put_n(st, 30, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.p[0].seq, 31);
+	rows_free(&r);
+	store_close(st);
+
+	/* Again, in a child killed right after the deleting transaction. */
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0)
+		delete_all_child();
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "child status %d", status);
+	assert_integrity();
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 0);
+	cr_assert_eq(s.next_seq, 37);
+	put_n(st, 36, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.p[0].seq, 37);
+	rows_free(&r);
+	store_close(st);
+}
+
+/* Another writer on the same file: we continue after its seqs. */
+Test(store, another_writer_moves_seq)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	sqlite3		*db;
+	const char	*log;
+	char		 sql[256];
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 5, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql), "INSERT INTO positions(seq, t_utc_ms, "
+	    "lat_deg, lon_deg) VALUES (6, %lld, 1, 1), (7, %lld, 1, 1)",
+	    (long long)mkfix(5).t_utc_ms, (long long)mkfix(6).t_utc_ms);
+	sql_exec(db, sql);
+	sqlite3_close(db);
+	put_n(st, 7, 2, 0);
+	capture_start();
+	cr_assert_eq(store_commit(st), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "another connection wrote, seq continues at 8 "
+	    "instead of 6") != NULL, "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 10);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 9);
+	assert_dense(&r, 1, 0);
+	rows_free(&r);
+	store_close(st);
+}
+
+/*
+ * kill -9 inside a commit, through a VFS over the default one: at the n-th
+ * write to the -wal since it was armed (after writing half of it: a torn
+ * frame), or when the -wal is synced (every frame written, none durable
+ * yet, but all of them in the page cache, which outlives the process: the
+ * batch is committed although store_commit() never returned).
+ */
+struct kill_file {
+	sqlite3_file	 base;
+	sqlite3_file	*real;
+	int		 wal;
+};
+
+static sqlite3_vfs	*kill_real;
+static sqlite3_vfs	 kill_vfs;
+static int		 kill_at_write;	/* 0: off */
+static int		 kill_at_sync;
+static int		 kill_writes;
+
+#define REAL(f)	(((struct kill_file *)(f))->real)
+
+static int
+kf_close(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xClose(REAL(f));
+}
+
+static int
+kf_read(sqlite3_file *f, void *buf, int n, sqlite3_int64 off)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), buf, n, off);
+}
+
+static int
+kf_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+	if (((struct kill_file *)f)->wal && kill_at_write > 0 &&
+	    ++kill_writes == kill_at_write) {
+		REAL(f)->pMethods->xWrite(REAL(f), buf, n / 2, off);
+		kill(getpid(), SIGKILL);
+	}
+	return REAL(f)->pMethods->xWrite(REAL(f), buf, n, off);
+}
+
+static int
+kf_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+
+static int
+kf_sync(sqlite3_file *f, int flags)
+{
+	if (((struct kill_file *)f)->wal && kill_at_sync)
+		kill(getpid(), SIGKILL);
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int
+kf_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+
+static int
+kf_lock(sqlite3_file *f, int lock)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), lock);
+}
+
+static int
+kf_unlock(sqlite3_file *f, int lock)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), lock);
+}
+
+static int
+kf_reserved(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+
+static int
+kf_fcntl(sqlite3_file *f, int op, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+
+static int
+kf_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+
+static int
+kf_devchar(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+
+static int
+kf_shmmap(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **pp)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), pg, pgsz, extend, pp);
+}
+
+static int
+kf_shmlock(sqlite3_file *f, int offset, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), offset, n, flags);
+}
+
+static void
+kf_shmbarrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+
+static int
+kf_shmunmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static int
+kf_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
+{
+	return REAL(f)->pMethods->xFetch(REAL(f), off, n, pp);
+}
+
+static int
+kf_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	return REAL(f)->pMethods->xUnfetch(REAL(f), off, p);
+}
+
+static const sqlite3_io_methods kill_io = {
+	3, kf_close, kf_read, kf_write, kf_truncate, kf_sync, kf_size,
+	kf_lock, kf_unlock, kf_reserved, kf_fcntl, kf_sector, kf_devchar,
+	kf_shmmap, kf_shmlock, kf_shmbarrier, kf_shmunmap, kf_fetch,
+	kf_unfetch,
+};
+
+static int
+kill_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f,
+    int flags, int *out)
+{
+	struct kill_file *k = (struct kill_file *)f;
+	int		 rc;
+
+	(void)vfs;
+	k->real = (sqlite3_file *)(k + 1);
+	k->wal = (flags & SQLITE_OPEN_WAL) != 0;
+	rc = kill_real->xOpen(kill_real, name, k->real, flags, out);
+	k->base.pMethods = k->real->pMethods != NULL ? &kill_io : NULL;
+	return rc;
+}
+
+/* Make the killing VFS the default one (in a child). */
+static void
+kill_vfs_install(void)
+{
+	kill_real = sqlite3_vfs_find(NULL);
+	cr_assert_not_null(kill_real);
+	cr_assert_geq(kill_real->iVersion, 1);
+	kill_vfs = *kill_real;
+	kill_vfs.pNext = NULL;
+	kill_vfs.zName = "test-kill";
+	kill_vfs.szOsFile = (int)sizeof(struct kill_file) +
+	    kill_real->szOsFile;
+	kill_vfs.xOpen = kill_open;
+	cr_assert_eq(sqlite3_vfs_register(&kill_vfs, 1), SQLITE_OK);
+}
+
+#define MIDCOMMIT_ROWS	30
+
+/*
+ * Commit 5 rows (acknowledged on fd), then MIDCOMMIT_ROWS with the kill
+ * armed.  Exits 0 after acknowledging them if the commit needed fewer
+ * -wal writes than kill_write.
+ */
+static void
+midcommit_child(int fd, int kill_write, int kill_sync)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	int		 base;
+
+	kill_vfs_install();
+	o.commit_rows = 1000;
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	store_get_stats(st, &s);
+	base = (int)s.positions;
+	put_n(st, base, 5, 0);
+	if (store_commit(st) != 0)
+		_exit(3);
+	store_get_stats(st, &s);
+	if (write(fd, &s.positions, sizeof(s.positions)) !=
+	    (ssize_t)sizeof(s.positions))
+		_exit(4);
+	put_n(st, base + 5, MIDCOMMIT_ROWS, 0);
+	kill_writes = 0;
+	kill_at_write = kill_write;
+	kill_at_sync = kill_sync;
+	if (store_commit(st) != 0)
+		_exit(5);
+	kill_at_write = kill_at_sync = 0;
+	store_get_stats(st, &s);
+	if (write(fd, &s.positions, sizeof(s.positions)) !=
+	    (ssize_t)sizeof(s.positions))
+		_exit(6);
+	_exit(0);
+}
+
+Test(store, kill_mid_commit_keeps_seq_dense)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	uint64_t	 ack, acked;
+	pid_t		 pid;
+	int		 fds[2], round, status, kill_write, kill_sync;
+	bool		 killed, torn = false;
+
+	/* Kill at -wal write 1, 2, .., 12, then at the sync. */
+	for (round = 1; round <= 13; round++) {
+		kill_sync = round == 13;
+		kill_write = kill_sync ? 0 : round;
+		cr_assert_eq(pipe(fds), 0);
+		pid = fork();
+		cr_assert(pid != -1);
+		if (pid == 0) {
+			close(fds[0]);
+			midcommit_child(fds[1], kill_write, kill_sync);
+		}
+		close(fds[1]);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		acked = 0;
+		while (read(fds[0], &ack, sizeof(ack)) == (ssize_t)sizeof(ack))
+			acked = ack;
+		close(fds[0]);
+		killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+		cr_assert(killed || (WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0), "round %d: child status %d",
+		    round, status);
+		cr_assert_gt(acked, 0, "round %d", round);
+
+		assert_integrity();
+		st = store_open(&o);
+		cr_assert_not_null(st);
+		store_get_stats(st, &s);
+		query_all(st, &r);
+		/*
+		 * A torn -wal write loses the whole batch; killed at the sync
+		 * or not at all, the whole batch is there.
+		 */
+		if (killed && !kill_sync) {
+			cr_assert_eq(r.n, acked, "round %d: %zu rows, acked "
+			    "%llu", round, r.n, (unsigned long long)acked);
+			torn = true;
+		} else {
+			cr_assert_eq(r.n, acked + (killed ? MIDCOMMIT_ROWS : 0),
+			    "round %d: %zu rows, acked %llu", round, r.n,
+			    (unsigned long long)acked);
+		}
+		assert_dense(&r, 1, 0);
+		cr_assert_eq(s.next_seq, r.n + 1, "round %d", round);
+		rows_free(&r);
+		/* And the next commit continues the stream. */
+		put_n(st, (int)s.positions, 1, 0);
+		cr_assert_eq(store_commit(st), 0);
+		query_all(st, &r);
+		cr_assert_eq(r.p[r.n - 1].seq, r.n);
+		assert_dense(&r, 1, 0);
+		rows_free(&r);
+		store_close(st);
+	}
+	/* The rounds did cover both: torn batches and whole ones. */
+	cr_assert(torn);
 }
 
 /* ---- values ---- */
@@ -926,11 +1443,13 @@ Test(store, empty_file_is_migrated)
 	close(fd);
 	st = store_open(&o);
 	cr_assert_not_null(st);
-	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 1);
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 2);
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM "
 	    "pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	cr_assert_eq(sql_int(store_db(st), "SELECT value FROM meta "
-	    "WHERE key = 'next_seq'"), 1);
+	    "WHERE key = 'seq_floor'"), 1);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM meta "
+	    "WHERE key = 'next_seq'"), 0);
 	cr_assert_eq(sql_int(store_db(st), "PRAGMA synchronous"), 2);
 	store_close(st);
 }
@@ -943,6 +1462,120 @@ make_raw_db(const char *sql)
 	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	sql_exec(db, sql);
 	sqlite3_close(db);
+}
+
+/*
+ * Schema version 1 as it shipped (migration 1, which never changes), with
+ * 42 rows and next_seq as the version 1 code left it: one above the rows,
+ * or higher after its retention had dropped the newest ones.
+ */
+static void
+make_v1_db(int64_t next_seq)
+{
+	char		 sql[256];
+
+	make_raw_db("PRAGMA journal_mode = WAL;"
+	    "CREATE TABLE meta ("
+	    "  key		TEXT PRIMARY KEY,"
+	    "  value"
+	    ");"
+	    "CREATE TABLE positions ("
+	    "  seq		INTEGER PRIMARY KEY,"
+	    "  t_utc_ms	INTEGER NOT NULL,"
+	    "  lat_deg	REAL NOT NULL,"
+	    "  lon_deg	REAL NOT NULL,"
+	    "  alt_m	REAL,"
+	    "  speed_mps	REAL,"
+	    "  heading_deg	REAL,"
+	    "  hdop		REAL,"
+	    "  eph_m	REAL,"
+	    "  mode		INTEGER,"
+	    "  sats_used	INTEGER,"
+	    "  sats_visible	INTEGER,"
+	    "  gps_vis	INTEGER,"
+	    "  gps_used	INTEGER,"
+	    "  bds_vis	INTEGER,"
+	    "  bds_used	INTEGER,"
+	    "  glo_vis	INTEGER,"
+	    "  glo_used	INTEGER,"
+	    "  gal_vis	INTEGER,"
+	    "  gal_used	INTEGER,"
+	    "  synced	INTEGER NOT NULL DEFAULT 0"
+	    ");"
+	    "CREATE INDEX positions_t_utc_ms ON positions(t_utc_ms);"
+	    "INSERT INTO meta(key, value) VALUES"
+	    "  ('next_seq', 1),"
+	    "  ('created', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));"
+	    "PRAGMA user_version = 1;"
+	    "INSERT INTO meta(key, value) VALUES ('device_id', 'SC-0001'),"
+	    "  ('timezone', 'Asia/Shanghai');");
+	snprintf(sql, sizeof(sql), "WITH RECURSIVE c(i) AS (SELECT 1 UNION "
+	    "ALL SELECT i + 1 FROM c WHERE i < 42) INSERT INTO positions("
+	    "seq, t_utc_ms, lat_deg, lon_deg) SELECT i, %lld + (i - 1) * 1000, "
+	    "30.5, 104.0 FROM c; UPDATE meta SET value = %lld "
+	    "WHERE key = 'next_seq'", (long long)T0_MS, (long long)next_seq);
+	make_raw_db(sql);
+}
+
+Test(store, v1_database_keeps_next_seq)
+{
+	static const int64_t next[] = { 43, 100 };
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rows	 r;
+	sqlite3		*db;
+	const char	*log;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
+		unlink(dbpath);
+		unlink(wal_path());
+		unlink(shm_path());
+		make_v1_db(next[i]);
+
+		/* fleetgwctl reads it as it is, without migrating. */
+		st = store_open_readonly(dbpath);
+		cr_assert_not_null(st);
+		store_get_stats(st, &s);
+		cr_assert_eq(s.positions, 42);
+		cr_assert_eq(s.next_seq, (uint64_t)next[i]);
+		cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 1);
+		store_close(st);
+
+		capture_start();
+		st = store_open(&o);
+		log = capture_end();
+		cr_assert_not_null(st);
+		cr_assert(strstr(log, "schema migrated to version 2") != NULL,
+		    "log: %s", log);
+		db = store_db(st);
+		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 2);
+		cr_assert_eq(seq_floor(db), next[i]);
+		cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
+		    "WHERE key = 'next_seq'"), 0);
+		store_get_stats(st, &s);
+		cr_assert_eq(s.positions, 42);
+		cr_assert_eq(s.next_seq, (uint64_t)next[i]);
+		put_n(st, 42, 1, 0);
+		cr_assert_eq(store_commit(st), 0);
+		cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"),
+		    next[i]);
+		store_close(st);
+
+		st = store_open(&o);
+		cr_assert_not_null(st);
+		store_get_stats(st, &s);
+		cr_assert_eq(s.next_seq, (uint64_t)next[i] + 1);
+		query_all(st, &r);
+		cr_assert_eq(r.n, 43);
+		r.n = 42;
+		assert_dense(&r, 1, 0);
+		cr_assert_eq(r.p[42].seq, (uint64_t)next[i]);
+		rows_free(&r);
+		store_close(st);
+		assert_integrity();
+	}
 }
 
 Test(store, newer_schema_refused)
