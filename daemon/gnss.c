@@ -1,30 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gnss.c - the gpsd client (libgps) inside our poll() loop.
+ * gnss.c - the gpsd client inside our poll() loop.
  *
  * Connection life cycle, all driven from the loop:
  *
- *   DOWN --connect_timer--> gps_open + WATCH --fd watched--> NODATA
- *   NODATA/NOFIX/FIX* --read error, EOF, stale--> DOWN, retry after backoff
+ *   DOWN --connect_timer--> non-blocking connect() --POLLOUT--> ?WATCH
+ *   --first line--> NODATA --TPVs--> NOFIX / FIX2D / FIX3D
+ *   any --error, EOF, line too long, silence--> DOWN, retry after backoff
  *
- * The backoff (250 ms doubling to reconnect_max_ms) is reset only when the
- * first line of a connection arrives: a gpsd that is shutting down still
- * accepts and then resets.  Every libgps call here is non-blocking except
- * gps_open()'s connect(), which is immediate on loopback.
+ * libgps decodes every line (gps_unpack()), but the socket is ours:
+ * gps_open() connects with a blocking connect(), and a gpsd whose accept
+ * queue is full (a wedged gpsd after a few stale reconnects) holds that
+ * connect() in the SYN retries for about two minutes, the whole loop with
+ * it.  Owning the socket also gives a bounded line buffer we can see from
+ * poll() (libgps keeps leftover lines where poll() cannot see them, the
+ * reason for its drain-until-0 rule), and send() with MSG_NOSIGNAL.  The
+ * buffer has libgps's size, 2 x GPS_JSON_RESPONSE_MAX: a longer line is
+ * the same "buffer full" error gps_read() reports, and ends the session.
+ *
+ * The backoff (reconnect_min_ms doubling to reconnect_max_ms) is reset
+ * only when the first line of a connection arrives: a gpsd that is
+ * shutting down still accepts and then resets.
  *
  * The pure parts (epoch merge, validity ladder, SKY accounting, time
  * continuity) live in gnss_epoch.c.
  */
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gps.h>
 
@@ -48,6 +62,10 @@
 #endif
 
 #define GNSS_DEFAULT_HOST	"127.0.0.1"
+/* libgps's own line buffer size: the longest line gps_read() accepts. */
+#define GNSS_LINE_MAX		(2 * GPS_JSON_RESPONSE_MAX)
+/* What gps_stream(WATCH_ENABLE | WATCH_JSON) sends. */
+#define GNSS_WATCH_CMD		"?WATCH={\"enable\":true,\"json\":true};\n"
 #define GNSS_DEFAULT_PORT	2947
 #define GNSS_PORT_MAX		65535
 #define GNSS_BACKOFF_MIN_MS	250	/* default first retry */
@@ -57,12 +75,25 @@
 #define GNSS_SETTLE_MS		250
 /* No TPV for this long: the position reports have stopped (NODATA). */
 #define GNSS_TPV_TIMEOUT_MS	3000
-/* Lines per drain before yielding to the loop (bounded work per turn). */
+/* No accepted epoch for this long while TPVs arrive: no fix (NOFIX). */
+#define GNSS_NOFIX_MS		3000
+/*
+ * Lines per drain before yielding to the loop (bounded work per turn).
+ * The rest is drained from a timer 1 ms later: a 0 ms timer re-armed from
+ * its own callback would fire again in the same turn, before poll().
+ */
 #define GNSS_DRAIN_MAX		256
+#define GNSS_DRAIN_YIELD_MS	1
 /* Time-step log lines at info per window; the rest go to debug. */
 #define GNSS_STEP_LOG_MAX	5
 #define GNSS_STEP_LOG_WINDOW_MS	60000
 #define MS_PER_S		1000.0
+
+enum gnss_conn {
+	GNSS_CONN_IDLE,		/* no socket; connect_timer may be armed */
+	GNSS_CONN_CONNECTING,	/* connect() in progress, POLLOUT watched */
+	GNSS_CONN_OPEN		/* ?WATCH sent, POLLIN watched */
+};
 
 enum gnss_class {
 	GNSS_CLASS_OTHER,
@@ -84,7 +115,10 @@ struct gnss {
 	gnss_fix_cb	*cb;
 	void		*cb_arg;
 
-	bool		 connected;		/* gd open, fd watched */
+	enum gnss_conn	 conn;
+	int		 fd;			/* -1 when IDLE */
+	struct addrinfo	*ai_list;		/* this attempt's addresses */
+	struct addrinfo	*ai_next;		/* next one to try */
 	bool		 got_line;		/* this connection sent a line */
 	bool		 ever_connected;
 	bool		 outage;		/* loss logged, recovery due */
@@ -92,6 +126,7 @@ struct gnss {
 	bool		 device_off;		/* deactivation logged */
 	uint32_t	 backoff_ms;		/* delay of the next retry */
 	uint64_t	 attempts;		/* since the last good connect */
+	uint64_t	 last_fix_mono_ms;	/* this session, 0 if none */
 	uint64_t	 step_window_ms;
 	int		 step_logged;
 
@@ -106,8 +141,9 @@ struct gnss {
 	struct gnss_continuity	cont;
 	struct gnss_status	st;
 
-	struct gps_data_t gd;			/* ~24 KB */
-	char		 line[GPS_JSON_RESPONSE_MAX];
+	struct gps_data_t gd;			/* decode target, ~24 KB */
+	size_t		 rlen;			/* bytes in rbuf */
+	char		 rbuf[GNSS_LINE_MAX + 1];	/* + NUL */
 };
 
 static void	gnss_connect_cb(void *);
@@ -115,7 +151,7 @@ static void	gnss_drain_cb(void *);
 static void	gnss_settle_cb(void *);
 static void	gnss_stale_cb(void *);
 static void	gnss_tpv_timeout_cb(void *);
-static void	gnss_readable_cb(int, short, void *);
+static void	gnss_fd_cb(int, short, void *);
 
 const char *
 gnss_state_name(enum gnss_state s)
@@ -154,7 +190,8 @@ gnss_set_state(struct gnss *g, enum gnss_state s)
 	case GNSS_DOWN:
 		break;		/* the connection code logs why */
 	case GNSS_NODATA:
-		if (old != GNSS_DOWN)
+		/* a deactivated device was logged as such */
+		if (old != GNSS_DOWN && !g->device_off)
 			log_info("gnss: %s: no position reports", g->peer);
 		break;
 	case GNSS_NOFIX:
@@ -203,6 +240,7 @@ gnss_reset_session(struct gnss *g)
 	gnss_sky_reset(&g->sky);
 	gnss_continuity_reset(&g->cont);
 	g->device_off = false;
+	g->last_fix_mono_ms = 0;
 }
 
 struct gnss *
@@ -217,7 +255,8 @@ gnss_new(struct ev_loop *loop, const struct gnss_opts *opts, gnss_fix_cb *cb,
 	g->cb_arg = arg;
 	gnss_apply_opts(g, opts);
 	g->backoff_ms = g->reconnect_min_ms;
-	g->gd.gps_fd = -1;
+	g->conn = GNSS_CONN_IDLE;
+	g->fd = -1;
 	g->st.state = GNSS_DOWN;
 	g->st.sats_used = -1;
 	g->st.sats_visible = -1;
@@ -241,16 +280,30 @@ gnss_stop_timers(struct gnss *g)
 	ev_timer_stop(g->loop, &g->tpv_timer);
 }
 
+static void
+gnss_close_socket(struct gnss *g)
+{
+	if (g->fd != -1) {
+		ev_fd_del(g->loop, g->fd);
+		(void)close(g->fd);
+		g->fd = -1;
+	}
+	if (g->ai_list != NULL) {
+		freeaddrinfo(g->ai_list);
+		g->ai_list = NULL;
+		g->ai_next = NULL;
+	}
+	g->conn = GNSS_CONN_IDLE;
+	g->rlen = 0;
+}
+
 void
 gnss_free(struct gnss *g)
 {
 	if (g == NULL)
 		return;
 	gnss_stop_timers(g);
-	if (g->connected) {
-		ev_fd_del(g->loop, g->gd.gps_fd);
-		(void)gps_close(&g->gd);
-	}
+	gnss_close_socket(g);
 	free(g->host);
 	free(g->peer);
 	free(g);
@@ -268,9 +321,13 @@ gnss_emit(struct gnss *g, const struct gnss_tpv *ep)
 	v = gnss_epoch_judge(ep, &g->sky, g->max_hdop, now, &fix);
 	if (v != GNSS_VERDICT_FIX) {
 		g->st.rejected++;
-		log_debug("gnss: %s: epoch rejected: %s (mode %d)", g->peer,
-		    gnss_verdict_name(v), ep->mode);
-		gnss_set_state(g, GNSS_NOFIX);
+		log_debug("gnss: %s: epoch %lld rejected: %s (mode %d)",
+		    g->peer, (long long)ep->t_utc_ms, gnss_verdict_name(v),
+		    ep->mode);
+		/* one bad epoch in a good run is not a lost fix */
+		if (!state_is_fix(g->st.state) ||
+		    now - g->last_fix_mono_ms >= GNSS_NOFIX_MS)
+			gnss_set_state(g, GNSS_NOFIX);
 		return;
 	}
 	if (gnss_continuity_check(&g->cont, fix.t_utc_ms, now, &dg, &dm)) {
@@ -299,6 +356,7 @@ gnss_emit(struct gnss *g, const struct gnss_tpv *ep)
 	}
 	g->st.fixes++;
 	g->st.last_fix_utc_ms = fix.t_utc_ms;
+	g->last_fix_mono_ms = now;
 	gnss_set_state(g, fix.mode == 3 ? GNSS_FIX3D : GNSS_FIX2D);
 	if (g->cb != NULL)
 		g->cb(&fix, g->cb_arg);
@@ -321,11 +379,9 @@ gnss_flush(struct gnss *g)
 static void
 gnss_close(struct gnss *g)
 {
-	if (!g->connected)
+	if (g->conn == GNSS_CONN_IDLE)
 		return;
-	ev_fd_del(g->loop, g->gd.gps_fd);
-	(void)gps_close(&g->gd);
-	g->connected = false;
+	gnss_close_socket(g);
 	ev_timer_stop(g->loop, &g->drain_timer);
 	ev_timer_stop(g->loop, &g->stale_timer);
 	ev_timer_stop(g->loop, &g->tpv_timer);
@@ -370,45 +426,120 @@ gnss_lost(struct gnss *g, const char *reason)
 	gnss_schedule_connect(g);
 }
 
-static const char *
-gnss_open_error(int err)
+/* Connected: ask for JSON reports, then wait for lines. */
+static void
+gnss_opened(struct gnss *g)
 {
-	/* libgps reports NL_* codes as negative errno values */
-	return err < 0 ? gps_errstr(err) : strerror(err);
+	static const char cmd[] = GNSS_WATCH_CMD;
+	ssize_t n;
+
+	freeaddrinfo(g->ai_list);
+	g->ai_list = NULL;
+	g->ai_next = NULL;
+	n = send(g->fd, cmd, sizeof(cmd) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n != (ssize_t)(sizeof(cmd) - 1)) {
+		gnss_lost(g, n == -1 ? strerror(errno) : "short write");
+		return;
+	}
+	if (ev_fd_mod(g->loop, g->fd, POLLIN) == -1) {
+		gnss_lost(g, "cannot watch the socket");
+		return;
+	}
+	log_debug("gnss: %s: socket open, waiting for gpsd", g->peer);
+	g->conn = GNSS_CONN_OPEN;
+	g->got_line = false;
+	g->rlen = 0;
+	memset(&g->gd, 0, sizeof(g->gd));
+	gnss_reset_session(g);
+	gnss_set_state(g, GNSS_NODATA);
+	ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
+}
+
+/*
+ * Tries the remaining addresses of this attempt ("localhost" may give ::1
+ * and 127.0.0.1).  connect() on a non-blocking socket returns at once; a
+ * pending one finishes in gnss_fd_cb() or times out after stale_ms.
+ */
+static void
+gnss_connect_next(struct gnss *g, const char *why)
+{
+	struct addrinfo *ai;
+	int fd;
+
+	if (g->fd != -1) {
+		ev_fd_del(g->loop, g->fd);
+		(void)close(g->fd);
+		g->fd = -1;
+	}
+	while ((ai = g->ai_next) != NULL) {
+		g->ai_next = ai->ai_next;
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			why = strerror(errno);
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+		    errno != EINPROGRESS) {
+			why = strerror(errno);
+			(void)close(fd);
+			continue;
+		}
+		if (ev_fd_add(g->loop, fd, POLLOUT, gnss_fd_cb, g) == -1) {
+			why = "cannot watch the socket";
+			(void)close(fd);
+			continue;
+		}
+		g->fd = fd;
+		g->conn = GNSS_CONN_CONNECTING;
+		ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
+		return;
+	}
+	gnss_close_socket(g);
+	ev_timer_stop(g->loop, &g->stale_timer);
+	gnss_connect_failed(g, why);
 }
 
 static void
 gnss_connect_cb(void *arg)
 {
 	struct gnss *g = arg;
+	struct addrinfo hints;
+	int rc;
 
-	if (g->connected)
+	if (g->conn != GNSS_CONN_IDLE)
 		return;
 	g->st.progress++;
 	g->attempts++;
-	/* privdata must start NULL; never gps_close() a failed open */
-	memset(&g->gd, 0, sizeof(g->gd));
-	if (gps_open(g->host, g->port, &g->gd) != 0) {
-		gnss_connect_failed(g, gnss_open_error(errno));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	/* instant for addresses and /etc/hosts names (keep gpsd local) */
+	rc = getaddrinfo(g->host, g->port, &hints, &g->ai_list);
+	if (rc != 0) {
+		g->ai_list = NULL;
+		gnss_connect_failed(g, gai_strerror(rc));
 		return;
 	}
-	if (gps_stream(&g->gd, WATCH_ENABLE | WATCH_JSON, NULL) != 0) {
-		(void)gps_close(&g->gd);
-		gnss_connect_failed(g, "cannot send WATCH");
+	g->ai_next = g->ai_list;
+	gnss_connect_next(g, "no address");
+}
+
+/* POLLOUT on a connecting socket: connect() finished, one way or other. */
+static void
+gnss_connect_done(struct gnss *g)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(g->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		gnss_connect_next(g, strerror(err));
 		return;
 	}
-	if (ev_fd_add(g->loop, g->gd.gps_fd, POLLIN, gnss_readable_cb,
-	    g) != 0) {
-		(void)gps_close(&g->gd);
-		gnss_connect_failed(g, "cannot watch the socket");
-		return;
-	}
-	log_debug("gnss: %s: socket open, waiting for gpsd", g->peer);
-	g->connected = true;
-	g->got_line = false;
-	gnss_reset_session(g);
-	gnss_set_state(g, GNSS_NODATA);
-	ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
+	gnss_opened(g);
 }
 
 static void
@@ -529,12 +660,12 @@ gnss_on_tpv(struct gnss *g)
 	case GNSS_EPOCH_MERGED:
 		break;
 	}
-	if (g->connected && g->epoch.open)
+	if (g->conn == GNSS_CONN_OPEN && g->epoch.open)
 		ev_timer_set(g->loop, &g->settle_timer, GNSS_SETTLE_MS);
 }
 
 static void
-gnss_on_sky(struct gnss *g)
+gnss_on_sky(struct gnss *g, bool has_sats)
 {
 	const struct gps_data_t *gd = &g->gd;
 	uint64_t now = ev_now_ms(g->loop);
@@ -543,7 +674,7 @@ gnss_on_sky(struct gnss *g)
 	gnss_reports_flowing(g);
 	gnss_sky_hdop(&g->sky, gd->dop.hdop, now);
 	/* a SKY with DOPs only keeps the last satellite counts */
-	if (strstr(g->line, "\"satellites\":[") == NULL)
+	if (!has_sats)
 		return;
 	n = gd->satellites_visible > 0 ? (size_t)gd->satellites_visible : 0;
 	if (n > NELEM(gd->skyview))
@@ -557,12 +688,12 @@ gnss_on_sky(struct gnss *g)
 }
 
 static void
-gnss_on_device(struct gnss *g)
+gnss_on_device(struct gnss *g, bool off, bool on)
 {
 	const char *path = g->gd.dev.path;
 	int len = (int)strnlen(path, sizeof(g->gd.dev.path));
 
-	if (strstr(g->line, "\"activated\":0") != NULL) {
+	if (off) {
 		/* receiver unplugged, or gpsfake reached the end */
 		gnss_flush(g);
 		if (!g->device_off) {
@@ -571,94 +702,133 @@ gnss_on_device(struct gnss *g)
 			g->device_off = true;
 		}
 		ev_timer_stop(g->loop, &g->tpv_timer);
-		if (g->connected)
+		if (g->conn == GNSS_CONN_OPEN)
 			gnss_set_state(g, GNSS_NODATA);
-	} else if (g->device_off &&
-	    strstr(g->line, "\"activated\":\"") != NULL) {
+	} else if (g->device_off && on) {
 		log_info("gnss: %s: device %.*s activated", g->peer, len,
 		    path);
 		g->device_off = false;
 	}
 }
 
+/*
+ * One line, NUL-terminated, without its newline.  Classified on the raw
+ * text first (gpsd writes "class" first), then decoded by libgps into a
+ * cleared set: a SKY only ORs its bit into set, so stale TPV bits would
+ * otherwise survive.
+ */
 static void
-gnss_on_line(struct gnss *g)
+gnss_on_line(struct gnss *g, char *line)
 {
+	enum gnss_class cls = gnss_classify(line);
+	bool sats = false, dev_off = false, dev_on = false;
+
 	g->st.progress++;
 	if (!g->got_line)
 		gnss_first_line(g);
-	switch (gnss_classify(g->line)) {
+	if (cls == GNSS_CLASS_SKY)
+		sats = strstr(line, "\"satellites\":[") != NULL;
+	else if (cls == GNSS_CLASS_DEVICE) {
+		dev_off = strstr(line, "\"activated\":0") != NULL;
+		dev_on = strstr(line, "\"activated\":\"") != NULL;
+	} else if (cls == GNSS_CLASS_ERROR)
+		log_debug("gnss: %s: gpsd error: %.200s", g->peer, line);
+	if (cls == GNSS_CLASS_OTHER)
+		return;		/* VERSION, DEVICES, WATCH, junk */
+	g->gd.set = 0;
+	(void)gps_unpack(line, &g->gd);
+	switch (cls) {
 	case GNSS_CLASS_TPV:
 		gnss_on_tpv(g);
 		break;
 	case GNSS_CLASS_SKY:
-		gnss_on_sky(g);
+		gnss_on_sky(g, sats);
 		break;
 	case GNSS_CLASS_DEVICE:
-		gnss_on_device(g);
+		gnss_on_device(g, dev_off, dev_on);
 		break;
 	case GNSS_CLASS_ERROR:
-		log_debug("gnss: %s: gpsd error: %.200s", g->peer, g->line);
-		break;
 	case GNSS_CLASS_OTHER:
 		break;
 	}
 }
 
-/* errno 0 from gps_read: the peer closed, or a line overflowed libgps. */
-static const char *
-gnss_read_error(struct gnss *g, int err)
-{
-	char c;
-
-	if (err != 0)
-		return strerror(err);
-	if (recv(g->gd.gps_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-		return "closed by gpsd";
-	return "line too long";
-}
-
 /*
- * gps_read() until it returns 0: lines left over from one recv() stay in
- * libgps's buffer, where poll() cannot see them.  Bounded per turn; the
- * drain timer continues on the next turn.
+ * Handles the complete lines in rbuf, then reads more, until recv()
+ * would block.  At most GNSS_DRAIN_MAX lines per call: the rest waits in
+ * rbuf for the drain timer, so a flood cannot starve the loop.
  */
 static void
-gnss_drain(struct gnss *g, short revents)
+gnss_drain(struct gnss *g)
 {
-	int i, r = 0;
+	char *line, *nl;
+	size_t off = 0;
+	ssize_t n;
+	int lines = 0;
 
-	for (i = 0; i < GNSS_DRAIN_MAX; i++) {
-		g->gd.set = 0;	/* SKY only ORs into set */
-		r = gps_read(&g->gd, g->line, (int)sizeof(g->line));
-		if (r < 0) {	/* 3.25 also returns -2 */
-			gnss_lost(g, gnss_read_error(g, errno));
+	for (;;) {
+		while ((nl = memchr(g->rbuf + off, '\n', g->rlen - off)) !=
+		    NULL) {
+			if (lines == GNSS_DRAIN_MAX) {
+				ev_timer_set(g->loop, &g->drain_timer,
+				    GNSS_DRAIN_YIELD_MS);
+				goto out;
+			}
+			line = g->rbuf + off;
+			off = (size_t)(nl - g->rbuf) + 1;
+			*nl = '\0';
+			if (nl > line && nl[-1] == '\r')
+				nl[-1] = '\0';
+			lines++;
+			gnss_on_line(g, line);
+			if (g->conn != GNSS_CONN_OPEN)
+				return;	/* reconfigured from the fix callback */
+		}
+		if (off > 0) {
+			memmove(g->rbuf, g->rbuf + off, g->rlen - off);
+			g->rlen -= off;
+			off = 0;
+		}
+		if (g->rlen == GNSS_LINE_MAX) {
+			gnss_lost(g, "line too long");
 			return;
 		}
-		if (r == 0)
+		n = recv(g->fd, g->rbuf + g->rlen, GNSS_LINE_MAX - g->rlen, 0);
+		if (n > 0) {
+			g->rlen += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			gnss_lost(g, "closed by gpsd");
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			break;
-		gnss_on_line(g);
-		if (!g->connected)
-			return;	/* reconfigured from the fix callback */
-	}
-	if (i > 0)
-		ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
-	if (r > 0) {
-		ev_timer_set(g->loop, &g->drain_timer, 0);
+		gnss_lost(g, strerror(errno));
 		return;
 	}
-	/* an error flag with nothing to read would wake poll() forever */
-	if (revents & (POLLERR | POLLNVAL))
-		gnss_lost(g, "socket error");
+out:
+	if (off > 0) {
+		memmove(g->rbuf, g->rbuf + off, g->rlen - off);
+		g->rlen -= off;
+	}
+	if (lines > 0)
+		ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
 }
 
 static void
-gnss_readable_cb(int fd, short revents, void *arg)
+gnss_fd_cb(int fd, short revents, void *arg)
 {
 	struct gnss *g = arg;
 
 	(void)fd;
-	gnss_drain(g, revents);
+	(void)revents;	/* errors and hang-ups show in recv() and SO_ERROR */
+	if (g->conn == GNSS_CONN_CONNECTING)
+		gnss_connect_done(g);
+	else if (g->conn == GNSS_CONN_OPEN)
+		gnss_drain(g);
 }
 
 static void
@@ -666,8 +836,8 @@ gnss_drain_cb(void *arg)
 {
 	struct gnss *g = arg;
 
-	if (g->connected)
-		gnss_drain(g, 0);
+	if (g->conn == GNSS_CONN_OPEN)
+		gnss_drain(g);
 }
 
 static void
@@ -681,6 +851,11 @@ gnss_stale_cb(void *arg)
 {
 	struct gnss *g = arg;
 
+	if (g->conn == GNSS_CONN_CONNECTING) {
+		/* a listener that does not accept: SYNs go unanswered */
+		gnss_connect_next(g, "connect timed out");
+		return;
+	}
 	if (g->got_line)
 		g->st.reconnects++;
 	gnss_close(g);
@@ -700,7 +875,7 @@ gnss_tpv_timeout_cb(void *arg)
 	struct gnss *g = arg;
 
 	gnss_flush(g);
-	if (g->connected)
+	if (g->conn == GNSS_CONN_OPEN)
 		gnss_set_state(g, GNSS_NODATA);
 }
 
@@ -714,7 +889,7 @@ gnss_reconfigure(struct gnss *g, const struct gnss_opts *opts)
 	moved = strcmp(old_peer, g->peer) != 0;
 	free(old_peer);
 	if (!moved) {
-		if (g->connected)
+		if (g->conn == GNSS_CONN_OPEN)
 			ev_timer_set(g->loop, &g->stale_timer, g->stale_ms);
 		if (g->backoff_ms < g->reconnect_min_ms)
 			g->backoff_ms = g->reconnect_min_ms;
@@ -726,6 +901,7 @@ gnss_reconfigure(struct gnss *g, const struct gnss_opts *opts)
 	gnss_close(g);
 	g->outage = false;
 	g->stale = false;
+	g->ever_connected = false;	/* log the new peer's "connected" */
 	g->attempts = 0;
 	g->backoff_ms = g->reconnect_min_ms;
 	ev_timer_set(g->loop, &g->connect_timer, 0);

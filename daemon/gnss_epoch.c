@@ -260,12 +260,21 @@ gnss_verdict_name(enum gnss_verdict v)
 		return "mode below 2D";
 	case GNSS_VERDICT_NO_TIME:
 		return "no time";
+	case GNSS_VERDICT_BAD_TIME:
+		return "implausible time";
 	case GNSS_VERDICT_NO_LATLON:
 		return "no position";
 	case GNSS_VERDICT_HDOP:
 		return "hdop too high";
 	}
 	return "unknown";
+}
+
+/* Finite and within [lo, hi]. */
+static bool
+in_range(double v, double lo, double hi)
+{
+	return isfinite(v) && v >= lo && v <= hi;
 }
 
 enum gnss_verdict
@@ -278,6 +287,8 @@ gnss_epoch_judge(const struct gnss_tpv *t, const struct gnss_sky *sky,
 		return GNSS_VERDICT_NO_MODE;
 	if (!(t->flags & GNSS_TPV_TIME) || t->t_utc_ms == 0)
 		return GNSS_VERDICT_NO_TIME;
+	if (t->t_utc_ms < GNSS_TIME_MIN_MS || t->t_utc_ms >= GNSS_TIME_MAX_MS)
+		return GNSS_VERDICT_BAD_TIME;
 	if (!(t->flags & GNSS_TPV_LATLON) || !isfinite(t->lat_deg) ||
 	    !isfinite(t->lon_deg) || fabs(t->lat_deg) > LAT_MAX_DEG ||
 	    fabs(t->lon_deg) > LON_MAX_DEG)
@@ -294,13 +305,17 @@ gnss_epoch_judge(const struct gnss_tpv *t, const struct gnss_sky *sky,
 	out->lon_deg = t->lon_deg;
 	out->mode = t->mode >= 3 ? 3 : 2;
 	out->alt_m = out->mode == 3 && (t->flags & GNSS_TPV_ALT) &&
-	    isfinite(t->alt_msl_m) ? t->alt_msl_m : NAN;
-	out->speed_mps = (t->flags & GNSS_TPV_SPEED) && isfinite(t->speed_mps) ?
+	    in_range(t->alt_msl_m, GNSS_ALT_MIN_M, GNSS_ALT_MAX_M) ?
+	    t->alt_msl_m : NAN;
+	out->speed_mps = (t->flags & GNSS_TPV_SPEED) &&
+	    in_range(t->speed_mps, 0.0, GNSS_SPEED_MAX_MPS) ?
 	    t->speed_mps : NAN;
+	/* 360 is north as well; anything else outside [0, 360] is junk. */
 	out->heading_deg = (t->flags & GNSS_TPV_TRACK) &&
-	    isfinite(t->track_deg) ? t->track_deg : NAN;
-	out->eph_m = (t->flags & GNSS_TPV_EPH) && isfinite(t->eph_m) ?
-	    t->eph_m : NAN;
+	    in_range(t->track_deg, 0.0, 360.0) ?
+	    fmod(t->track_deg, 360.0) : NAN;
+	out->eph_m = (t->flags & GNSS_TPV_EPH) &&
+	    in_range(t->eph_m, 0.0, GNSS_EPH_MAX_M) ? t->eph_m : NAN;
 	out->hdop = hdop;
 	if (gnss_sky_sats_now(sky, now_mono_ms)) {
 		out->sats_used = sky->used;

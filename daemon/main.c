@@ -40,6 +40,18 @@
 #define RETENTION_PERIOD_MS	(10 * 60 * 1000)
 /* Slack on top of the GNSS reader's own deadlines before we call it stuck. */
 #define WATCHDOG_GNSS_SLACK_MS	5000
+/*
+ * Age-based retention deletes on GNSS time, so a single bogus fix must not
+ * wipe the history: the time is trusted only after this many consecutive
+ * fixes whose GNSS and monotonic intervals agree within the tolerance,
+ * and not while it disagrees with a synchronised system clock by more than
+ * a day (a receiver's week-rollover bug; gpsd-brief §2.4).
+ */
+#define TRUST_FIXES		60
+#define TRUST_TOLERANCE_MS	4000
+#define TRUST_CLOCK_MAX_MS	(24LL * 3600 * 1000)
+/* Created by systemd-timesyncd while the system clock is synchronised. */
+#define TIMESYNC_FLAG		"/run/systemd/timesync/synchronized"
 
 struct daemon {
 	struct config	*conf;
@@ -51,6 +63,8 @@ struct daemon {
 	int64_t		 last_fix_utc_ms;
 	uint64_t	 last_fix_mono_ms;
 	int		 retention_pending;
+	int		 trust_run;		/* consecutive consistent fixes */
+	int		 clock_disagrees;	/* logged once */
 
 	struct ev_timer	 commit_timer;
 	struct ev_timer	 status_timer;
@@ -134,20 +148,68 @@ on_commit_timer(void *arg)
 	schedule_commit(d);
 }
 
+/*
+ * Is GNSS time good enough to delete rows by age?  See TRUST_FIXES.
+ */
+static int
+gnss_time_trusted(struct daemon *d)
+{
+	int64_t	 diff;
+
+	if (d->trust_run < TRUST_FIXES)
+		return 0;
+	if (access(TIMESYNC_FLAG, F_OK) == 0) {
+		diff = d->last_fix_utc_ms - util_real_ms();
+		if (diff > TRUST_CLOCK_MAX_MS || diff < -TRUST_CLOCK_MAX_MS) {
+			if (!d->clock_disagrees)
+				log_warnx("main: gnss time is %+.1f days off "
+				    "the synchronised system clock, age-based "
+				    "retention paused", (double)diff /
+				    TRUST_CLOCK_MAX_MS);
+			d->clock_disagrees = 1;
+			return 0;
+		}
+		if (d->clock_disagrees)
+			log_info("main: gnss time agrees with the system "
+			    "clock again");
+		d->clock_disagrees = 0;
+	}
+	return 1;
+}
+
+static void
+run_retention(struct daemon *d)
+{
+	/* Size limits need no clock; ages need a trusted one. */
+	(void)store_retention(d->store, gnss_time_trusted(d) ?
+	    d->last_fix_utc_ms : INT64_MIN);
+}
+
 static void
 on_fix(const struct fix *fx, void *arg)
 {
 	struct daemon	*d = arg;
+	uint64_t	 now = ev_now_ms(d->loop);
+	int64_t		 dutc, dmono;
 
+	if (d->last_fix_mono_ms != 0) {
+		dutc = fx->t_utc_ms - d->last_fix_utc_ms;
+		dmono = (int64_t)(now - d->last_fix_mono_ms);
+		if (dutc > 0 && llabs(dutc - dmono) <= TRUST_TOLERANCE_MS) {
+			if (d->trust_run < TRUST_FIXES)
+				d->trust_run++;
+		} else
+			d->trust_run = 1;
+	} else
+		d->trust_run = 1;
 	d->last_fix_utc_ms = fx->t_utc_ms;
-	d->last_fix_mono_ms = ev_now_ms(d->loop);
-	(void)store_put_position(d->store, fx, ev_now_ms(d->loop));
-	(void)store_commit_due(d->store, ev_now_ms(d->loop));
+	d->last_fix_mono_ms = now;
+	(void)store_put_position(d->store, fx, now);
+	(void)store_commit_due(d->store, now);
 	schedule_commit(d);
-	if (d->retention_pending) {
-		/* Retention ages run on GNSS time, so wait for a fix. */
+	if (d->retention_pending && gnss_time_trusted(d)) {
 		d->retention_pending = 0;
-		(void)store_retention(d->store, d->last_fix_utc_ms);
+		run_retention(d);
 	}
 }
 
@@ -156,10 +218,9 @@ on_retention_timer(void *arg)
 {
 	struct daemon	*d = arg;
 
-	if (d->last_fix_utc_ms != 0)
-		(void)store_retention(d->store, d->last_fix_utc_ms);
-	else
-		d->retention_pending = 1;
+	run_retention(d);
+	if (!gnss_time_trusted(d))
+		d->retention_pending = 1;	/* again once time is trusted */
 	ev_timer_set(d->loop, &d->retention_timer, RETENTION_PERIOD_MS);
 }
 
@@ -465,6 +526,7 @@ main(int argc, char *argv[])
 	ev_timer_init(&d.retention_timer, on_retention_timer, &d);
 	ev_timer_init(&d.watchdog_timer, on_watchdog_timer, &d);
 	d.retention_pending = 1;
+	run_retention(&d);	/* the size cap now, ages once time is trusted */
 	ev_timer_set(d.loop, &d.retention_timer, RETENTION_PERIOD_MS);
 	on_status_timer(&d);
 	if ((d.watchdog_ms = notify_watchdog_ms()) != 0) {

@@ -45,8 +45,10 @@ typedef void gnss_fix_cb(const struct fix *, void *arg);
 
 enum gnss_state {
 	GNSS_DOWN,	/* not connected to gpsd */
-	GNSS_NODATA,	/* connected, no TPV yet or stale */
-	GNSS_NOFIX,	/* TPVs arrive, no usable fix */
+	GNSS_NODATA,	/* connected, no TPV yet, none for 3 s, or the
+			   receiver was deactivated */
+	GNSS_NOFIX,	/* TPVs arrive, no usable fix (for 3 s after a
+			   fix: one bad epoch does not drop FIX*) */
 	GNSS_FIX2D,
 	GNSS_FIX3D
 };
@@ -58,7 +60,9 @@ struct gnss_status {
 	struct sat_count sys[GNSS_SYS_COUNT];
 	uint64_t	fixes;			/* epochs delivered */
 	uint64_t	rejected;		/* epochs failing the ladder */
-	uint64_t	reconnects;
+	uint64_t	reconnects;		/* sessions lost after their
+						   first line (error, EOF,
+						   silence) */
 	uint64_t	time_steps;		/* backward steps / jumps seen */
 	uint64_t	progress;		/* moves on every line or attempt */
 	int64_t		last_fix_utc_ms;	/* 0 if none */

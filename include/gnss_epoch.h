@@ -118,11 +118,29 @@ enum gnss_verdict {
 	GNSS_VERDICT_FIX,
 	GNSS_VERDICT_NO_MODE,		/* mode < 2D (or never seen) */
 	GNSS_VERDICT_NO_TIME,
+	GNSS_VERDICT_BAD_TIME,		/* outside GNSS_TIME_MIN/MAX_MS */
 	GNSS_VERDICT_NO_LATLON,		/* missing or not finite */
 	GNSS_VERDICT_HDOP		/* hdop > max_hdop */
 };
 
 const char *gnss_verdict_name(enum gnss_verdict);
+
+/*
+ * Fix times outside [2010-01-01, 2100-01-01) UTC are receiver or decoder
+ * garbage (a TPV dated 1960 or 2200 was seen in fuzzing); old logs that
+ * gpsd moved forward by 1024 weeks (2029-2035) stay inside.
+ */
+#define GNSS_TIME_MIN_MS	INT64_C(1262304000000)
+#define GNSS_TIME_MAX_MS	INT64_C(4102444800000)
+
+/*
+ * Physical bounds for the optional fields: a value outside is stored as
+ * unknown (NaN) rather than rejecting an otherwise good position.
+ */
+#define GNSS_SPEED_MAX_MPS	150.0	/* 540 km/h */
+#define GNSS_ALT_MIN_M		(-500.0)
+#define GNSS_ALT_MAX_M		10000.0
+#define GNSS_EPH_MAX_M		1.0e6
 
 /*
  * Applies the ladder to a finished epoch.  max_hdop <= 0 or not finite

@@ -75,7 +75,9 @@ uint64_t	 store_next_due_ms(const struct store *, uint64_t now_mono_ms);
 /*
  * Retention: delete the oldest rows (synced rows first, unsynced last) older
  * than keep_days before now_utc_ms, then more until the live data fit in
- * max_size_mb.  Logs what it dropped.  Returns rows deleted, or -1.
+ * max_size_mb.  now_utc_ms <= 0 (e.g. INT64_MIN, when GNSS time is not
+ * trusted yet) skips the age rule.  Logs what it dropped.  Returns rows
+ * deleted, or -1.
  */
 int64_t		 store_retention(struct store *, int64_t now_utc_ms);
 

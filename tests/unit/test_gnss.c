@@ -252,6 +252,12 @@ cond_fixes(void)
 }
 
 static bool
+cond_rejected(void)
+{
+	return status().rejected >= h.want;
+}
+
+static bool
 cond_progress(void)
 {
 	return status().progress >= h.want;
@@ -420,11 +426,11 @@ iso_time(char *buf, size_t len, int64_t ms)
 {
 	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
+	size_t n;
 
 	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03dZ", (int)(ms % 1000));
 }
 
 /*
@@ -548,7 +554,22 @@ Test(gnss, mode_1_is_no_fix, .timeout = 20)
 		SEND(tpv(1, T0_MS, 30.5723, 104.0665, 0.0, NAN)),
 		SEND(good_tpv(T0_MS + 1000)),
 		PAUSE(400),
+		/* the fix is lost: mode 1 at 1 Hz (paced at 2 Hz here) */
 		SEND(tpv(1, T0_MS + 2000, NAN, NAN, NAN, NAN)),
+		PAUSE(500),
+		SEND(tpv(1, T0_MS + 3000, NAN, NAN, NAN, NAN)),
+		PAUSE(500),
+		SEND(tpv(1, T0_MS + 4000, NAN, NAN, NAN, NAN)),
+		PAUSE(500),
+		SEND(tpv(1, T0_MS + 5000, NAN, NAN, NAN, NAN)),
+		PAUSE(500),
+		SEND(tpv(1, T0_MS + 6000, NAN, NAN, NAN, NAN)),
+		PAUSE(500),
+		SEND(tpv(1, T0_MS + 7000, NAN, NAN, NAN, NAN)),
+		PAUSE(500),
+		SEND(tpv(1, T0_MS + 8000, NAN, NAN, NAN, NAN)),
+		PAUSE(500),
+		SEND(tpv(1, T0_MS + 9000, NAN, NAN, NAN, NAN)),
 		WAIT_EOF(),
 	};
 	struct gnss_status st;
@@ -560,9 +581,13 @@ Test(gnss, mode_1_is_no_fix, .timeout = 20)
 	st = status();
 	cr_assert_eq(st.rejected, 1, "the mode 1 epoch is rejected");
 	cr_assert_eq(st.state, GNSS_FIX3D);
-	cr_assert(wait_for(cond_state, GNSS_NOFIX, WAIT_MS));
+	cr_assert(wait_for(cond_rejected, 2, WAIT_MS));
+	cr_assert_eq(status().state, GNSS_FIX3D,
+	    "one bad epoch does not drop the fix");
+	cr_assert(wait_for(cond_state, GNSS_NOFIX, WAIT_MS),
+	    "3 s of rejected epochs is no fix");
 	st = status();
-	cr_assert_eq(st.rejected, 2);
+	cr_assert_geq(st.rejected, 4);
 	cr_assert_eq(st.fixes, 1);
 	cr_assert_eq(h.nfix, 1);
 	cr_assert_eq(log_count(": no fix"), 2,
@@ -724,6 +749,37 @@ Test(gnss, drains_every_buffered_line, .timeout = 20)
 		cr_assert_eq(h.fixes[i].t_utc_ms, T0_MS + i * 1000);
 	/* 1 s of GNSS time per epoch in no monotonic time is no step */
 	cr_assert_eq(status().time_steps, 0);
+}
+
+Test(gnss, long_bursts_are_drained_in_bounded_steps, .timeout = 20)
+{
+	static char burst[16 * 1024];
+	static const char dop_only[] =
+	    "{\"class\":\"SKY\",\"device\":\"" DEVICE_PATH "\","
+	    "\"hdop\":1.10}\n";
+	const struct srv_step steps[] = {
+		ACCEPT(),
+		PAUSE(200),
+		SEND(burst),
+		WAIT_EOF(),
+	};
+	int i, n = 280;
+
+	/*
+	 * More lines than one drain takes (256), in one write that fits
+	 * libgps's buffer: after the first drain the rest, the TPV last,
+	 * sits inside libgps with nothing left for poll() to see.
+	 */
+	burst[0] = '\0';
+	for (i = 0; i < n; i++)
+		strcat(burst, dop_only);
+	strcat(burst, good_tpv(T0_MS));
+	cr_assert_lt(strlen(burst), 20480);
+	srv_start(steps);
+	gnss_start(5.0, 5000);
+	cr_assert(wait_for(cond_fixes, 1, WAIT_MS));
+	cr_assert_eq(status().progress, (uint64_t)(1 + 3 + n + 1));
+	cr_assert_float_eq(h.fixes[0].hdop, 1.1, 1e-9);
 }
 
 Test(gnss, server_close_reconnects_and_fixes_continue, .timeout = 20)
@@ -929,6 +985,49 @@ Test(gnss, reconfigure_to_a_new_port_reconnects, .timeout = 20)
 	cr_assert_eq(log_count("new gpsd address"), 1);
 	cr_assert_eq(status().reconnects, 0, "a move is not a loss");
 	cr_assert_eq(log_count("connection lost"), 0);
+}
+
+Test(gnss, listener_that_never_accepts_does_not_block, .timeout = 20)
+{
+	struct sockaddr_in sin;
+	struct pollfd pfd;
+	int lfd, c[4], probe, i;
+	uint64_t p0;
+
+	/*
+	 * A wedged gpsd: it listens, never accepts, its queue is full, so
+	 * SYNs go unanswered and a blocking connect() would hang in the SYN
+	 * retries for about two minutes, taking the loop with it.
+	 */
+	lfd = listen_on(0);
+	cr_assert_eq(listen(lfd, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)h.port);
+	for (i = 0; i < 4; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		(void)connect(c[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	probe = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	(void)connect(probe, (struct sockaddr *)&sin, sizeof(sin));
+	pfd.fd = probe;
+	pfd.events = POLLOUT;
+	cr_assert_eq(poll(&pfd, 1, 500), 0,
+	    "the queue is not full: the test would prove nothing");
+	(void)close(probe);
+
+	gnss_start(5.0, 300);	/* stale_ms doubles as connect timeout */
+	cr_assert(wait_for(cond_progress, 1, WAIT_MS));
+	p0 = status().progress;
+	cr_assert(wait_for(cond_progress, p0 + 2, WAIT_MS),
+	    "the loop goes on: attempts time out and are retried");
+	cr_assert_eq(status().state, GNSS_DOWN);
+	cr_assert_eq(log_count("cannot connect (connect timed out), "
+	    "retrying"), 1);
+	for (i = 0; i < 4; i++)
+		(void)close(c[i]);
+	(void)close(lfd);
 }
 
 Test(gnss, backoff_bounds_connect_attempts, .timeout = 20)

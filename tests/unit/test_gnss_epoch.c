@@ -309,3 +309,58 @@ Test(gnss_epoch, continuity_steps, .timeout = 5)
 	cr_assert(!gnss_continuity_check(&c, 0, 0, NULL, NULL),
 	    "after a reset the first fix is never a step");
 }
+
+Test(gnss_epoch, implausible_times_rejected, .timeout = 5)
+{
+	static const struct {
+		int64_t	t_ms;
+		enum gnss_verdict want;
+	} cases[] = {
+		{ INT64_C(-315619200000), GNSS_VERDICT_BAD_TIME },  /* 1960 */
+		{ GNSS_TIME_MIN_MS - 1, GNSS_VERDICT_BAD_TIME },
+		{ GNSS_TIME_MIN_MS, GNSS_VERDICT_FIX },
+		{ INT64_C(2058825600000), GNSS_VERDICT_FIX },	/* 2035: +1024 wk */
+		{ GNSS_TIME_MAX_MS - 1, GNSS_VERDICT_FIX },
+		{ GNSS_TIME_MAX_MS, GNSS_VERDICT_BAD_TIME },
+		{ INT64_C(7258118400000), GNSS_VERDICT_BAD_TIME },  /* 2200 */
+	};
+	struct gnss_tpv	t;
+	struct fix	f;
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = tpv(3, cases[i].t_ms, 30.5, 104.0);
+		cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+		    cases[i].want, "case %zu", i);
+	}
+	cr_assert_str_eq(gnss_verdict_name(GNSS_VERDICT_BAD_TIME),
+	    "implausible time");
+}
+
+Test(gnss_epoch, out_of_range_fields_become_unknown, .timeout = 5)
+{
+	struct gnss_tpv	t;
+	struct fix	f;
+
+	t = tpv(3, T0_MS, 30.5, 104.0);
+	t.flags |= GNSS_TPV_ALT | GNSS_TPV_EPH;
+	t.alt_msl_m = 1e308;
+	t.eph_m = -1.0;
+	with_speed(&t, -5.0, 720.0);
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	    GNSS_VERDICT_FIX, "the position itself is still good");
+	cr_assert(isnan(f.alt_m));
+	cr_assert(isnan(f.eph_m));
+	cr_assert(isnan(f.speed_mps));
+	cr_assert(isnan(f.heading_deg));
+
+	with_speed(&t, GNSS_SPEED_MAX_MPS, 360.0);
+	t.alt_msl_m = GNSS_ALT_MIN_M;
+	t.eph_m = 0.0;
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	    GNSS_VERDICT_FIX);
+	cr_assert_float_eq(f.speed_mps, GNSS_SPEED_MAX_MPS, 1e-9);
+	cr_assert_float_eq(f.heading_deg, 0.0, 1e-9, "360 is north");
+	cr_assert_float_eq(f.alt_m, GNSS_ALT_MIN_M, 1e-9);
+	cr_assert_float_eq(f.eph_m, 0.0, 1e-9);
+}
