@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "clocktrust.h"
 #include "config.h"
 #include "ctl.h"
 #include "ev.h"
@@ -40,16 +41,6 @@
 #define RETENTION_PERIOD_MS	(10 * 60 * 1000)
 /* Slack on top of the GNSS reader's own deadlines before we call it stuck. */
 #define WATCHDOG_GNSS_SLACK_MS	5000
-/*
- * Age-based retention deletes on GNSS time, so a single bogus fix must not
- * wipe the history: the time is trusted only after this many consecutive
- * fixes whose GNSS and monotonic intervals agree within the tolerance,
- * and not while it disagrees with a synchronised system clock by more than
- * a day (a receiver's week-rollover bug; gpsd-brief §2.4).
- */
-#define TRUST_FIXES		60
-#define TRUST_TOLERANCE_MS	4000
-#define TRUST_CLOCK_MAX_MS	(24LL * 3600 * 1000)
 /* Created by systemd-timesyncd while the system clock is synchronised. */
 #define TIMESYNC_FLAG		"/run/systemd/timesync/synchronized"
 
@@ -63,7 +54,7 @@ struct daemon {
 	int64_t		 last_fix_utc_ms;
 	uint64_t	 last_fix_mono_ms;
 	int		 retention_pending;
-	int		 trust_run;		/* consecutive consistent fixes */
+	struct clocktrust trust;		/* may ages be judged yet? */
 	int		 clock_disagrees;	/* logged once */
 
 	struct ev_timer	 commit_timer;
@@ -149,32 +140,27 @@ on_commit_timer(void *arg)
 }
 
 /*
- * Is GNSS time good enough to delete rows by age?  See TRUST_FIXES.
+ * Is GNSS time good enough to delete rows by age?  See clocktrust.h.  The
+ * system clock counts only while timesyncd says it is synchronised.
  */
 static int
 gnss_time_trusted(struct daemon *d)
 {
-	int64_t	 diff;
+	enum clocktrust_verdict	v;
 
-	if (d->trust_run < TRUST_FIXES)
-		return 0;
-	if (access(TIMESYNC_FLAG, F_OK) == 0) {
-		diff = d->last_fix_utc_ms - util_real_ms();
-		if (diff > TRUST_CLOCK_MAX_MS || diff < -TRUST_CLOCK_MAX_MS) {
-			if (!d->clock_disagrees)
-				log_warnx("main: gnss time is %+.1f days off "
-				    "the synchronised system clock, age-based "
-				    "retention paused", (double)diff /
-				    TRUST_CLOCK_MAX_MS);
-			d->clock_disagrees = 1;
-			return 0;
-		}
-		if (d->clock_disagrees)
-			log_info("main: gnss time agrees with the system "
-			    "clock again");
+	v = clocktrust_check(&d->trust, access(TIMESYNC_FLAG, F_OK) == 0 ?
+	    util_real_ms() : INT64_MIN);
+	if (v == CLOCKTRUST_SYSCLOCK && !d->clock_disagrees) {
+		log_warnx("main: gnss time is %+.1f days off the synchronised "
+		    "system clock, age-based retention paused",
+		    (double)(clocktrust_last_utc_ms(&d->trust) -
+		    util_real_ms()) / CLOCKTRUST_SYSCLOCK_MAX_MS);
+		d->clock_disagrees = 1;
+	} else if (v == CLOCKTRUST_OK && d->clock_disagrees) {
+		log_info("main: gnss time agrees with the system clock again");
 		d->clock_disagrees = 0;
 	}
-	return 1;
+	return v == CLOCKTRUST_OK;
 }
 
 static void
@@ -190,18 +176,8 @@ on_fix(const struct fix *fx, void *arg)
 {
 	struct daemon	*d = arg;
 	uint64_t	 now = ev_now_ms(d->loop);
-	int64_t		 dutc, dmono;
 
-	if (d->last_fix_mono_ms != 0) {
-		dutc = fx->t_utc_ms - d->last_fix_utc_ms;
-		dmono = (int64_t)(now - d->last_fix_mono_ms);
-		if (dutc > 0 && llabs(dutc - dmono) <= TRUST_TOLERANCE_MS) {
-			if (d->trust_run < TRUST_FIXES)
-				d->trust_run++;
-		} else
-			d->trust_run = 1;
-	} else
-		d->trust_run = 1;
+	clocktrust_fix(&d->trust, fx->t_utc_ms, now);
 	d->last_fix_utc_ms = fx->t_utc_ms;
 	d->last_fix_mono_ms = now;
 	(void)store_put_position(d->store, fx, now);
