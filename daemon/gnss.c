@@ -29,7 +29,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
@@ -52,7 +51,7 @@
 #if GPSD_API_MAJOR_VERSION < 10
 #error "need gpsd >= 3.21 (libgps API 10)"
 #endif
-#ifndef STATUS_UNK			/* renamed in 3.23.1 */
+#ifndef STATUS_UNK			/* renamed in 3.23.1; fix.status unused */
 #define STATUS_UNK	STATUS_NO_FIX
 #define STATUS_GPS	STATUS_FIX
 #define STATUS_DGPS	STATUS_DGPS_FIX
@@ -62,15 +61,15 @@
 #endif
 
 #define GNSS_DEFAULT_HOST	"127.0.0.1"
-/* libgps's own line buffer size: the longest line gps_read() accepts. */
-#define GNSS_LINE_MAX		(2 * GPS_JSON_RESPONSE_MAX)
-/* What gps_stream(WATCH_ENABLE | WATCH_JSON) sends. */
-#define GNSS_WATCH_CMD		"?WATCH={\"enable\":true,\"json\":true};\n"
 #define GNSS_DEFAULT_PORT	2947
 #define GNSS_PORT_MAX		65535
 #define GNSS_BACKOFF_MIN_MS	250	/* default first retry */
 #define GNSS_RECONNECT_MAX_MS	10000	/* default backoff cap */
 #define GNSS_STALE_MS		30000	/* default silence before reconnect */
+/* libgps's own line buffer size: the longest line gps_read() accepts. */
+#define GNSS_LINE_MAX		(2 * GPS_JSON_RESPONSE_MAX)
+/* What gps_stream(WATCH_ENABLE | WATCH_JSON) sends. */
+#define GNSS_WATCH_CMD		"?WATCH={\"enable\":true,\"json\":true};\n"
 /* An epoch's TPVs arrive within a few ms; emit 250 ms after the last. */
 #define GNSS_SETTLE_MS		250
 /* No TPV for this long: the position reports have stopped (NODATA). */

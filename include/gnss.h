@@ -2,15 +2,24 @@
 /*
  * gnss.h - the gpsd client (libgps) inside our poll() loop.
  *
- * Connects to gpsd, drains the socket with gps_read() until it returns 0
- * (never gps_waiting()), clears gps_data.set before each read, merges the
- * several TPVs gpsd sends per epoch (by fix.time; an epoch is emitted when
- * the time advances, or after a short settle timer), applies the validity
- * ladder (mode >= 2D, time, finite lat/lon, hdop <= max_hdop) and calls
- * the fix callback once per accepted epoch, with per-constellation
- * satellite counts from the latest SKY.  Reconnects with capped
- * exponential backoff when gpsd is absent, dies or restarts; logs the loss
- * once and the recovery once.
+ * Connects to gpsd without blocking (our own non-blocking socket; libgps's
+ * gps_open() blocks in connect()), drains the socket on every POLLIN until
+ * recv() would block (never gps_waiting()), decodes each line with libgps
+ * (gps_unpack(), set cleared first), merges the several TPVs gpsd sends
+ * per epoch (by fix.time; an epoch is emitted when the time advances,
+ * after a 250 ms settle timer, or when the device is deactivated),
+ * applies the validity ladder (mode >= 2D, time, finite lat/lon,
+ * hdop <= max_hdop) and calls the fix callback once per accepted epoch,
+ * with per-constellation satellite counts from the latest SKY.
+ * Reconnects with capped exponential backoff when gpsd is absent, dies,
+ * restarts, falls silent for stale_ms or sends a line longer than libgps
+ * accepts (20 KiB); logs the loss once and the recovery once.
+ *
+ * Log lines (tests match them): "gnss: HOST:PORT: cannot connect (why),
+ * retrying", "... connection lost (why), reconnecting", "... no data for
+ * N ms, reconnecting", "... connected after N attempt(s)", "... receiving
+ * reports again", "... no fix", "... fix acquired (3D)", "... device PATH
+ * deactivated", "gnss: time stepped back N.N s".
  */
 #ifndef GNSS_H
 #define GNSS_H
@@ -33,7 +42,8 @@ struct gnss_opts {
 	double		 max_hdop;
 	uint32_t	 reconnect_min_ms;	/* first retry delay */
 	uint32_t	 reconnect_max_ms;	/* backoff cap */
-	uint32_t	 stale_ms;		/* silence before reconnect */
+	uint32_t	 stale_ms;		/* silence before reconnect;
+						   also the connect timeout */
 };
 
 /*

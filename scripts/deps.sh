@@ -7,6 +7,8 @@
 #   sh scripts/deps.sh          install what is missing (root), or print
 #                               the apt-get line and exit 1 (not root)
 #   sh scripts/deps.sh --list   print the package list, one per line
+#   sh scripts/deps.sh --fuzz   the same as without arguments, plus the
+#                               optional FUZZ_PACKAGES ("make fuzz")
 #
 # Silent and exit 0 when everything is installed.  Called by "make deps",
 # which "make check", "make demo" and "make bench" depend on.
@@ -61,17 +63,33 @@ tzdata
 # now   tzdata                         Asia/Shanghai and the other zones
 #                                      times are shown in
 
+# Optional, only with --fuzz ("make fuzz-build", "make fuzz").
+FUZZ_PACKAGES="
+clang
+libclang-rt-14-dev
+"
+# fuzz  clang                          clang 14, the compiler of the
+#                                      -fsanitize=fuzzer builds
+# fuzz  libclang-rt-14-dev             libFuzzer (libclang_rt.fuzzer*.a)
+#                                      and the sanitizer runtimes for
+#                                      clang; only a Recommends of clang,
+#                                      so --no-install-recommends skips it
+
 # Lock wait for apt/dpkg, in seconds: another apt run (unattended-upgrades,
 # a second build) must not fail the install.
 LOCK_TIMEOUT_S=600
 
+fuzz=0
 if [ "${1:-}" = "--list" ]; then
 	for p in $PACKAGES; do
 		echo "$p"
 	done
 	exit 0
+elif [ "${1:-}" = "--fuzz" ] && [ $# -eq 1 ]; then
+	fuzz=1
+	PACKAGES="$PACKAGES $FUZZ_PACKAGES"
 elif [ $# -ne 0 ]; then
-	echo "usage: sh scripts/deps.sh [--list]" >&2
+	echo "usage: sh scripts/deps.sh [--list | --fuzz]" >&2
 	exit 2
 fi
 
@@ -103,6 +121,10 @@ selfcheck()
 			return 1
 		fi
 	done
+	if [ $fuzz -eq 1 ] && ! command -v clang >/dev/null 2>&1; then
+		echo "deps.sh: clang not found in PATH after installing the packages" >&2
+		return 1
+	fi
 	return 0
 }
 

@@ -189,7 +189,7 @@ static struct {
 	pid_t		 srv[MAX_SERVERS];
 	int		 nsrv;
 	int		 port;
-	char		 logpath[64];
+	int		 log_fd;		/* captured stderr, unlinked */
 	int		 saved_stderr;
 	char		 lines[MAX_LINES][LINE_MAX_LEN];
 	int		 nlines;
@@ -346,18 +346,18 @@ gnss_start(double max_hdop, uint32_t stale_ms)
 static void
 setup(void)
 {
-	int fd;
+	char path[] = "/tmp/test_gnss.XXXXXX";
 
 	memset(&h, 0, sizeof(h));
 	h.saved_stderr = -1;
-	/* capture the log to count the state-change lines */
-	snprintf(h.logpath, sizeof(h.logpath), "/tmp/test_gnss.XXXXXX");
-	fd = mkstemp(h.logpath);
-	cr_assert_geq(fd, 0);
+	/* capture the log to count the state-change lines; unlinked at
+	 * once, so a test killed by its timeout leaves nothing behind */
+	h.log_fd = mkstemp(path);
+	cr_assert_geq(h.log_fd, 0);
+	(void)unlink(path);
 	fflush(stderr);
 	h.saved_stderr = dup(STDERR_FILENO);
-	(void)dup2(fd, STDERR_FILENO);
-	(void)close(fd);
+	(void)dup2(h.log_fd, STDERR_FILENO);
 	log_init("fleetgwd", LOG_TARGET_QUIET);
 	log_setverbose(1);
 	h.loop = ev_new();
@@ -378,7 +378,7 @@ teardown(void)
 		(void)dup2(h.saved_stderr, STDERR_FILENO);
 		(void)close(h.saved_stderr);
 	}
-	(void)unlink(h.logpath);
+	(void)close(h.log_fd);
 }
 
 /* Occurrences of needle in the captured log. */
@@ -386,17 +386,14 @@ static int
 log_count(const char *needle)
 {
 	static char buf[1 << 16];
-	FILE *f;
-	size_t n;
+	ssize_t n;
 	const char *p;
 	int count = 0;
 
 	fflush(stderr);
-	if ((f = fopen(h.logpath, "r")) == NULL)
+	if ((n = pread(h.log_fd, buf, sizeof(buf) - 1, 0)) < 0)
 		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
-	(void)fclose(f);
 	for (p = buf; (p = strstr(p, needle)) != NULL; p += strlen(needle))
 		count++;
 	return count;
