@@ -90,6 +90,15 @@ check-integration: deps
 	$(MAKE) SANITIZE=1 all
 	sh tests/run.sh build/san integration
 
+# Longer runs than make check: SOAK_CYCLES kill -9/restart cycles of the
+# sanitized daemon mid-replay (reliability brief G1 asks for >= 200).
+SOAK_CYCLES ?= 200
+soak: deps
+	$(MAKE) SANITIZE=1 all
+	FLEETGW_CRASH_CYCLES=$(SOAK_CYCLES) FLEETGWD=$(CURDIR)/build/san/fleetgwd \
+	    FLEETGWCTL=$(CURDIR)/build/san/fleetgwctl \
+	    /usr/bin/python3 tests/integration/run.py crash
+
 bench: deps
 	$(MAKE) all benches
 	@for b in $(BENCHES); do $$b || exit 1; done
@@ -132,7 +141,7 @@ clean:
 
 -include $(OBJS:.o=.d) $(UNITS:=.d) $(BENCHES:=.d)
 .SECONDARY: $(UNITS:=.o) $(BENCHES:=.o)
-.PHONY: all units benches deps check check-unit check-integration bench \
+.PHONY: all units benches deps check check-unit check-integration bench soak \
 	demo install uninstall clean
 
 # ---------------------------------------------------------------------

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include <gps.h>
+#include <jansson.h>
 
 #include "ev.h"
 #include "gnss.h"
@@ -68,8 +69,9 @@
 #define GNSS_STALE_MS		30000	/* default silence before reconnect */
 /* libgps's own line buffer size: the longest line gps_read() accepts. */
 #define GNSS_LINE_MAX		(2 * GPS_JSON_RESPONSE_MAX)
-/* What gps_stream(WATCH_ENABLE | WATCH_JSON) sends. */
-#define GNSS_WATCH_CMD		"?WATCH={\"enable\":true,\"json\":true};\n"
+/* gpsd's WATCH command: "?WATCH=" + JSON object + ";\n". */
+#define GNSS_WATCH_PREFIX	"?WATCH="
+#define GNSS_WATCH_SUFFIX	";\n"
 /* An epoch's TPVs arrive within a few ms; emit 250 ms after the last. */
 #define GNSS_SETTLE_MS		250
 /* No TPV for this long: the position reports have stopped (NODATA). */
@@ -426,17 +428,38 @@ gnss_lost(struct gnss *g, const char *reason)
 }
 
 /* Connected: ask for JSON reports, then wait for lines. */
+/* "?WATCH={"enable":true,"json":true};\n"; caller frees. */
+static char *
+gnss_watch_command(void)
+{
+	json_t	*o;
+	char	*body, *cmd;
+
+	o = json_pack("{s:b, s:b}", "enable", 1, "json", 1);
+	if (o == NULL || (body = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("gnss: out of memory");
+	json_decref(o);
+	cmd = xasprintf("%s%s%s", GNSS_WATCH_PREFIX, body, GNSS_WATCH_SUFFIX);
+	free(body);
+	return cmd;
+}
+
 static void
 gnss_opened(struct gnss *g)
 {
-	static const char cmd[] = GNSS_WATCH_CMD;
+	char	*cmd;
 	ssize_t n;
+	size_t	 len;
 
 	freeaddrinfo(g->ai_list);
 	g->ai_list = NULL;
 	g->ai_next = NULL;
-	n = send(g->fd, cmd, sizeof(cmd) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n != (ssize_t)(sizeof(cmd) - 1)) {
+	/* What gps_stream(WATCH_ENABLE | WATCH_JSON) sends, built by jansson. */
+	cmd = gnss_watch_command();
+	len = strlen(cmd);
+	n = send(g->fd, cmd, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(cmd);
+	if (n != (ssize_t)len) {
 		gnss_lost(g, n == -1 ? strerror(errno) : "short write");
 		return;
 	}
