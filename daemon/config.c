@@ -197,7 +197,8 @@ static const struct setting settings[] = {
 	{ .group = "gnss", .name = "stale_s", .type = SET_INT,
 	  .def_int = 30, .min = 5, .max = 3600,
 	  .off = OFF(gnss.stale_s),
-	  .help = "seconds without data from gpsd before reconnecting" },
+	  .help = "seconds without data from gpsd before reconnecting; "
+	    "also the longest a connect may take" },
 
 	/* storage: the SQLite database */
 	{ .group = "storage", .name = "path", .type = SET_STRING,
@@ -218,8 +219,7 @@ static const struct setting settings[] = {
 	{ .group = "storage", .name = "commit_interval_s", .type = SET_INT,
 	  .def_int = 10, .min = 1, .max = 60,
 	  .off = OFF(storage.commit_interval_s),
-	  .help = "longest time rows wait before being committed, seconds "
-	    "(urgent events are committed at once)" },
+	  .help = "longest time rows wait before being committed, seconds" },
 	{ .group = "storage", .name = "commit_rows", .type = SET_INT,
 	  .def_int = 256, .min = 1, .max = 10000,
 	  .off = OFF(storage.commit_rows),

@@ -71,7 +71,22 @@ static void	ctl_on_client(int, short, void *);
 static json_t *
 ctl_error(const char *msg)
 {
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	char	 clean[256];
+	size_t	 i;
+	json_t	*o;
+
+	/*
+	 * jansson's error text may quote a request byte cut in the middle of
+	 * a UTF-8 sequence (the fuzzer's {"\u00e9"}); json_pack would then
+	 * refuse the string and the client would get no reply.  Keep
+	 * printable ASCII only.
+	 */
+	for (i = 0; msg[i] != '\0' && i < sizeof(clean) - 1; i++)
+		clean[i] = (msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?';
+	clean[i] = '\0';
+	if ((o = json_pack("{s:b, s:s}", "ok", 0, "error", clean)) == NULL)
+		fatalx("ctl: out of memory");
+	return o;
 }
 
 static void

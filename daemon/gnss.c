@@ -97,6 +97,7 @@ enum gnss_conn {
 };
 
 enum gnss_class {
+	GNSS_CLASS_JUNK,	/* not a JSON object with a "class" */
 	GNSS_CLASS_OTHER,
 	GNSS_CLASS_TPV,
 	GNSS_CLASS_SKY,
@@ -582,28 +583,31 @@ gnss_first_line(struct gnss *g)
 	g->attempts = 0;
 }
 
-/* gpsd writes "class" first; compare the name with its closing quote. */
+/*
+ * The line's class, from a real JSON parse.  libgps's own JSON reader
+ * never returns on some malformed lines (the fuzzer found
+ * {A"class":"TPV"}), so only lines jansson accepts as an object reach
+ * gps_unpack(); anything else is GNSS_CLASS_JUNK.
+ */
 static enum gnss_class
-gnss_classify(const char *line)
+gnss_classify(const json_t *o)
 {
-	static const char key[] = "\"class\":\"";
 	static const struct {
 		const char	*name;
 		enum gnss_class	 cls;
 	} names[] = {
-		{ "TPV\"", GNSS_CLASS_TPV },
-		{ "SKY\"", GNSS_CLASS_SKY },
-		{ "DEVICE\"", GNSS_CLASS_DEVICE },
-		{ "ERROR\"", GNSS_CLASS_ERROR },
+		{ "TPV", GNSS_CLASS_TPV },
+		{ "SKY", GNSS_CLASS_SKY },
+		{ "DEVICE", GNSS_CLASS_DEVICE },
+		{ "ERROR", GNSS_CLASS_ERROR },
 	};
-	const char *p;
+	const char *cls;
 	size_t i;
 
-	if ((p = strstr(line, key)) == NULL)
-		return GNSS_CLASS_OTHER;
-	p += sizeof(key) - 1;
+	if ((cls = json_string_value(json_object_get(o, "class"))) == NULL)
+		return GNSS_CLASS_JUNK;
 	for (i = 0; i < NELEM(names); i++)
-		if (strncmp(p, names[i].name, strlen(names[i].name)) == 0)
+		if (strcmp(cls, names[i].name) == 0)
 			return names[i].cls;
 	return GNSS_CLASS_OTHER;
 }
@@ -739,26 +743,91 @@ gnss_on_device(struct gnss *g, bool off, bool on)
  * cleared set: a SKY only ORs its bit into set, so stale TPV bits would
  * otherwise survive.
  */
-static void
-gnss_on_line(struct gnss *g, char *line)
+/*
+ * libgps's JSON reader also never returns on some *valid* JSON that gpsd
+ * would not send, such as a TPV with an array of objects inside (found
+ * by the fuzzer).  So gps_unpack() only ever sees a flat object rebuilt
+ * by jansson: scalar members kept, arrays and objects dropped, except a
+ * SKY's "satellites", kept as an array of flat objects.  Caller frees.
+ */
+static char *
+gnss_flatten(const json_t *o, bool sky)
 {
-	enum gnss_class cls = gnss_classify(line);
+	json_t *flat, *sats, *sat, *v, *sv, *m;
+	const char *key, *skey;
+	char *text;
+	size_t i;
+
+	flat = json_object();
+	json_object_foreach((json_t *)o, key, v) {
+		if (sky && strcmp(key, "satellites") == 0 &&
+		    json_is_array(v)) {
+			sats = json_array();
+			json_array_foreach(v, i, sat) {
+				if (!json_is_object(sat))
+					continue;
+				m = json_object();
+				json_object_foreach(sat, skey, sv)
+					if (!json_is_array(sv) &&
+					    !json_is_object(sv))
+						json_object_set(m, skey, sv);
+				json_array_append_new(sats, m);
+			}
+			json_object_set_new(flat, key, sats);
+		} else if (!json_is_array(v) && !json_is_object(v))
+			json_object_set(flat, key, v);
+	}
+	if ((text = json_dumps(flat, JSON_COMPACT)) == NULL)
+		fatalx("gnss: out of memory");
+	json_decref(flat);
+	return text;
+}
+
+void
+gnss_feed_line(struct gnss *g, char *line)
+{
+	enum gnss_class cls;
+	json_t *o, *act;
+	json_error_t jerr;
+	char *clean;
 	bool sats = false, dev_off = false, dev_on = false;
 
 	g->st.progress++;
 	if (!g->got_line)
 		gnss_first_line(g);
+	o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+	cls = json_is_object(o) ? gnss_classify(o) : GNSS_CLASS_JUNK;
 	if (cls == GNSS_CLASS_SKY)
-		sats = strstr(line, "\"satellites\":[") != NULL;
+		sats = json_is_array(json_object_get(o, "satellites"));
 	else if (cls == GNSS_CLASS_DEVICE) {
-		dev_off = strstr(line, "\"activated\":0") != NULL;
-		dev_on = strstr(line, "\"activated\":\"") != NULL;
-	} else if (cls == GNSS_CLASS_ERROR)
+		act = json_object_get(o, "activated");
+		dev_off = json_is_number(act) && json_number_value(act) == 0;
+		dev_on = json_is_string(act);
+	}
+	switch (cls) {
+	case GNSS_CLASS_JUNK:
+		json_decref(o);
+		g->st.junk++;
+		log_debug("gnss: %s: ignoring a line that is not a JSON "
+		    "object: %.80s", g->peer, line);
+		return;
+	case GNSS_CLASS_ERROR:
+		json_decref(o);
 		log_debug("gnss: %s: gpsd error: %.200s", g->peer, line);
-	if (cls == GNSS_CLASS_OTHER)
-		return;		/* VERSION, DEVICES, WATCH, junk */
+		return;
+	case GNSS_CLASS_OTHER:
+		json_decref(o);
+		return;		/* VERSION, DEVICES, WATCH, ... */
+	case GNSS_CLASS_TPV:
+	case GNSS_CLASS_SKY:
+	case GNSS_CLASS_DEVICE:
+		break;
+	}
+	clean = gnss_flatten(o, cls == GNSS_CLASS_SKY);
+	json_decref(o);
 	g->gd.set = 0;
-	(void)gps_unpack(line, &g->gd);
+	(void)gps_unpack(clean, &g->gd);
+	free(clean);
 	switch (cls) {
 	case GNSS_CLASS_TPV:
 		gnss_on_tpv(g);
@@ -769,6 +838,7 @@ gnss_on_line(struct gnss *g, char *line)
 	case GNSS_CLASS_DEVICE:
 		gnss_on_device(g, dev_off, dev_on);
 		break;
+	case GNSS_CLASS_JUNK:
 	case GNSS_CLASS_ERROR:
 	case GNSS_CLASS_OTHER:
 		break;
@@ -802,7 +872,7 @@ gnss_drain(struct gnss *g)
 			if (nl > line && nl[-1] == '\r')
 				nl[-1] = '\0';
 			lines++;
-			gnss_on_line(g, line);
+			gnss_feed_line(g, line);
 			if (g->conn != GNSS_CONN_OPEN)
 				return;	/* reconfigured from the fix callback */
 		}

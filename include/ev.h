@@ -52,7 +52,10 @@ bool	ev_timer_pending(const struct ev_timer *);
 /* Hooks run in order before every poll(). At most 16. */
 void	ev_prepare_add(struct ev_loop *, ev_prepare_cb *, void *arg);
 
-/* Time of the current loop turn (CLOCK_MONOTONIC ms), sampled once a turn. */
+/*
+ * Time of the current loop turn (CLOCK_MONOTONIC ms): sampled before the
+ * timers run and again when poll() returns, not on every call.
+ */
 uint64_t ev_now_ms(const struct ev_loop *);
 /* Number of completed loop turns; the watchdog checks that it moves. */
 uint64_t ev_iterations(const struct ev_loop *);

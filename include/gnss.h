@@ -5,7 +5,9 @@
  * Connects to gpsd without blocking (our own non-blocking socket; libgps's
  * gps_open() blocks in connect()), drains the socket on every POLLIN until
  * recv() would block (never gps_waiting()), decodes each line with libgps
- * (gps_unpack(), set cleared first), merges the several TPVs gpsd sends
+ * (gps_unpack(), set cleared first) after jansson has checked it and
+ * rebuilt it as a flat object (libgps's own reader can hang on malformed
+ * or unexpected JSON), merges the several TPVs gpsd sends
  * per epoch (by fix.time; an epoch is emitted when the time advances,
  * after a 250 ms settle timer, or when the device is deactivated),
  * applies the validity ladder (mode >= 2D, time, finite lat/lon,
@@ -74,14 +76,16 @@ struct gnss_status {
 						   first line (error, EOF,
 						   silence) */
 	uint64_t	time_steps;		/* backward steps / jumps seen */
+	uint64_t	junk;			/* lines that were not JSON objects */
 	uint64_t	progress;		/* moves on every line or attempt */
 	int64_t		last_fix_utc_ms;	/* 0 if none */
 };
 
 /*
  * Strings in opts are copied.  Starts connecting on the loop's next turn.
- * gps_open()'s connect() blocks, which is immediate on loopback: keep
- * gpsd on the gateway itself.  Never fails; fatal on out of memory.
+ * The connect never blocks the loop; resolving a host name other than an
+ * address or an /etc/hosts name may (getaddrinfo).  Never fails; fatal on
+ * out of memory.
  */
 struct gnss	*gnss_new(struct ev_loop *, const struct gnss_opts *,
 		    gnss_fix_cb *, void *arg);
@@ -91,5 +95,12 @@ void		 gnss_reconfigure(struct gnss *, const struct gnss_opts *);
 void		 gnss_get_status(const struct gnss *, struct gnss_status *);
 /* "down", "nodata", "nofix", "fix2d", "fix3d" */
 const char	*gnss_state_name(enum gnss_state);
+
+/*
+ * Handle one complete gpsd line (NUL-terminated, without the newline) as
+ * if it had arrived on the socket.  The socket path uses it; tests and the
+ * fuzzer call it directly.  The line may be modified.
+ */
+void		 gnss_feed_line(struct gnss *, char *line);
 
 #endif /* GNSS_H */

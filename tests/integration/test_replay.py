@@ -1,7 +1,7 @@
 """Replay the real gpsd regression logs (../shared/testdata/gnss) through
 gpsfake into fleetgwd and check what it stored against SOURCES.md.
 
-For each log: the daemon starts first (retrying gps_open every 20-50 ms),
+For each log: the daemon starts first (retrying its connect every 20-50 ms),
 then `gpsfake -1 -n -q -W 1 -P PORT LOG` (the brief's recipe, §3.4); when
 the daemon has logged the device deactivation that follows the log's end
 (or gpsfake is gone and the stored count has settled), SIGTERM, which

@@ -330,6 +330,7 @@ struct bad_result {
 	char	*empty;
 	char	*utf8;
 	char	*dup;
+	char	*cut_utf8;
 	char	*halfclosed;
 	json_t	*client_oversize;
 };
@@ -373,6 +374,8 @@ bad_client(void *arg)
 	r->empty = raw_exchange("\n", 1);
 	r->utf8 = raw_exchange("{\"cmd\":\"\xff\xfe\"}\n", 13);
 	r->dup = raw_exchange("{\"cmd\":\"a\",\"cmd\":\"b\"}\n", 22);
+	/* The fuzzer's case: jansson's error text cuts the UTF-8 e-acute. */
+	r->cut_utf8 = raw_exchange("{\"\\u00\xc3\xa9\"}\n", 11);
 
 	/* No newline, but the client half-closes: the request counts. */
 	r->halfclosed = xmalloc(OUT_MAX);
@@ -415,6 +418,7 @@ Test(ctl, oversize_and_garbage)
 	assert_error_reply(r.empty, "invalid JSON: ");
 	assert_error_reply(r.utf8, "invalid JSON: ");
 	assert_error_reply(r.dup, "invalid JSON: ");
+	assert_error_reply(r.cut_utf8, "invalid JSON: ");
 	j = json_loads(r.halfclosed, 0, NULL);
 	cr_assert_not_null(j, "half-closed: %s", r.halfclosed);
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j,
@@ -432,6 +436,7 @@ Test(ctl, oversize_and_garbage)
 	free(r.empty);
 	free(r.utf8);
 	free(r.dup);
+	free(r.cut_utf8);
 	free(r.halfclosed);
 }
 

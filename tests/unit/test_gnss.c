@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -35,6 +36,7 @@
 
 #include "ev.h"
 #include "gnss.h"
+#include "util.h"
 #include "log.h"
 #include "record.h"
 
@@ -1049,4 +1051,46 @@ Test(gnss, state_names, .timeout = 20)
 	cr_assert_str_eq(gnss_state_name(GNSS_NOFIX), "nofix");
 	cr_assert_str_eq(gnss_state_name(GNSS_FIX2D), "fix2d");
 	cr_assert_str_eq(gnss_state_name(GNSS_FIX3D), "fix3d");
+}
+
+/*
+ * libgps's JSON reader never returns on some malformed lines (found by
+ * the fuzzer: tests/fuzz/crashes/gpsd_line-*).  Such lines must be dropped
+ * before gps_unpack(); a good fix after them still counts.
+ */
+Test(gnss, malformed_json_lines_are_dropped_not_decoded, .timeout = 20)
+{
+	static const char *junk[] = {
+		"{A\"class\":\"TPV\"}",
+		"{1\"class\":\"TPV\"",
+		"{\"x\":1,A\"class\":\"SKY\"}",
+		"{\"class\":\"DEVICE\",\"activated\":0",
+		"[\"class\",\"TPV\"]",
+		"{\"class\":7}",
+		"not json at all",
+	};
+	struct gnss_status	st;
+	char			line[256];
+	size_t			i;
+
+	h.port = 1;	/* never connected: lines are fed directly */
+	gnss_start(5.0, 30000);
+	for (i = 0; i < NELEM(junk); i++) {
+		util_strlcpy(line, junk[i], sizeof(line));
+		gnss_feed_line(h.g, line);
+	}
+	gnss_get_status(h.g, &st);
+	cr_assert_eq(st.junk, NELEM(junk), "junk %" PRIu64, st.junk);
+	cr_assert_eq(st.fixes, 0);
+
+	/* The decoder still works for real gpsd lines afterwards. */
+	util_strlcpy(line, good_tpv(INT64_C(1772432045000)), sizeof(line));
+	line[strcspn(line, "\n")] = '\0';
+	gnss_feed_line(h.g, line);
+	util_strlcpy(line, good_tpv(INT64_C(1772432046000)), sizeof(line));
+	line[strcspn(line, "\n")] = '\0';
+	gnss_feed_line(h.g, line);
+	cr_assert_eq(h.nfix, 1, "the first epoch is emitted when the next "
+	    "one starts");
+	cr_assert_eq(h.fixes[0].t_utc_ms, INT64_C(1772432045000));
 }
