@@ -26,6 +26,13 @@
  *  - A "\x00" escape is dropped from strings, so a NUL cannot be detected;
  *    every other control character is rejected below.
  *  - Semicolons after settings are optional in libconfig's grammar.
+ *  - An @include naming something that opens but cannot be read (a
+ *    directory: @include "" or @include "inc") makes libconfig's flex
+ *    scanner call exit(2), and a FIFO or device would block or never end.
+ *    1.5 has no include hook, so include_check() walks the @include graph
+ *    first, the way the scanner finds it, and libconfig only ever opens
+ *    regular files (a file swapped for a directory between the two reads
+ *    is not covered).
  */
 
 #include <sys/stat.h>
@@ -59,6 +66,11 @@
 #define STORAGE_PATH_MAX (PATH_MAX - 1)
 
 #define ZONEINFO_DIR	"/usr/share/zoneinfo"
+
+/* Largest config file, main or included, read by include_check(). */
+#define CONF_FILE_MAX	(1024 * 1024)
+/* libconfig 1.5 MAX_INCLUDE_DEPTH: includes open at once. */
+#define INCLUDE_DEPTH_MAX 10
 
 /* Bounded output: at most this many error lines, then a count. */
 #define ERRORS_MAX	100
@@ -883,6 +895,303 @@ dir_of(const char *path)
 	return xasprintf("%.*s", (int)(slash - path), path);
 }
 
+/* @include checks: see the top of the file. */
+
+/* Identity of a file on the include stack, for cycle detection. */
+struct incfile {
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+struct inccheck {
+	struct loadctx	*ctx;
+	struct incfile	 stack[INCLUDE_DEPTH_MAX + 1];
+	int		 depth;		/* includes open, 0: main file */
+};
+
+static int	include_scan(struct inccheck *, const char *, const char *,
+		    size_t);
+
+/*
+ * Read the whole regular file open on fd into *bufp (malloc'ed, not NUL
+ * terminated), at most CONF_FILE_MAX bytes.  -1 with why filled in.
+ */
+static int
+read_conf(int fd, char **bufp, size_t *lenp, char *why, size_t whylen)
+{
+	char	*buf = xmalloc(CONF_FILE_MAX + 1);
+	size_t	 len = 0;
+	ssize_t	 n;
+
+	/* One byte more than allowed tells a too large file. */
+	while (len <= CONF_FILE_MAX) {
+		n = read(fd, buf + len, CONF_FILE_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_FILE_MAX) {
+		snprintf(why, whylen, "larger than %d bytes", CONF_FILE_MAX);
+		free(buf);
+		return -1;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+/*
+ * Length of libconfig's include_open, ^[ \t]*@include[ \t]+\", at p
+ * (the caller knows p is at the start of a line), or 0.
+ */
+static size_t
+include_open_len(const char *p, size_t len)
+{
+	static const char	 kw[] = "@include";
+	size_t			 i = 0, ws;
+
+	while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (len - i < sizeof(kw) - 1 || memcmp(p + i, kw, sizeof(kw) - 1) != 0)
+		return 0;
+	i += sizeof(kw) - 1;
+	for (ws = i; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+		;
+	if (i == ws || i == len || p[i] != '"')
+		return 0;
+	return i + 1;
+}
+
+/*
+ * One @include of file src (as libconfig names it) at line, naming the
+ * len bytes at name as written between the quotes: the target must be a
+ * regular, readable file within libconfig's depth limit and not already
+ * on the include stack; then its own @includes are checked.
+ */
+static int
+include_one(struct inccheck *ic, const char *src, unsigned int line,
+    const char *name, size_t len)
+{
+	struct loadctx	*ctx = ic->ctx;
+	struct stat	 st;
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char		 why[MSG_MAX / 2];
+	char		*file, *full, *buf;
+	size_t		 buflen;
+	int		 fd, i, rc;
+
+	file = xasprintf("%.*s", (int)len, name);
+	quote(q, sizeof(q), file, QUOTE_MAX);
+	rc = -1;
+	full = NULL;
+	fd = -1;
+	if (len == 0) {
+		add_error(ctx, src, line, "@include %s: empty file name", q);
+		goto out;
+	}
+	/* libconfig keeps the text up to a NUL, and prints a lone "\". */
+	if (memchr(name, '\0', len) != NULL) {
+		add_error(ctx, src, line, "@include %s: file name contains a "
+		    "NUL byte", q);
+		goto out;
+	}
+	if (memchr(name, '\\', len) != NULL) {
+		add_error(ctx, src, line, "@include %s: backslash in file "
+		    "name is not supported", q);
+		goto out;
+	}
+	if (ic->depth == INCLUDE_DEPTH_MAX) {
+		add_error(ctx, src, line, "@include %s: nested too deep (at "
+		    "most %d levels)", q, INCLUDE_DEPTH_MAX);
+		goto out;
+	}
+	/* As libconfig joins them: the directory, "/", the name. */
+	full = ctx->incdir != NULL ? xasprintf("%s/%s", ctx->incdir, file) :
+	    xstrdup(file);
+	/* O_NONBLOCK: a FIFO must not hang us before fstat() rejects it. */
+	fd = open(full, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1) {
+		add_error(ctx, src, line, "@include %s: %s", q,
+		    strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		add_error(ctx, src, line, "@include %s: %s", q,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		add_error(ctx, src, line, "@include %s: not a regular file", q);
+		goto out;
+	}
+	for (i = 0; i <= ic->depth; i++) {
+		if (ic->stack[i].dev == st.st_dev &&
+		    ic->stack[i].ino == st.st_ino) {
+			add_error(ctx, src, line, "@include %s: include cycle "
+			    "(the file includes itself)", q);
+			goto out;
+		}
+	}
+	if (read_conf(fd, &buf, &buflen, why, sizeof(why)) == -1) {
+		add_error(ctx, src, line, "@include %s: %s", q, why);
+		goto out;
+	}
+	close(fd);
+	fd = -1;
+	ic->depth++;
+	ic->stack[ic->depth].dev = st.st_dev;
+	ic->stack[ic->depth].ino = st.st_ino;
+	rc = include_scan(ic, file, buf, buflen);
+	ic->depth--;
+	free(buf);
+out:
+	if (fd != -1)
+		close(fd);
+	free(full);
+	free(file);
+	return rc;
+}
+
+/*
+ * libconfig drops an @include whose closing quote is missing without a
+ * word (and its scanner copies a stray backslash in it to stdout): an
+ * error here, so a fragment is never silently left out.
+ */
+static void
+include_unterminated(struct inccheck *ic, const char *src, unsigned int line,
+    const char *name, size_t len)
+{
+	char	 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char	*file = xasprintf("%.*s", (int)len, name);
+
+	quote(q, sizeof(q), file, QUOTE_MAX);
+	/* quote() closes the quote that the file left open. */
+	add_error(ic->ctx, src, line, "@include %s: no closing quote before "
+	    "the end of the file", q);
+	free(file);
+}
+
+/*
+ * Find the @include lines of file src (len bytes at buf) the way
+ * libconfig 1.5's flex scanner does: include_open is a rule of the
+ * initial state only, so not inside a string or a comment, and anchored
+ * with "^", so at the start of a line (of the buffer, or after "\n").
+ * In the name, \\ and \" are escapes, so they do not end it.  Stops at
+ * the first bad @include, as libconfig would: 0 or -1.
+ */
+static int
+include_scan(struct inccheck *ic, const char *src, const char *buf,
+    size_t len)
+{
+	enum { SCAN_CODE, SCAN_COMMENT, SCAN_STRING } state = SCAN_CODE;
+	unsigned int	 line = 1, incline;
+	size_t		 i = 0, j, n;
+	bool		 bol = true;
+
+	while (i < len) {
+		switch (state) {
+		case SCAN_CODE:
+			if (bol && (n = include_open_len(buf + i, len - i)) >
+			    0) {
+				incline = line;
+				for (j = i + n; j < len && buf[j] != '"'; j++) {
+					if (buf[j] == '\n')
+						line++;
+					else if (buf[j] == '\\' &&
+					    j + 1 < len && (buf[j + 1] == '\\' ||
+					    buf[j + 1] == '"'))
+						j++;
+				}
+				if (j == len) {
+					include_unterminated(ic, src, incline,
+					    buf + i + n, j - i - n);
+					return -1;
+				}
+				if (include_one(ic, src, incline, buf + i + n,
+				    j - i - n) == -1)
+					return -1;
+				i = j + 1;
+				bol = false;
+			} else if (buf[i] == '"') {
+				state = SCAN_STRING;
+				i++;
+				bol = false;
+			} else if (buf[i] == '#' || (buf[i] == '/' &&
+			    i + 1 < len && buf[i + 1] == '/')) {
+				/* Up to, not including, the newline. */
+				while (i < len && buf[i] != '\n')
+					i++;
+				bol = false;
+			} else if (buf[i] == '/' && i + 1 < len &&
+			    buf[i + 1] == '*') {
+				state = SCAN_COMMENT;
+				i += 2;
+				bol = false;
+			} else {
+				bol = buf[i] == '\n';
+				if (bol)
+					line++;
+				i++;
+			}
+			break;
+		case SCAN_COMMENT:
+			if (buf[i] == '*' && i + 1 < len && buf[i + 1] == '/') {
+				state = SCAN_CODE;
+				i += 2;
+				break;
+			}
+			if (buf[i] == '\n')
+				line++;
+			i++;
+			break;
+		case SCAN_STRING:
+			if (buf[i] == '"')
+				state = SCAN_CODE;
+			else if (buf[i] == '\\' && i + 1 < len &&
+			    (buf[i + 1] == '\\' || buf[i + 1] == '"'))
+				i++;
+			else if (buf[i] == '\n')
+				line++;
+			i++;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Check the @include graph of the main file, open on fd, before libconfig
+ * reads it.  Errors are reported through ctx: 0 or -1.
+ */
+static int
+include_check(struct loadctx *ctx, int fd, const struct stat *st)
+{
+	struct inccheck	 ic;
+	char		 why[MSG_MAX / 2];
+	char		*buf;
+	size_t		 len;
+	int		 rc;
+
+	if (read_conf(fd, &buf, &len, why, sizeof(why)) == -1) {
+		add_error(ctx, ctx->path, 0, "cannot read: %s", why);
+		return -1;
+	}
+	memset(&ic, 0, sizeof(ic));
+	ic.ctx = ctx;
+	ic.stack[0].dev = st->st_dev;
+	ic.stack[0].ino = st->st_ino;
+	rc = include_scan(&ic, ctx->path, buf, len);
+	free(buf);
+	return rc;
+}
+
 struct config *
 config_load(const char *path, struct config_errors *errs)
 {
@@ -890,7 +1199,7 @@ config_load(const char *path, struct config_errors *errs)
 	struct config	*c;
 	struct stat	 st;
 	config_t	 lc;
-	FILE		*fp;
+	int		 fd, rc;
 
 	memset(errs, 0, sizeof(*errs));
 	memset(&ctx, 0, sizeof(ctx));
@@ -899,20 +1208,38 @@ config_load(const char *path, struct config_errors *errs)
 
 	/*
 	 * libconfig only says "file I/O error": look first so the message
-	 * has the reason.  Line 0 stands for the file as a whole.
+	 * has the reason.  Line 0 stands for the file as a whole.  Only a
+	 * regular file can be read twice (here, then by libconfig).
 	 */
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) ==
+	    -1) {
 		add_error(&ctx, path, 0, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
-	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-		fclose(fp);
-		add_error(&ctx, path, 0, "cannot open: %s", strerror(EISDIR));
+	if (fstat(fd, &st) == -1) {
+		add_error(&ctx, path, 0, "cannot open: %s", strerror(errno));
+		close(fd);
 		return NULL;
 	}
-	fclose(fp);
+	if (S_ISDIR(st.st_mode)) {
+		add_error(&ctx, path, 0, "cannot open: %s", strerror(EISDIR));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		add_error(&ctx, path, 0, "cannot open: not a regular file");
+		close(fd);
+		return NULL;
+	}
 
 	ctx.incdir = dir_of(path);
+	rc = include_check(&ctx, fd, &st);
+	close(fd);
+	if (rc == -1) {
+		free(ctx.incdir);
+		return NULL;
+	}
+
 	config_init(&lc);
 	if (ctx.incdir != NULL)
 		config_set_include_dir(&lc, ctx.incdir);

@@ -111,6 +111,7 @@ struct gnss {
 	char		 port[8];
 	char		*peer;			/* "host:port" for logs */
 	double		 max_hdop;
+	double		 max_eph_m;
 	uint32_t	 reconnect_min_ms;
 	uint32_t	 reconnect_max_ms;
 	uint32_t	 stale_ms;
@@ -226,6 +227,7 @@ gnss_apply_opts(struct gnss *g, const struct gnss_opts *o)
 	g->peer = strchr(host, ':') != NULL ?
 	    xasprintf("[%s]:%d", host, port) : xasprintf("%s:%d", host, port);
 	g->max_hdop = o->max_hdop;
+	g->max_eph_m = o->max_eph_m;
 	g->reconnect_min_ms = o->reconnect_min_ms != 0 ?
 	    o->reconnect_min_ms : GNSS_BACKOFF_MIN_MS;
 	g->reconnect_max_ms = o->reconnect_max_ms != 0 ?
@@ -320,7 +322,8 @@ gnss_emit(struct gnss *g, const struct gnss_tpv *ep)
 	uint64_t now = ev_now_ms(g->loop);
 	bool info;
 
-	v = gnss_epoch_judge(ep, &g->sky, g->max_hdop, now, &fix);
+	v = gnss_epoch_judge(ep, &g->sky, g->max_hdop, g->max_eph_m,
+	    now, &fix);
 	if (v != GNSS_VERDICT_FIX) {
 		g->st.rejected++;
 		log_debug("gnss: %s: epoch %lld rejected: %s (mode %d)",

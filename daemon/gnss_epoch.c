@@ -266,6 +266,8 @@ gnss_verdict_name(enum gnss_verdict v)
 		return "no position";
 	case GNSS_VERDICT_HDOP:
 		return "hdop too high";
+	case GNSS_VERDICT_EPH:
+		return "error estimate too large";
 	}
 	return "unknown";
 }
@@ -279,7 +281,7 @@ in_range(double v, double lo, double hi)
 
 enum gnss_verdict
 gnss_epoch_judge(const struct gnss_tpv *t, const struct gnss_sky *sky,
-    double max_hdop, uint64_t now_mono_ms, struct fix *out)
+    double max_hdop, double max_eph_m, uint64_t now_mono_ms, struct fix *out)
 {
 	double hdop;
 
@@ -297,6 +299,9 @@ gnss_epoch_judge(const struct gnss_tpv *t, const struct gnss_sky *sky,
 	if (isfinite(hdop) && isfinite(max_hdop) && max_hdop > 0 &&
 	    hdop > max_hdop)
 		return GNSS_VERDICT_HDOP;
+	if ((t->flags & GNSS_TPV_EPH) && isfinite(t->eph_m) &&
+	    isfinite(max_eph_m) && max_eph_m > 0 && t->eph_m > max_eph_m)
+		return GNSS_VERDICT_EPH;
 
 	memset(out, 0, sizeof(*out));
 	out->t_utc_ms = t->t_utc_ms;

@@ -92,6 +92,13 @@ struct config_errors {
  *
  * @include paths are relative to the directory of path (absolute ones are
  * not supported by libconfig 1.5 once an include directory is set).
+ * Before libconfig parses anything, path and every file it includes must
+ * be a regular, readable file of at most 1 MiB, and each @include name
+ * non-empty, without a backslash, at most 10 levels deep and not a cycle;
+ * the first @include that breaks this is reported at its line, e.g.
+ * "FILE:3: @include "inc": not a regular file" (libconfig 1.5 would exit
+ * the process on a directory).  path itself failing is reported at line 0
+ * ("cannot open: ...", "cannot read: ...").
  */
 struct config	*config_load(const char *path, struct config_errors *errs);
 void		 config_free(struct config *);		/* NULL ok */

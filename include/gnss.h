@@ -42,6 +42,7 @@ struct gnss_opts {
 	const char	*host;
 	int		 port;
 	double		 max_hdop;
+	double		 max_eph_m;	/* 0 or NaN: no eph gate */
 	uint32_t	 reconnect_min_ms;	/* first retry delay */
 	uint32_t	 reconnect_max_ms;	/* backoff cap */
 	uint32_t	 stale_ms;		/* silence before reconnect;

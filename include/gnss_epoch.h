@@ -120,7 +120,8 @@ enum gnss_verdict {
 	GNSS_VERDICT_NO_TIME,
 	GNSS_VERDICT_BAD_TIME,		/* outside GNSS_TIME_MIN/MAX_MS */
 	GNSS_VERDICT_NO_LATLON,		/* missing or not finite */
-	GNSS_VERDICT_HDOP		/* hdop > max_hdop */
+	GNSS_VERDICT_HDOP,		/* hdop > max_hdop */
+	GNSS_VERDICT_EPH		/* eph > max_eph_m */
 };
 
 const char *gnss_verdict_name(enum gnss_verdict);
@@ -145,12 +146,15 @@ const char *gnss_verdict_name(enum gnss_verdict);
 /*
  * Applies the ladder to a finished epoch.  max_hdop <= 0 or not finite
  * disables the hdop gate; an unknown hdop passes and is stored as NaN.
+ * Likewise max_eph_m for gpsd's horizontal error estimate (eph): the
+ * first fix after a reacquisition can be 1.9 km off with a fine hdop.
  * On GNSS_VERDICT_FIX fills *out (t_mono_ms = now_mono_ms, satellites from
  * sky when fresh, else -1 and zeros); otherwise *out is untouched.
  * sky may be NULL (unknown).
  */
 enum gnss_verdict gnss_epoch_judge(const struct gnss_tpv *,
-	    const struct gnss_sky *, double max_hdop, uint64_t now_mono_ms,
+	    const struct gnss_sky *, double max_hdop, double max_eph_m,
+	    uint64_t now_mono_ms,
 	    struct fix *out);
 
 /*

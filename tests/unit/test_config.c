@@ -464,6 +464,243 @@ Test(config, directory_as_file)
 	config_errors_free(&errs);
 }
 
+/*
+ * @include of something that is not a regular file: libconfig 1.5 would
+ * exit(2) inside its scanner on a directory, killing the test process
+ * (and fleetgwd on SIGHUP).  config_load() must return with one line.
+ */
+static void
+expect_one_error(const char *path, const char *want)
+{
+	struct config_errors	 errs;
+	struct config		*c;
+	char			*got;
+
+	c = config_load(path, &errs);
+	cr_assert_null(c, "%s: loaded although invalid", path);
+	got = join_errors(&errs);
+	cr_expect_eq(errs.n, 1, "%s:\n%s", path, got);
+	if (errs.n > 0)
+		cr_expect_str_eq(errs.lines[0], want);
+	free(got);
+	config_errors_free(&errs);
+}
+
+Test(config, include_directory_is_an_error_not_exit)
+{
+	expect_one_error(CONF_DIR "/bad_include_dir.conf", CONF_DIR
+	    "/bad_include_dir.conf:3: @include \"inc\": not a regular file");
+	expect_one_error(CONF_DIR "/bad_include_empty.conf", CONF_DIR
+	    "/bad_include_empty.conf:3: @include \"\": empty file name");
+	expect_one_error(CONF_DIR "/bad_include_nested_dir.conf", CONF_DIR
+	    "/inc/include_dir.conf:3: @include \"inc/\": not a regular file");
+	expect_one_error(CONF_DIR "/bad_include_missing.conf", CONF_DIR
+	    "/bad_include_missing.conf:5: @include "
+	    "\"inc/does-not-exist.conf\": No such file or directory");
+	expect_one_error(CONF_DIR "/bad_include_cycle.conf", CONF_DIR
+	    "/inc/include_main.conf:2: @include \"bad_include_cycle.conf\": "
+	    "include cycle (the file includes itself)");
+	expect_one_error(CONF_DIR "/bad_include_backslash.conf", CONF_DIR
+	    "/bad_include_backslash.conf:3: @include \"inc\\\\gnss.conf\": "
+	    "backslash in file name is not supported");
+}
+
+/* The fuzzer's reproducer: @include "" after a valid device group. */
+Test(config, include_empty_fuzz_reproducer)
+{
+	char	*path;
+	char	*got;
+
+	got = load_text_fail("device = { id = \"SC-0001\"; };\n@include \"\"\n",
+	    &path);
+	cr_expect(has_suffix(got, ":2: @include \"\": empty file name\n"),
+	    "%s", got);
+	free(got);
+	free(path);
+}
+
+/*
+ * Only what libconfig's scanner takes for an @include is checked: not
+ * text in comments or strings, and not an @include in mid-line (a
+ * syntax error for libconfig).
+ */
+Test(config, include_lookalikes_are_not_checked)
+{
+	struct config	*c;
+	char		*got;
+
+	c = load_text_ok("device = { id = \"SC-0001\"; };\n"
+	    "/*\n@include \"\"\n*/\n"
+	    "# @include \"\"\n"
+	    "// @include \"\"\n"
+	    "  # @include \"\"\n");
+	config_free(c);
+
+	/* In a string (escaped quotes): only the value is wrong. */
+	got = load_text_fail("device = { id = \"SC-0001\"; unit = \"x\n"
+	    "@include \\\"\\\"\n\"; };\n", NULL);
+	cr_expect(has_suffix(got, ":1: device.unit: contains a control "
+	    "character\n"), "%s", got);
+	free(got);
+
+	/* Not at the start of a line: libconfig's syntax error. */
+	got = load_text_fail("device = { id = \"SC-0001\"; }; @include \"\"\n",
+	    NULL);
+	cr_expect(has_suffix(got, ":1: syntax error\n"), "%s", got);
+	free(got);
+}
+
+/*
+ * libconfig 1.5 silently drops an @include without its closing quote (and
+ * echoes a backslash in it to stdout): reported instead.
+ */
+Test(config, include_unterminated)
+{
+	char	*got;
+
+	got = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "@include \"inc/gnss.conf\n", NULL);
+	cr_expect(has_suffix(got, ":2: @include \"inc/gnss.conf\\x0a\": no "
+	    "closing quote before the end of the file\n"), "%s", got);
+	free(got);
+}
+
+/* A directory made under /tmp; freed by the caller. */
+static char *
+make_tmpdir(void)
+{
+	char	*dir = strdup("/tmp/test_config_XXXXXX");
+
+	cr_assert_not_null(dir);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	return dir;
+}
+
+static void
+write_in(const char *dir, const char *name, const char *text)
+{
+	char	 path[PATH_MAX];
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	fputs(text, fp);
+	cr_assert(fclose(fp) == 0);
+}
+
+static void
+rm_in(const char *dir, const char *name)
+{
+	char	path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+/* libconfig's limit: 10 includes open at once, an 11th is an error. */
+Test(config, include_depth_limit)
+{
+	struct config_errors	 errs;
+	struct config		*c;
+	char			 name[32], text[64], main[PATH_MAX];
+	char			 want[PATH_MAX + 128];
+	char			*dir = make_tmpdir();
+	int			 i;
+
+	snprintf(main, sizeof(main), "%s/main.conf", dir);
+	write_in(dir, "main.conf", "device = { id = \"SC-0001\"; };\n"
+	    "@include \"c1.conf\"\n");
+	for (i = 1; i <= 10; i++) {
+		snprintf(name, sizeof(name), "c%d.conf", i);
+		write_in(dir, name, "# leaf\n");
+		if (i > 1) {
+			snprintf(name, sizeof(name), "c%d.conf", i - 1);
+			snprintf(text, sizeof(text), "@include \"c%d.conf\"\n",
+			    i);
+			write_in(dir, name, text);
+		}
+	}
+	c = load_ok(main);
+	config_free(c);
+
+	write_in(dir, "c10.conf", "@include \"c11.conf\"\n");
+	write_in(dir, "c11.conf", "# one too deep\n");
+	snprintf(want, sizeof(want), "%s/c10.conf:1: @include \"c11.conf\": "
+	    "nested too deep (at most 10 levels)", dir);
+	expect_one_error(main, want);
+
+	/* A file that includes itself, reported as such. */
+	write_in(dir, "c1.conf", "# a cycle\n@include \"c1.conf\"\n");
+	snprintf(want, sizeof(want), "%s/c1.conf:2: @include \"c1.conf\": "
+	    "include cycle (the file includes itself)", dir);
+	expect_one_error(main, want);
+	cr_expect(config_load(main, &errs) == NULL);
+	config_errors_free(&errs);
+
+	rm_in(dir, "main.conf");
+	for (i = 1; i <= 11; i++) {
+		snprintf(name, sizeof(name), "c%d.conf", i);
+		rm_in(dir, name);
+	}
+	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+	free(dir);
+}
+
+/* A FIFO would block libconfig: refused without opening it for good. */
+Test(config, include_fifo_and_large_file)
+{
+	char	 path[PATH_MAX], main[PATH_MAX], want[PATH_MAX + 128];
+	char	*dir = make_tmpdir(), *big;
+	FILE	*fp;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0, "mkfifo: %s", strerror(errno));
+	snprintf(main, sizeof(main), "%s/main.conf", dir);
+	write_in(dir, "main.conf", "device = { id = \"SC-0001\"; };\n"
+	    "@include \"fifo\"\n");
+	snprintf(want, sizeof(want), "%s:2: @include \"fifo\": not a regular "
+	    "file", main);
+	expect_one_error(main, want);
+	snprintf(want, sizeof(want), "%s:0: cannot open: not a regular file",
+	    path);
+	expect_one_error(path, want);
+
+	/* 1 MiB of newlines and one byte more. */
+	big = malloc(1024 * 1024 + 2);
+	cr_assert_not_null(big);
+	memset(big, '\n', 1024 * 1024 + 1);
+	big[1024 * 1024 + 1] = '\0';
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(big, fp);
+	cr_assert(fclose(fp) == 0);
+	write_in(dir, "main.conf", "device = { id = \"SC-0001\"; };\n"
+	    "@include \"big.conf\"\n");
+	snprintf(want, sizeof(want), "%s:2: @include \"big.conf\": larger "
+	    "than 1048576 bytes", main);
+	expect_one_error(main, want);
+	snprintf(want, sizeof(want), "%s:0: cannot read: larger than 1048576 "
+	    "bytes", path);
+	expect_one_error(path, want);
+
+	/* Exactly 1 MiB is fine. */
+	big[1024 * 1024] = '\0';
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs(big, fp);
+	cr_assert(fclose(fp) == 0);
+	config_free(load_ok(main));
+	free(big);
+
+	rm_in(dir, "fifo");
+	rm_in(dir, "big.conf");
+	rm_in(dir, "main.conf");
+	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+	free(dir);
+}
+
 Test(config, errors_free_twice_and_empty)
 {
 	struct config_errors	 errs = { 0, NULL };
@@ -969,6 +1206,21 @@ Test(config, failed_reload_leaves_running_config)
 	cr_expect_eq(old->gnss.port, 3000);
 	cr_expect_str_eq(old->device.id, "SC-0001");
 	cr_expect_str_eq(old->file, path);
+
+	/*
+	 * @include "" names the include directory: an error, where libconfig
+	 * alone would exit(2) and take the running daemon with it.
+	 */
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fputs("device = { id = \"SC-0002\"; };\n@include \"\"\n", fp);
+	fclose(fp);
+	cr_assert_null(config_load(path, &errs));
+	cr_assert_eq(errs.n, 1);
+	cr_expect(has_suffix(errs.lines[0], ":2: @include \"\": empty file "
+	    "name"), "%s", errs.lines[0]);
+	config_errors_free(&errs);
+	cr_expect_eq(old->gnss.port, 3000);
 
 	fp = fopen(path, "w");
 	cr_assert_not_null(fp);

@@ -135,28 +135,28 @@ Test(gnss_epoch, ladder_rungs_in_order, .timeout = 5)
 
 	memset(&f, 0x5a, sizeof(f));
 	t = tpv(0, T0_MS, 30.5, 104.0);
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_NO_MODE, "mode never seen");
 	t = tpv(1, T0_MS, 30.5, 104.0);
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_NO_MODE);
 	t = tpv(3, 0, 30.5, 104.0);
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_NO_TIME);
 	t = tpv(3, T0_MS, NAN, NAN);
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_NO_LATLON);
 	/* flag set but a value NaN: isfinite() is the real test */
 	t = tpv(3, T0_MS, 30.5, 104.0);
 	t.lat_deg = NAN;
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_NO_LATLON);
 	t = tpv(3, T0_MS, 30.5, 104.0);
 	t.lon_deg = INFINITY;
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_NO_LATLON);
 	t = tpv(3, T0_MS, 91.0, 104.0);
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_NO_LATLON);
 	/* rejected epochs leave the output alone */
 	cr_assert_eq(f.mode, 0x5a5a5a5a);
@@ -172,7 +172,7 @@ Test(gnss_epoch, fix_fields_and_unknowns, .timeout = 5)
 	t.flags |= GNSS_TPV_ALT | GNSS_TPV_EPH;
 	t.alt_msl_m = 500.0;
 	t.eph_m = 12.5;
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_FIX);
 	cr_assert_eq(f.t_utc_ms, T0_MS);
 	cr_assert_eq(f.t_mono_ms, NOW_MS);
@@ -187,7 +187,7 @@ Test(gnss_epoch, fix_fields_and_unknowns, .timeout = 5)
 
 	t.mode = 3;
 	with_speed(&t, 16.5, 271.0);
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_FIX);
 	cr_assert_eq(f.mode, 3);
 	cr_assert_float_eq(f.alt_m, 500.0, 1e-9);
@@ -204,21 +204,21 @@ Test(gnss_epoch, hdop_gate, .timeout = 5)
 	gnss_sky_reset(&s);
 	t = tpv(3, T0_MS, 30.5, 104.0);
 	gnss_sky_hdop(&s, 7.5, NOW_MS);
-	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_HDOP);
-	cr_assert_eq(gnss_epoch_judge(&t, &s, 0.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, &s, 0.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_FIX, "max_hdop 0 disables the gate");
-	cr_assert_eq(gnss_epoch_judge(&t, &s, NAN, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, &s, NAN, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_FIX, "max_hdop NaN disables the gate");
 	gnss_sky_hdop(&s, NAN, NOW_MS);	/* a SKY without hdop */
-	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_HDOP, "a SKY without hdop keeps the last one");
 	gnss_sky_hdop(&s, 5.0, NOW_MS);
-	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_FIX, "hdop equal to the limit passes");
 	cr_assert_float_eq(f.hdop, 5.0, 1e-9);
 	gnss_sky_hdop(&s, 9.9, NOW_MS);
-	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0,
+	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, 0.0,
 	    NOW_MS + GNSS_SKY_MAX_AGE_MS + 1, &f), GNSS_VERDICT_FIX,
 	    "an old hdop is unknown");
 	cr_assert(isnan(f.hdop));
@@ -261,7 +261,7 @@ Test(gnss_epoch, sky_counts_per_constellation, .timeout = 5)
 	/* a DOP-only SKY refreshes hdop and keeps the counts */
 	gnss_sky_hdop(&s, 1.3, NOW_MS + 1000);
 	t = tpv(3, T0_MS, 30.5, 104.0);
-	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, NOW_MS + 1000, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, &s, 5.0, 0.0, NOW_MS + 1000, &f),
 	    GNSS_VERDICT_FIX);
 	cr_assert_eq(f.sats_used, 5);
 	cr_assert_eq(f.sats_visible, 10);
@@ -330,7 +330,7 @@ Test(gnss_epoch, implausible_times_rejected, .timeout = 5)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		t = tpv(3, cases[i].t_ms, 30.5, 104.0);
-		cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+		cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 		    cases[i].want, "case %zu", i);
 	}
 	cr_assert_str_eq(gnss_verdict_name(GNSS_VERDICT_BAD_TIME),
@@ -347,7 +347,7 @@ Test(gnss_epoch, out_of_range_fields_become_unknown, .timeout = 5)
 	t.alt_msl_m = 1e308;
 	t.eph_m = -1.0;
 	with_speed(&t, -5.0, 720.0);
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_FIX, "the position itself is still good");
 	cr_assert(isnan(f.alt_m));
 	cr_assert(isnan(f.eph_m));
@@ -357,10 +357,36 @@ Test(gnss_epoch, out_of_range_fields_become_unknown, .timeout = 5)
 	with_speed(&t, GNSS_SPEED_MAX_MPS, 360.0);
 	t.alt_msl_m = GNSS_ALT_MIN_M;
 	t.eph_m = 0.0;
-	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NOW_MS, &f),
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
 	    GNSS_VERDICT_FIX);
 	cr_assert_float_eq(f.speed_mps, GNSS_SPEED_MAX_MPS, 1e-9);
 	cr_assert_float_eq(f.heading_deg, 0.0, 1e-9, "360 is north");
 	cr_assert_float_eq(f.alt_m, GNSS_ALT_MIN_M, 1e-9);
 	cr_assert_float_eq(f.eph_m, 0.0, 1e-9);
+}
+
+Test(gnss_epoch, eph_gate, .timeout = 5)
+{
+	struct gnss_tpv	t;
+	struct fix	f;
+
+	/* unicore-um621.log: the first fix after reacquisition. */
+	t = tpv(3, T0_MS, 44.0689, -121.3142);
+	t.flags |= GNSS_TPV_EPH;
+	t.eph_m = 1899.81;
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 200.0, NOW_MS, &f),
+	    GNSS_VERDICT_EPH);
+	cr_assert_str_eq(gnss_verdict_name(GNSS_VERDICT_EPH),
+	    "error estimate too large");
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 0.0, NOW_MS, &f),
+	    GNSS_VERDICT_FIX, "0 disables the gate");
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, NAN, NOW_MS, &f),
+	    GNSS_VERDICT_FIX, "NaN disables the gate");
+	t.eph_m = 200.0;
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 200.0, NOW_MS, &f),
+	    GNSS_VERDICT_FIX, "equal to the limit passes");
+	t.flags &= ~GNSS_TPV_EPH;
+	t.eph_m = NAN;
+	cr_assert_eq(gnss_epoch_judge(&t, NULL, 5.0, 200.0, NOW_MS, &f),
+	    GNSS_VERDICT_FIX, "an unknown eph passes");
 }
