@@ -196,6 +196,11 @@ static const struct setting settings[] = {
 	  .off = OFF(gnss.max_hdop),
 	  .help = "fixes with a larger horizontal dilution of precision "
 	    "are ignored" },
+	{ .group = "gnss", .name = "max_eph_m", .type = SET_FLOAT,
+	  .def_float = 200.0, .min = 0, .max = 100000,
+	  .off = OFF(gnss.max_eph_m),
+	  .help = "fixes whose horizontal error estimate (gpsd eph) is "
+	    "larger, in metres, are ignored; 0 = no limit" },
 	{ .group = "gnss", .name = "retry_min_ms", .type = SET_INT,
 	  .def_int = 250, .min = 20, .max = 60000,
 	  .off = OFF(gnss.retry_min_ms),

@@ -99,6 +99,7 @@ opts_from_config(const struct config *c, struct store_opts *so,
 	go->host = c->gnss.host;
 	go->port = c->gnss.port;
 	go->max_hdop = c->gnss.max_hdop;
+	go->max_eph_m = c->gnss.max_eph_m;
 	go->reconnect_min_ms = (uint32_t)c->gnss.retry_min_ms;
 	go->reconnect_max_ms = (uint32_t)c->gnss.retry_max_ms;
 	go->stale_ms = (uint32_t)c->gnss.stale_s * 1000;

@@ -44,6 +44,7 @@ struct config_gnss {
 	char		*host;		/* default "127.0.0.1" */
 	int		 port;		/* default 2947 */
 	double		 max_hdop;	/* default 5.0 */
+	double		 max_eph_m;	/* default 200, 0 = no limit */
 	int		 retry_min_ms;	/* first reconnect delay, default 250 */
 	int		 retry_max_ms;	/* backoff cap, default 10000 */
 	int		 stale_s;	/* silence before reconnect, default 30 */

@@ -91,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.host = "127.0.0.1";
 	o.port = 1;
 	o.max_hdop = GNSS_FUZZ_MAX_HDOP;
+	o.max_eph_m = 200.0;
 	g = gnss_new(loop, &o, on_fix, NULL);
 
 	/* exact-size copy plus NUL, so ASan sees reads past the line */

@@ -7,15 +7,16 @@ the daemon has logged the device deactivation that follows the log's end
 (or gpsfake is gone and the stored count has settled), SIGTERM, which
 commits what is pending.  Checks:
 
-* stored rows == the "fix epochs" of SOURCES.md (max_hdop 100, so that the
-  quality gate keeps every fix epoch);
+* stored rows == the "fix epochs" of SOURCES.md (max_hdop 100 and
+  max_eph_m 0, so that the quality gates keep every fix epoch);
 * maximum BeiDou visible / used over the stored rows == SOURCES.md;
 * seq is dense 1..N; exit status 0; no sanitizer report;
 * bt451: the backward UTC step is stored (a t_utc_ms decreasing along seq)
   and the daemon went on storing;
 * nl2008u: forward gaps of 150 s and 1185 s between stored fixes;
-* unicore-um621 with max_hdop 5: exactly the fixes whose own epoch's hdop
-  is above 5 are dropped (see QualityGate for the reacquisition epoch).
+* unicore-um621 with the default gates (max_hdop 5, max_eph_m 200):
+  exactly the fix whose own epoch's hdop is above 5 and the 1.9 km
+  reacquisition fix are dropped (see QualityGate).
 """
 
 import os
@@ -49,6 +50,7 @@ CONNECT_TIMEOUT_S = 15
 REPLAY_TIMEOUT_S = 60
 STRICT_HDOP = 5.0
 UNICORE_OUTAGE_MS = 5000		# 00:07:05 -> 00:07:10
+STRICT_EPH_M = 200.0			# the default gnss.max_eph_m
 UNICORE_REACQ_EPH_M = 1000.0		# 1899.8 m measured
 UNICORE_REACQ_HDOP = 2.62
 UNICORE_HIGH_HDOP_T = 1717891625000	# 2024-06-09T00:07:05Z
@@ -60,8 +62,8 @@ def replay(test, log, **gnss):
 	"""Daemon + gpsfake for one log; returns (daemon, rows, exit status)."""
 	work = tempfile.mkdtemp(prefix="fleetgw-replay-")
 	port = harness.free_port()
-	conf = {"port": port, "max_hdop": 100.0, "retry_min_ms": 20,
-	    "retry_max_ms": 50}
+	conf = {"port": port, "max_hdop": 100.0, "max_eph_m": 0.0,
+	    "retry_min_ms": 20, "retry_max_ms": 50}
 	conf.update(gnss)
 	d = harness.Daemon(None, work, gnss=conf)
 	test.addCleanup(_cleanup, d, work)
@@ -175,8 +177,8 @@ class QualityGate(unittest.TestCase):
 	mentions is in the SKYs of the no-fix epochs before it.  A daemon that
 	pairs each fix with the SKY of its own epoch therefore stores 2.62 for
 	it, and max_hdop 5 rejects the 00:07:05 epoch (hdop 10.16) instead.
-	Rejecting the 1.9 km fix needs a gate on eph, which the configuration
-	does not have (yet)."""
+	The 1.9 km fix is rejected by the eph gate (gnss.max_eph_m, default
+	200 m)."""
 
 	@classmethod
 	def setUpClass(cls):
@@ -203,12 +205,16 @@ class QualityGate(unittest.TestCase):
 		    [(UNICORE_HIGH_HDOP_T, UNICORE_HIGH_HDOP)],
 		    "stored fixes with hdop above %.1f at max_hdop 100" % STRICT_HDOP)
 
-		d2, strict, rc2 = replay(self, self.log, max_hdop=STRICT_HDOP)
+		d2, strict, rc2 = replay(self, self.log, max_hdop=STRICT_HDOP,
+		    max_eph_m=STRICT_EPH_M)
 		harness.check_sanitizer(d2.log_text())
 		self.assertEqual(rc2, 0)
 		self.assertEqual([r["t_utc_ms"] for r in strict],
-		    [r["t_utc_ms"] for r in loose if r not in high],
-		    "max_hdop %.1f drops exactly the fixes above it" % STRICT_HDOP)
+		    [r["t_utc_ms"] for r in loose if r not in high and
+		    r is not reacq],
+		    "max_hdop %.1f and max_eph_m %.0f drop exactly the fix above "
+		    "the hdop limit and the reacquisition fix" %
+		    (STRICT_HDOP, STRICT_EPH_M))
 		self.assertEqual([r["seq"] for r in strict],
 		    list(range(1, len(strict) + 1)))
 

@@ -337,7 +337,7 @@ Test(config, include_from_cwd)
 	cr_expect_str_eq(got,
 	    "inc/bad_gnss.conf:3: gnss.port: 70000 is out of range 1..65535\n"
 	    "inc/bad_gnss.conf:4: gnss.hots: unknown key (known: host, port, "
-	    "max_hdop, retry_min_ms, retry_max_ms, stale_s)\n"
+	    "max_hdop, max_eph_m, retry_min_ms, retry_max_ms, stale_s)\n"
 	    "bad_include_error.conf:8: storage.keep_days: 0 is out of range "
 	    "1..3650\n");
 	free(got);
@@ -1031,6 +1031,8 @@ numeric_value(const struct config *c, const struct config_keyinfo *ki)
 	} fields[] = {
 		{ "gnss.port", offsetof(struct config, gnss.port), false },
 		{ "gnss.max_hdop", offsetof(struct config, gnss.max_hdop),
+		  true },
+		{ "gnss.max_eph_m", offsetof(struct config, gnss.max_eph_m),
 		  true },
 		{ "gnss.retry_min_ms",
 		  offsetof(struct config, gnss.retry_min_ms), false },
