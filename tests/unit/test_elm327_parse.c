@@ -13,6 +13,7 @@
 
 #include "elm327_parse.h"
 #include "isotp.h"
+#include "obd_testdata.h"
 
 #define TMO	10
 #define H	ELM327_F_HEADERS
@@ -319,28 +320,6 @@ Test(elm327, at_replies)
 
 /* ---- elm327-transcripts.txt ---- */
 
-static FILE *
-open_testdata(const char *name)
-{
-	static const char	*dirs[] = { "tests/data/obd",
-	    "../shared/testdata/obd" };
-	char			 path[512];
-	const char		*env;
-	FILE			*fp;
-	size_t			 i;
-
-	if ((env = getenv("FLEETGW_OBD_TESTDATA")) != NULL) {
-		snprintf(path, sizeof(path), "%s/%s", env, name);
-		return fopen(path, "r");
-	}
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-		if ((fp = fopen(path, "r")) != NULL)
-			return fp;
-	}
-	return NULL;
-}
-
 /* \xHH, \\, and (C string mode) \r \n \"; returns the length. */
 static size_t
 unescape(const char *s, size_t n, char *out, size_t outsz)
@@ -595,7 +574,7 @@ Test(elm327, transcripts)
 	size_t			 i, o;
 	FILE			*fp;
 
-	if ((fp = open_testdata("elm327-transcripts.txt")) == NULL)
+	if ((fp = obd_testdata_open("elm327-transcripts.txt")) == NULL)
 		cr_skip_test("elm327-transcripts.txt not found (set "
 		    "FLEETGW_OBD_TESTDATA to its directory)");
 	for (;;) {

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "isotp.h"
+#include "obd_testdata.h"
 
 #define TMO	10
 #define ID29(x)	((uint32_t)(x) | ISOTP_ID_EFF)
@@ -250,28 +251,6 @@ Test(isotp, encoders)
 
 /* ---- socketcan-candump.txt ---- */
 
-static FILE *
-open_testdata(const char *name)
-{
-	static const char	*dirs[] = { "tests/data/obd",
-	    "../shared/testdata/obd" };
-	char			 path[512];
-	const char		*env;
-	FILE			*fp;
-	size_t			 i;
-
-	if ((env = getenv("FLEETGW_OBD_TESTDATA")) != NULL) {
-		snprintf(path, sizeof(path), "%s/%s", env, name);
-		return fopen(path, "r");
-	}
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-		if ((fp = fopen(path, "r")) != NULL)
-			return fp;
-	}
-	return NULL;
-}
-
 static void
 parse_hex(const char *s, uint8_t *out, size_t *n, size_t max)
 {
@@ -424,7 +403,7 @@ Test(isotp, candump_scenarios)
 	uint32_t	 id, fcid;
 	FILE		*fp;
 
-	if ((fp = open_testdata("socketcan-candump.txt")) == NULL)
+	if ((fp = obd_testdata_open("socketcan-candump.txt")) == NULL)
 		cr_skip_test("socketcan-candump.txt not found (set "
 		    "FLEETGW_OBD_TESTDATA to its directory)");
 	memset(&sc, 0, sizeof(sc));

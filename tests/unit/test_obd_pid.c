@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "obd_pid.h"
+#include "obd_testdata.h"
 
 #define EXACT	1e-9
 #define ROUNDED	0.01	/* transcript rounding of % and L/h */
@@ -560,28 +561,6 @@ Test(obd_pid, transcript_table, .timeout = 10)
 
 /* ---- file-driven: every mode 01 answer with an expected value ---- */
 
-static FILE *
-open_testdata(const char *name)
-{
-	static const char	*dirs[] = { "tests/data/obd",
-	    "../shared/testdata/obd" };
-	char			 path[512];
-	const char		*env;
-	FILE			*fp;
-	size_t			 i;
-
-	if ((env = getenv("FLEETGW_OBD_TESTDATA")) != NULL) {
-		snprintf(path, sizeof(path), "%s/%s", env, name);
-		return fopen(path, "r");
-	}
-	for (i = 0; i < NELEM(dirs); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-		if ((fp = fopen(path, "r")) != NULL)
-			return fp;
-	}
-	return NULL;
-}
-
 #define MAX_ANSWERS	8
 
 struct answer {
@@ -683,7 +662,7 @@ Test(obd_pid, transcript_file, .timeout = 10)
 	FILE			*fp;
 	int			 n;
 
-	if ((fp = open_testdata("elm327-transcripts.txt")) == NULL)
+	if ((fp = obd_testdata_open("elm327-transcripts.txt")) == NULL)
 		cr_skip_test("elm327-transcripts.txt not found (set "
 		    "FLEETGW_OBD_TESTDATA to its directory)");
 	while (fgets(line, sizeof(line), fp) != NULL) {
