@@ -44,6 +44,44 @@ struct fix {
 	struct sat_count sys[GNSS_SYS_COUNT];
 };
 
+/*
+ * The OBD values current at one moment (stored with the position they
+ * belong to, fed to trip detection, shown by status).  NaN means unknown:
+ * not supported, not read yet, or older than the reader's freshness limit.
+ * The field names, without the struct, are the JSON keys and the database
+ * column names (obd_ prefixed in the positions table).
+ */
+struct obd_sample {
+	double		rpm;
+	double		speed_kmh;	/* vehicle speed sensor, PID 0D */
+	double		coolant_c;
+	double		intake_c;
+	double		ambient_c;
+	double		load_pct;	/* calculated engine load */
+	double		throttle_pct;
+	double		maf_gps;	/* mass air flow, g/s */
+	double		fuel_level_pct;
+	double		fuel_rate_lph;	/* PID 5E, or estimated from MAF */
+	double		battery_v;	/* PID 42, else the adapter's ATRV */
+	double		odometer_km;	/* PID A6 */
+	double		run_time_s;	/* since engine start, PID 1F */
+	int		fuel_rate_estimated; /* 1: fuel_rate_lph is from MAF */
+	int		mil_on;		/* -1 unknown, 0 off, 1 on */
+};
+
+/* One diagnostic trouble code as read by a DTC scan. */
+#define RECORD_DTC_LEN	5
+struct obd_dtc {
+	char		code[RECORD_DTC_LEN + 1];	/* "P0301" */
+	uint8_t		mode;		/* 0x03 stored, 0x07 pending,
+					   0x0a permanent */
+};
+
+/* Every double NaN, fuel_rate_estimated 0, mil_on -1. */
+void		 record_obd_clear(struct obd_sample *);
+/* 1 when at least one value is known (finite, or mil_on >= 0). */
+int		 record_obd_any(const struct obd_sample *);
+
 /* Name of a constellation as used in JSON ("gps", "beidou", ...). */
 const char	*record_sys_name(enum gnss_sys);
 
