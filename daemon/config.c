@@ -39,6 +39,11 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -64,6 +69,15 @@
 /* sun_path holds the path and its NUL. */
 #define CTL_SOCKET_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define STORAGE_PATH_MAX (PATH_MAX - 1)
+#define OBD_DEVICE_MAX	(PATH_MAX - 1)
+/* A Linux interface name and its NUL fill IFNAMSIZ bytes. */
+#define IFNAME_MAX	(IFNAMSIZ - 1)
+#define TANK_L_MAX	2000	/* beyond any road vehicle's tanks */
+
+/* obd.device for a Wi-Fi (TCP) ELM327: "tcp:HOST:PORT". */
+#define TCP_PREFIX	"tcp:"
+#define PORT_MAX	65535
+#define PORT_DIGITS_MAX	5
 
 #define ZONEINFO_DIR	"/usr/share/zoneinfo"
 
@@ -82,10 +96,13 @@
 #define QUOTE_RESERVE	6
 /* A formatted value: any string key fully escaped (\xNN per byte). */
 #define VALUE_MAX	(STORAGE_PATH_MAX * 4 + QUOTE_RESERVE + 1)
+_Static_assert(OBD_DEVICE_MAX <= STORAGE_PATH_MAX,
+    "VALUE_MAX holds obd.device");
 
 /* Enum fields are written through an int pointer. */
 _Static_assert(sizeof(enum config_class) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum config_fuel) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum config_obd_driver) == sizeof(int), "enum size");
 
 enum setting_type {
 	SET_STRING,
@@ -105,6 +122,8 @@ static const char *const setting_type_names[] = {
 
 /* Extra check for a string value: 0, or -1 with why filled in. */
 typedef int setting_check(const char *value, char *why, size_t whylen);
+/* Extra check for an int value within range: 0, or -1 with why. */
+typedef int setting_icheck(long long value, char *why, size_t whylen);
 
 struct setting {
 	const char		*group;
@@ -120,6 +139,7 @@ struct setting {
 	double			 max;
 	const char *const	*values;	/* SET_ENUM, NULL-terminated */
 	setting_check		*check;		/* SET_STRING, may be NULL */
+	setting_icheck		*icheck;	/* SET_INT, may be NULL */
 	size_t			 off;		/* into struct config */
 	const char		*help;
 };
@@ -146,8 +166,32 @@ static const char *const fuel_names[] = {
 _Static_assert(NELEM(fuel_names) == CONFIG_FUEL_CNG + 2,
     "fuel_names matches enum config_fuel");
 
+static const char *const obd_driver_names[] = {
+	[CONFIG_OBD_NONE] = "none",
+	[CONFIG_OBD_ELM327] = "elm327",
+	[CONFIG_OBD_SOCKETCAN] = "socketcan",
+	NULL
+};
+_Static_assert(NELEM(obd_driver_names) == CONFIG_OBD_SOCKETCAN + 2,
+    "obd_driver_names matches enum config_obd_driver");
+
+/*
+ * ELM327 serial speeds: the standard rates from 9600 up that Linux
+ * termios has a constant for (B9600 .. B2000000), so the tty can really
+ * be set to them; an odd rate would need termios2 and BOTHER.  38400 is
+ * the ELM327's factory default, some clones are fixed at 9600, and
+ * adapters can be switched to higher rates (ATBRD, STN's STBR).
+ */
+static const int obd_bauds[] = {
+	9600, 19200, 38400, 57600, 115200, 230400, 460800, 500000, 921600,
+	1000000, 2000000
+};
+#define OBD_BAUD_LIST	"9600, 19200, 38400, 57600, 115200, 230400, " \
+	"460800, 500000, 921600, 1000000, 2000000"
+
 static setting_check check_device_id, check_timezone, check_host,
-    check_file_path;
+    check_file_path, check_obd_device, check_ifname;
+static setting_icheck check_baud;
 
 #define OFF(member)	offsetof(struct config, member)
 
@@ -181,6 +225,12 @@ static const struct setting settings[] = {
 	  .def_int = CONFIG_FUEL_GASOLINE, .values = fuel_names,
 	  .off = OFF(device.fuel),
 	  .help = "fuel or energy type of the vehicle" },
+	{ .group = "device", .name = "tank_l", .type = SET_FLOAT,
+	  .def_float = 0, .min = 0, .max = TANK_L_MAX,
+	  .off = OFF(device.tank_l),
+	  .help = "fuel tank volume, litres; when the car reports no fuel "
+	    "rate, fuel used is estimated from the drop of the fuel level; "
+	    "0 = unknown" },
 
 	/* gnss: the gpsd connection */
 	{ .group = "gnss", .name = "host", .type = SET_STRING,
@@ -216,6 +266,73 @@ static const struct setting settings[] = {
 	  .off = OFF(gnss.stale_s),
 	  .help = "seconds without data from gpsd before reconnecting; "
 	    "also the longest a connect may take" },
+
+	/* obd: the OBD-II adapter */
+	{ .group = "obd", .name = "driver", .type = SET_ENUM,
+	  .def_int = CONFIG_OBD_NONE, .values = obd_driver_names,
+	  .off = OFF(obd.driver),
+	  .help = "OBD-II adapter (车载诊断 OBD): none (no adapter fitted), "
+	    "elm327 (ELM327 on a serial port or Wi-Fi) or socketcan (Linux "
+	    "CAN interface)" },
+	{ .group = "obd", .name = "device", .type = SET_STRING,
+	  .def_str = "/dev/ttyUSB0", .min = 0, .max = OBD_DEVICE_MAX,
+	  .check = check_obd_device, .off = OFF(obd.device),
+	  .help = "elm327: serial device such as \"/dev/ttyUSB0\", or "
+	    "\"tcp:HOST:PORT\" for a Wi-Fi dongle, HOST a numeric IPv4 "
+	    "address or an [IPv6] address; must not be empty for elm327" },
+	{ .group = "obd", .name = "baud", .type = SET_INT,
+	  .def_int = 38400, .min = 9600, .max = 2000000,
+	  .icheck = check_baud, .off = OFF(obd.baud),
+	  .help = "elm327: serial speed, bit/s, one of " OBD_BAUD_LIST
+	    "; not used for tcp:" },
+	{ .group = "obd", .name = "interface", .type = SET_STRING,
+	  .def_str = "can0", .min = 0, .max = IFNAME_MAX,
+	  .check = check_ifname, .off = OFF(obd.interface),
+	  .help = "socketcan: network interface such as \"can0\"; must not "
+	    "be empty for socketcan" },
+	{ .group = "obd", .name = "timeout_ms", .type = SET_INT,
+	  .def_int = 1000, .min = 100, .max = 30000,
+	  .off = OFF(obd.timeout_ms),
+	  .help = "longest wait for the reply to one request, milliseconds "
+	    "(the first request after a protocol search gets 10 times as "
+	    "long)" },
+	{ .group = "obd", .name = "poll_fast_ms", .type = SET_INT,
+	  .def_int = 1000, .min = 20, .max = 60000,
+	  .off = OFF(obd.poll_fast_ms),
+	  .help = "period of the engine readings (rpm, speed, battery "
+	    "voltage, fuel rate), milliseconds" },
+	{ .group = "obd", .name = "poll_slow_ms", .type = SET_INT,
+	  .def_int = 10000, .min = 100, .max = 3600000,
+	  .off = OFF(obd.poll_slow_ms),
+	  .help = "period of the slow readings (temperatures, fuel level, "
+	    "odometer, MIL), milliseconds; at least poll_fast_ms" },
+	{ .group = "obd", .name = "dtc_interval_s", .type = SET_INT,
+	  .def_int = 300, .min = 10, .max = 86400,
+	  .off = OFF(obd.dtc_interval_s),
+	  .help = "period of the diagnostic trouble code (故障码 DTC) "
+	    "reads, seconds" },
+	{ .group = "obd", .name = "retry_min_ms", .type = SET_INT,
+	  .def_int = 1000, .min = 100, .max = 60000,
+	  .off = OFF(obd.retry_min_ms),
+	  .help = "first wait before opening the adapter again after a "
+	    "failure, milliseconds; doubles after each failure" },
+	{ .group = "obd", .name = "retry_max_ms", .type = SET_INT,
+	  .def_int = 60000, .min = 1000, .max = 3600000,
+	  .off = OFF(obd.retry_max_ms),
+	  .help = "longest wait between attempts to open the adapter, "
+	    "milliseconds; at least retry_min_ms" },
+
+	/* trips: when a trip ends */
+	{ .group = "trips", .name = "ign_off_end_s", .type = SET_INT,
+	  .def_int = 60, .min = 0, .max = 3600,
+	  .off = OFF(trips.ign_off_end_s),
+	  .help = "seconds the ignition must stay off before a trip (行程) "
+	    "ends; 0 ends it at once" },
+	{ .group = "trips", .name = "stationary_end_s", .type = SET_INT,
+	  .def_int = 300, .min = 30, .max = 7200,
+	  .off = OFF(trips.stationary_end_s),
+	  .help = "without OBD data: seconds without motion before a trip "
+	    "ends" },
 
 	/* storage: the SQLite database */
 	{ .group = "storage", .name = "path", .type = SET_STRING,
@@ -582,6 +699,169 @@ check_file_path(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * The port of "tcp:HOST:PORT": decimal 1..65535 without a leading zero
+ * (which some parsers would take for octal).
+ */
+static bool
+tcp_port_valid(const char *p)
+{
+	long	 port = 0;
+	size_t	 n;
+
+	if (p[0] == '0')
+		return false;
+	for (n = 0; p[n] != '\0'; n++) {
+		if (p[n] < '0' || p[n] > '9' || n == PORT_DIGITS_MAX)
+			return false;
+		port = port * 10 + (p[n] - '0');
+	}
+	return n > 0 && port >= 1 && port <= PORT_MAX;
+}
+
+/*
+ * "tcp:HOST:PORT", HOST a numeric IPv4 address or an IPv6 address in
+ * brackets.  Names are refused: resolving one would block the loop while
+ * DNS does not answer, and a Wi-Fi dongle has a fixed address anyway.
+ */
+static int
+check_tcp_device(const char *v, char *why, size_t whylen)
+{
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char		 host[INET6_ADDRSTRLEN + 1];
+	const char	*h = v + strlen(TCP_PREFIX), *end, *port;
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	size_t		 hostlen;
+
+	quote(q, sizeof(q), v, QUOTE_MAX);
+	if (h[0] == '[') {
+		if ((end = strchr(h, ']')) == NULL) {
+			snprintf(why, whylen, "%s: no \"]\" closing the IPv6 "
+			    "address, expected tcp:[IPv6]:PORT", q);
+			return -1;
+		}
+		hostlen = (size_t)(end - h - 1);
+		if (hostlen < sizeof(host)) {
+			memcpy(host, h + 1, hostlen);
+			host[hostlen] = '\0';
+		} else
+			host[0] = '\0';	/* too long for an address */
+		if (inet_pton(AF_INET6, host, &a6) != 1) {
+			snprintf(why, whylen, "%s: not a numeric IPv6 address "
+			    "in [ ]", q);
+			return -1;
+		}
+		if (end[1] != ':') {
+			snprintf(why, whylen, "%s: no port, expected "
+			    "tcp:[IPv6]:PORT", q);
+			return -1;
+		}
+		port = end + 2;
+	} else {
+		if ((end = strrchr(h, ':')) == NULL) {
+			snprintf(why, whylen, "%s: no port, expected "
+			    "tcp:HOST:PORT such as \"tcp:192.168.0.10:35000\"",
+			    q);
+			return -1;
+		}
+		hostlen = (size_t)(end - h);
+		if (hostlen == 0) {
+			snprintf(why, whylen, "%s: no host, expected "
+			    "tcp:HOST:PORT such as \"tcp:192.168.0.10:35000\"",
+			    q);
+			return -1;
+		}
+		if (hostlen < sizeof(host)) {
+			memcpy(host, h, hostlen);
+			host[hostlen] = '\0';
+		} else
+			host[0] = '\0';
+		if (memchr(h, ':', hostlen) != NULL &&
+		    inet_pton(AF_INET6, host, &a6) == 1) {
+			snprintf(why, whylen, "%s: an IPv6 address goes in "
+			    "brackets, as in \"tcp:[fe80::1]:35000\"", q);
+			return -1;
+		}
+		if (inet_pton(AF_INET, host, &a4) != 1) {
+			snprintf(why, whylen, "%s: host must be a numeric IPv4 "
+			    "address or an [IPv6] address, not a name", q);
+			return -1;
+		}
+		port = end + 1;
+	}
+	if (!tcp_port_valid(port)) {
+		snprintf(why, whylen, "%s: port must be a number 1..%d", q,
+		    PORT_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A tty path or "tcp:HOST:PORT".  "" passes here: only the elm327 driver
+ * needs a device, which load_group() checks with the driver.
+ */
+static int
+check_obd_device(const char *v, char *why, size_t whylen)
+{
+	char	 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	size_t	 len = strlen(v);
+
+	if (len == 0)
+		return 0;
+	if (strncmp(v, TCP_PREFIX, strlen(TCP_PREFIX)) == 0)
+		return check_tcp_device(v, why, whylen);
+	if (v[0] != '/') {
+		quote(q, sizeof(q), v, QUOTE_MAX);
+		snprintf(why, whylen, "%s is neither an absolute device path "
+		    "such as \"/dev/ttyUSB0\" nor \"tcp:HOST:PORT\"", q);
+		return -1;
+	}
+	if (v[len - 1] == '/') {
+		snprintf(why, whylen, "must name a device, not a directory "
+		    "(ends in \"/\")");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * What the kernel accepts as an interface name (dev_valid_name()): no
+ * "/", ":" or white space, not "." or "..".  The length is checked
+ * against the table (IFNAMSIZ); "" passes, see check_obd_device().
+ */
+static int
+check_ifname(const char *v, char *why, size_t whylen)
+{
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	const char	*p;
+	bool		 bad = strcmp(v, ".") == 0 || strcmp(v, "..") == 0;
+
+	for (p = v; *p != '\0' && !bad; p++)
+		bad = *p == '/' || *p == ':' || isspace((unsigned char)*p);
+	if (bad) {
+		quote(q, sizeof(q), v, QUOTE_MAX);
+		snprintf(why, whylen, "%s is not a network interface name (no "
+		    "\"/\", \":\" or spaces, not \".\" or \"..\")", q);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_baud(long long v, char *why, size_t whylen)
+{
+	size_t	i;
+
+	for (i = 0; i < NELEM(obd_bauds); i++)
+		if (obd_bauds[i] == v)
+			return 0;
+	snprintf(why, whylen, "%lld is not a standard rate: use one of %s", v,
+	    OBD_BAUD_LIST);
+	return -1;
+}
+
 /* Table lookups. */
 
 static const struct setting *
@@ -688,7 +968,7 @@ set_defaults(struct config *c)
 
 /* Validation of one value. */
 
-static void
+static int
 load_enum(struct loadctx *ctx, struct config *c, const struct setting *s,
     const config_setting_t *cs)
 {
@@ -700,16 +980,17 @@ load_enum(struct loadctx *ctx, struct config *c, const struct setting *s,
 	for (i = 0; s->values[i] != NULL; i++) {
 		if (strcmp(s->values[i], v) == 0) {
 			*field_int(c, s) = (int)i;
-			return;
+			return 0;
 		}
 	}
 	quote(q, sizeof(q), v, QUOTE_MAX);
 	join(names, sizeof(names), s->values, enum_count(s));
 	SETTING_ERROR(ctx, cs, "%s.%s: %s is not one of %s", s->group,
 	    s->name, q, names);
+	return -1;
 }
 
-static void
+static int
 load_string(struct loadctx *ctx, struct config *c, const struct setting *s,
     const config_setting_t *cs)
 {
@@ -721,34 +1002,36 @@ load_string(struct loadctx *ctx, struct config *c, const struct setting *s,
 	if (len < (size_t)s->min) {
 		SETTING_ERROR(ctx, cs, "%s.%s: must not be empty", s->group,
 		    s->name);
-		return;
+		return -1;
 	}
 	if (len > (size_t)s->max) {
 		SETTING_ERROR(ctx, cs, "%s.%s: is %zu bytes long, at most %.0f "
 		    "allowed", s->group, s->name, len, s->max);
-		return;
+		return -1;
 	}
 	for (p = v; *p != '\0'; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
 			SETTING_ERROR(ctx, cs, "%s.%s: contains a control "
 			    "character", s->group, s->name);
-			return;
+			return -1;
 		}
 	}
 	if (!utf8_valid(v)) {
 		SETTING_ERROR(ctx, cs, "%s.%s: is not valid UTF-8", s->group,
 		    s->name);
-		return;
+		return -1;
 	}
 	if (s->check != NULL && s->check(v, why, sizeof(why)) == -1) {
 		SETTING_ERROR(ctx, cs, "%s.%s: %s", s->group, s->name, why);
-		return;
+		return -1;
 	}
 	free(*field_str(c, s));
 	*field_str(c, s) = xstrdup(v);
+	return 0;
 }
 
-static void
+/* One value: 0, or -1 when it was reported and the default kept. */
+static int
 load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
     const config_setting_t *cs)
 {
@@ -756,18 +1039,17 @@ load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
 	long long	 iv;
 	double		 fv;
 	char		 a[VALUE_MAX], b[64], d[64];
+	char		 why[MSG_MAX / 2];
 
 	switch (s->type) {
 	case SET_STRING:
 		if (t != CONFIG_TYPE_STRING)
 			break;
-		load_string(ctx, c, s, cs);
-		return;
+		return load_string(ctx, c, s, cs);
 	case SET_ENUM:
 		if (t != CONFIG_TYPE_STRING)
 			break;
-		load_enum(ctx, c, s, cs);
-		return;
+		return load_enum(ctx, c, s, cs);
 	case SET_INT:
 		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
 			break;
@@ -776,10 +1058,16 @@ load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
 			SETTING_ERROR(ctx, cs, "%s.%s: %lld is out of range "
 			    "%.0f..%.0f", s->group, s->name, iv, s->min,
 			    s->max);
-			return;
+			return -1;
+		}
+		if (s->icheck != NULL &&
+		    s->icheck(iv, why, sizeof(why)) == -1) {
+			SETTING_ERROR(ctx, cs, "%s.%s: %s", s->group, s->name,
+			    why);
+			return -1;
 		}
 		*field_int(c, s) = (int)iv;
-		return;
+		return 0;
 	case SET_FLOAT:
 		/* An integer literal is a fine float: max_hdop = 5; */
 		if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
@@ -794,36 +1082,149 @@ load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
 			fmt_double(d, sizeof(d), s->max);
 			SETTING_ERROR(ctx, cs, "%s.%s: %s is out of range %s..%s",
 			    s->group, s->name, a, b, d);
-			return;
+			return -1;
 		}
 		*field_float(c, s) = fv;
-		return;
+		return 0;
 	case SET_BOOL:
 		if (t != CONFIG_TYPE_BOOL)
 			break;
 		*field_bool(c, s) = config_setting_get_bool(cs) != 0;
-		return;
+		return 0;
 	}
 	SETTING_ERROR(ctx, cs, "%s.%s: expected %s, got %s", s->group,
 	    s->name, s->type == SET_ENUM ? "string" :
 	    setting_type_names[s->type], libconfig_type_name(cs));
+	return -1;
 }
 
-/* One top-level group: missing required keys first, then each member. */
+/*
+ * Rules between two keys of one group.  A rule is checked once both keys
+ * are known: when the second of them in file order has loaded, a key
+ * left out counting with its default, and it is reported at the line of
+ * that second key, so errors stay in file order.  A rule is not checked
+ * when either key was wrong already (that error is enough).
+ */
+enum pair_kind {
+	PAIR_ORDER,		/* int a <= int b */
+	PAIR_NEEDS		/* enum a == value needs string b non-empty */
+};
+
+struct pair_rule {
+	enum pair_kind	 kind;
+	const char	*group;
+	const char	*a;
+	const char	*b;
+	int		 value;		/* PAIR_NEEDS */
+};
+
+static const struct pair_rule pair_rules[] = {
+	{ PAIR_ORDER, "obd", "poll_fast_ms", "poll_slow_ms", 0 },
+	{ PAIR_ORDER, "obd", "retry_min_ms", "retry_max_ms", 0 },
+	{ PAIR_NEEDS, "obd", "driver", "device", CONFIG_OBD_ELM327 },
+	{ PAIR_NEEDS, "obd", "driver", "interface", CONFIG_OBD_SOCKETCAN },
+};
+
+/* Where a key of the group being loaded stands. */
+enum key_state {
+	KEY_ABSENT,		/* not in the file: its default holds */
+	KEY_PENDING,		/* in the file, not loaded yet */
+	KEY_OK,
+	KEY_BAD			/* reported, default kept */
+};
+
+/* Rule r, now that s (its a or b) has loaded from cs. */
+static void
+check_pair(struct loadctx *ctx, const struct config *c,
+    const struct pair_rule *r, const struct setting *s,
+    const config_setting_t *cs, enum key_state other)
+{
+	const struct setting	*a = find_setting(r->group, r->a);
+	const struct setting	*b = find_setting(r->group, r->b);
+	const char		*dflt = other == KEY_ABSENT ? ", the default" :
+				    "";
+
+	switch (r->kind) {
+	case PAIR_ORDER:
+		if (*field_int(c, a) <= *field_int(c, b))
+			return;
+		if (s == b)
+			SETTING_ERROR(ctx, cs, "%s.%s: %d must not be less "
+			    "than %s.%s (%d%s)", b->group, b->name,
+			    *field_int(c, b), a->group, a->name,
+			    *field_int(c, a), dflt);
+		else
+			SETTING_ERROR(ctx, cs, "%s.%s: %d must not be more "
+			    "than %s.%s (%d%s)", a->group, a->name,
+			    *field_int(c, a), b->group, b->name,
+			    *field_int(c, b), dflt);
+		return;
+	case PAIR_NEEDS:
+		if (*field_int(c, a) != r->value ||
+		    (*field_str(c, b))[0] != '\0')
+			return;
+		if (s == b)
+			SETTING_ERROR(ctx, cs, "%s.%s: must not be empty when "
+			    "%s.%s is \"%s\"", b->group, b->name, a->group,
+			    a->name, a->values[r->value]);
+		else
+			SETTING_ERROR(ctx, cs, "%s.%s: \"%s\" needs %s.%s, "
+			    "which is empty", a->group, a->name,
+			    a->values[r->value], b->group, b->name);
+		return;
+	}
+}
+
+/* The rules on s whose other key is known by now. */
+static void
+check_pairs(struct loadctx *ctx, const struct config *c,
+    const struct setting *s, const config_setting_t *cs,
+    const enum key_state *state)
+{
+	const struct pair_rule	*r;
+	const struct setting	*other;
+	size_t			 i;
+
+	for (i = 0; i < NELEM(pair_rules); i++) {
+		r = &pair_rules[i];
+		if (strcmp(r->group, s->group) != 0)
+			continue;
+		if (strcmp(r->a, s->name) == 0)
+			other = find_setting(r->group, r->b);
+		else if (strcmp(r->b, s->name) == 0)
+			other = find_setting(r->group, r->a);
+		else
+			continue;
+		if (state[other - settings] == KEY_PENDING ||
+		    state[other - settings] == KEY_BAD)
+			continue;
+		check_pair(ctx, c, r, s, cs, state[other - settings]);
+	}
+}
+
+/*
+ * One top-level group: missing required keys first, then each member,
+ * then (at the later key) the rules between its keys.
+ */
 static void
 load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g)
 {
 	const char		*group = config_setting_name(g);
 	const config_setting_t	*cs;
 	const struct setting	*s;
+	enum key_state		 state[NELEM(settings)];
 	char			 known[MSG_MAX / 2];
 	size_t			 i;
 	int			 n;
 
 	for (i = 0; i < NELEM(settings); i++) {
 		s = &settings[i];
-		if (s->required && strcmp(s->group, group) == 0 &&
-		    config_setting_get_member(g, s->name) == NULL)
+		state[i] = KEY_ABSENT;
+		if (strcmp(s->group, group) != 0)
+			continue;
+		if (config_setting_get_member(g, s->name) != NULL)
+			state[i] = KEY_PENDING;
+		else if (s->required)
 			SETTING_ERROR(ctx, g, "%s.%s: required key is missing",
 			    group, s->name);
 	}
@@ -837,7 +1238,12 @@ load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g)
 			    group, config_setting_name(cs), known);
 			continue;
 		}
-		load_value(ctx, c, s, cs);
+		if (load_value(ctx, c, s, cs) == -1) {
+			state[s - settings] = KEY_BAD;
+			continue;
+		}
+		state[s - settings] = KEY_OK;
+		check_pairs(ctx, c, s, cs, state);
 	}
 }
 
@@ -1466,6 +1872,14 @@ config_fuel_name(enum config_fuel fuel)
 	if ((size_t)fuel >= NELEM(fuel_names) - 1)
 		return "unknown";
 	return fuel_names[fuel];
+}
+
+const char *
+config_obd_driver_name(enum config_obd_driver driver)
+{
+	if ((size_t)driver >= NELEM(obd_driver_names) - 1)
+		return "unknown";
+	return obd_driver_names[driver];
 }
 
 #if defined(__SANITIZE_ADDRESS__)

@@ -4,10 +4,10 @@
  *
  *   fleetgwctl [-c FILE | -s SOCKET | --db FILE] [--json] COMMAND ...
  *
- * status asks the daemon over its control socket; positions reads the
- * database directly (read-only, also while the daemon writes).  Exit
- * status: 0 ok, 1 run-time error (database or daemon unreachable ...),
- * 2 usage error.
+ * status asks the daemon over its control socket; positions and trips
+ * read the database directly (read-only, also while the daemon writes).
+ * Exit status: 0 ok, 1 run-time error (database or daemon unreachable
+ * ...), 2 usage error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +26,7 @@
 #include "posjson.h"
 #include "store.h"
 #include "timefmt.h"
+#include "tripjson.h"
 #include "util.h"
 
 #ifndef FLEETGW_VERSION
@@ -85,7 +86,9 @@ usage_text(FILE *fp)
 "  positions [--from T] [--to T] [--limit N]\n"
 "                             stored positions, oldest first; --from is\n"
 "                             inclusive, --to exclusive\n"
-"  trips, events, dispatch, check, export, verify, report, fences, pubkey\n"
+"  trips [--from T] [--to T] [--limit N]\n"
+"                             trips that overlap the window, by start\n"
+"  events, dispatch, check, export, verify, report, fences, pubkey\n"
 "                             not available in this version\n"
 "\n"
 "options:\n"
@@ -240,8 +243,24 @@ parse_limit(const char *s, uint64_t *limit)
 	return 0;
 }
 
+/* What the database listings (positions, trips) share. */
+struct listing {
+	struct config	*cfg;
+	struct store	*st;
+	const char	*tz;
+	int64_t		 from_ms;
+	int64_t		 to_ms;
+	uint64_t	 limit;
+};
+
+/*
+ * Parse a listing's options (--from, --to, --limit), open the database
+ * read-only and find the zone.  0 when ready (listing_close() after), or
+ * -1 with the exit status in *rc (usage error, --help, no database).
+ */
 static int
-cmd_positions(struct ctl_opts *o, int argc, char **argv)
+listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
+    struct listing *ls, int *rc)
 {
 	static const struct option longopts[] = {
 		{ "from",	required_argument,	NULL,	OPT_FROM },
@@ -251,16 +270,16 @@ cmd_positions(struct ctl_opts *o, int argc, char **argv)
 		{ "help",	no_argument,		NULL,	'h' },
 		{ NULL,		0,			NULL,	0 }
 	};
-	struct positions_ctx	 ctx;
-	struct config		*cfg = NULL;
-	struct store		*st = NULL;
-	const char		*from = NULL, *to = NULL, *path, *tz;
-	char			 err[128];
-	uint64_t		 limit = 0;
-	int64_t			 from_ms = INT64_MIN, to_ms = INT64_MAX, t;
-	bool			 help = false;
-	int			 ch, rc = EXIT_RUNTIME;
+	const char	*from = NULL, *to = NULL, *path;
+	char		 err[128];
+	int64_t		 t;
+	bool		 help = false;
+	int		 ch;
 
+	memset(ls, 0, sizeof(*ls));
+	ls->from_ms = INT64_MIN;
+	ls->to_ms = INT64_MAX;
+	*rc = EXIT_RUNTIME;
 	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
 		switch (ch) {
 		case OPT_FROM:
@@ -270,66 +289,102 @@ cmd_positions(struct ctl_opts *o, int argc, char **argv)
 			to = optarg;
 			break;
 		case OPT_LIMIT:
-			if (parse_limit(optarg, &limit) == -1)
-				return usage_error("--limit: \"%s\" is not a "
+			if (parse_limit(optarg, &ls->limit) == -1) {
+				*rc = usage_error("--limit: \"%s\" is not a "
 				    "positive integer", optarg);
+				return -1;
+			}
 			break;
 		default:
-			return usage_error(NULL);
+			*rc = usage_error(NULL);
+			return -1;
 		}
 	}
 	if (help) {
 		usage_text(stdout);
-		return EXIT_OK;
+		*rc = EXIT_OK;
+		return -1;
 	}
-	if (optind < argc)
-		return usage_error("positions: unexpected argument \"%s\"",
+	if (optind < argc) {
+		*rc = usage_error("%s: unexpected argument \"%s\"", name,
 		    argv[optind]);
+		return -1;
+	}
 	/* Catch malformed times before touching any file. */
 	if (from != NULL && timefmt_parse(from, "UTC", &t, err,
-	    sizeof(err)) == -1)
-		return usage_error("--from \"%s\": %s", from, err);
-	if (to != NULL && timefmt_parse(to, "UTC", &t, err, sizeof(err)) == -1)
-		return usage_error("--to \"%s\": %s", to, err);
-	if (o->socket != NULL)
-		return usage_error("positions reads the database: use --db "
-		    "FILE or -c FILE, not -s");
+	    sizeof(err)) == -1) {
+		*rc = usage_error("--from \"%s\": %s", from, err);
+		return -1;
+	}
+	if (to != NULL && timefmt_parse(to, "UTC", &t, err, sizeof(err)) ==
+	    -1) {
+		*rc = usage_error("--to \"%s\": %s", to, err);
+		return -1;
+	}
+	if (o->socket != NULL) {
+		*rc = usage_error("%s reads the database: use --db FILE or -c "
+		    "FILE, not -s", name);
+		return -1;
+	}
 
 	if (o->db != NULL)
 		path = o->db;
 	else {
-		if ((cfg = load_config(o->config != NULL ? o->config :
+		if ((ls->cfg = load_config(o->config != NULL ? o->config :
 		    DEFAULT_CONFIG)) == NULL)
-			return EXIT_RUNTIME;
-		path = cfg->storage.path;
+			return -1;
+		path = ls->cfg->storage.path;
 	}
-	if ((st = store_open_readonly(path)) == NULL)
-		goto out;
-	if ((tz = positions_zone(st, cfg)) == NULL) {
+	if ((ls->st = store_open_readonly(path)) == NULL)
+		goto fail;
+	if ((ls->tz = positions_zone(ls->st, ls->cfg)) == NULL) {
 		fprintf(stderr, "%s: no usable time zone (is tzdata "
 		    "installed?)\n", progname);
-		goto out;
+		goto fail;
 	}
-	if ((from != NULL && timefmt_parse(from, tz, &from_ms, err,
-	    sizeof(err)) == -1) || (to != NULL && timefmt_parse(to, tz, &to_ms,
-	    err, sizeof(err)) == -1)) {
+	if ((from != NULL && timefmt_parse(from, ls->tz, &ls->from_ms, err,
+	    sizeof(err)) == -1) || (to != NULL && timefmt_parse(to, ls->tz,
+	    &ls->to_ms, err, sizeof(err)) == -1)) {
 		fprintf(stderr, "%s: %s\n", progname, err);
-		goto out;
+		goto fail;
 	}
-	if (from_ms > to_ms) {
-		rc = usage_error("--from %s is after --to %s", from, to);
-		goto out;
+	if (ls->from_ms > ls->to_ms) {
+		*rc = usage_error("--from %s is after --to %s", from, to);
+		goto fail;
 	}
+	return 0;
+fail:
+	store_close(ls->st);
+	config_free(ls->cfg);
+	return -1;
+}
 
+static void
+listing_close(struct listing *ls)
+{
+	store_close(ls->st);
+	config_free(ls->cfg);
+}
+
+static int
+cmd_positions(struct ctl_opts *o, int argc, char **argv)
+{
+	struct positions_ctx	 ctx;
+	struct listing		 ls;
+	int			 rc;
+
+	if (listing_open(o, argc, argv, "positions", &ls, &rc) == -1)
+		return rc;
+	rc = EXIT_RUNTIME;
 	memset(&ctx, 0, sizeof(ctx));
-	posjson_list_begin(&ctx.list, stdout, tz, o->json);
-	if (store_query_positions(st, from_ms, to_ms, limit, positions_row,
-	    &ctx) == -1)
+	posjson_list_begin(&ctx.list, stdout, ls.tz, o->json);
+	if (store_query_positions(ls.st, ls.from_ms, ls.to_ms, ls.limit,
+	    positions_row, &ctx) == -1)
 		goto out;	/* logged by the store */
 	if (ctx.failed) {
 		if (ctx.list.error)
 			fprintf(stderr, "%s: cannot format a position time "
-			    "in zone %s\n", progname, tz);
+			    "in zone %s\n", progname, ls.tz);
 		else
 			fprintf(stderr, "%s: stdout: %s\n", progname,
 			    strerror(errno));
@@ -341,8 +396,60 @@ cmd_positions(struct ctl_opts *o, int argc, char **argv)
 	}
 	rc = EXIT_OK;
 out:
-	store_close(st);
-	config_free(cfg);
+	listing_close(&ls);
+	return rc;
+}
+
+/* trips */
+
+struct trips_ctx {
+	struct tripjson_list	list;
+	int			failed;
+};
+
+static int
+trips_row(const struct store_trip *t, void *arg)
+{
+	struct trips_ctx	*ctx = arg;
+
+	if (tripjson_list_add(&ctx->list, t) == -1) {
+		ctx->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_trips(struct ctl_opts *o, int argc, char **argv)
+{
+	struct trips_ctx	 ctx;
+	struct listing		 ls;
+	int			 rc;
+
+	if (listing_open(o, argc, argv, "trips", &ls, &rc) == -1)
+		return rc;
+	rc = EXIT_RUNTIME;
+	memset(&ctx, 0, sizeof(ctx));
+	tripjson_list_begin(&ctx.list, stdout, ls.tz, o->json);
+	if (store_query_trips(ls.st, ls.from_ms, ls.to_ms, ls.limit,
+	    trips_row, &ctx) == -1)
+		goto out;	/* logged by the store */
+	if (ctx.failed) {
+		if (ctx.list.error)
+			fprintf(stderr, "%s: cannot format a trip time in "
+			    "zone %s\n", progname, ls.tz);
+		else
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+		goto out;
+	}
+	if (tripjson_list_end(&ctx.list) == -1) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	listing_close(&ls);
 	return rc;
 }
 
@@ -510,11 +617,176 @@ status_gnss(FILE *fp, const json_t *g)
 	print_rest(fp, 2, g, done);
 }
 
+/* One engine value in status: prefix, decimals, unit. */
+struct status_value {
+	const char	*key;
+	const char	*prefix;
+	int		 decimals;
+	const char	*unit;
+};
+
+/* "812 rpm" for each known value of vs, separated by ", "; "-" if none. */
+static void
+print_values(FILE *fp, const json_t *vals, const struct status_value *vs,
+    size_t n)
+{
+	const json_t	*v;
+	size_t		 i;
+	int		 any = 0;
+
+	for (i = 0; i < n; i++) {
+		v = json_object_get(vals, vs[i].key);
+		if (!json_is_number(v))
+			continue;
+		fprintf(fp, "%s%s%.*f%s", any ? ", " : "", vs[i].prefix,
+		    vs[i].decimals, json_number_value(v), vs[i].unit);
+		any = 1;
+	}
+	if (!any)
+		fputc('-', fp);
+}
+
+static void
+status_obd(FILE *fp, const json_t *o)
+{
+	static const char *const done[] = {
+		"driver", "device", "state", "adapter", "protocol_num",
+		"protocol", "vin", "vin_check_ok", "values", "values_age_s",
+		"mil_on", "dtcs", "last_error", NULL
+	};
+	static const struct status_value eng[] = {
+		{ "rpm", "", 0, " rpm" }, { "speed_kmh", "", 0, " km/h" },
+		{ "load_pct", "load ", 0, " %" },
+		{ "throttle_pct", "throttle ", 0, " %" },
+		{ "coolant_c", "coolant ", 0, " \u00b0C" },
+		{ "intake_c", "intake ", 0, " \u00b0C" },
+		{ "ambient_c", "ambient ", 0, " \u00b0C" },
+	}, fuel[] = {
+		{ "fuel_level_pct", "level ", 1, " %" },
+		{ "fuel_rate_lph", "", 2, " L/h" },
+		{ "maf_gps", "MAF ", 2, " g/s" },
+	}, other[] = {
+		{ "battery_v", "battery ", 2, " V" },
+		{ "odometer_km", "odometer ", 1, " km" },
+		{ "run_time_s", "engine running ", 0, " s" },
+	};
+	const json_t	*v, *vals, *age, *d;
+	size_t		 i;
+
+	print_label(fp, 2, "state");
+	print_scalar(fp, json_object_get(o, "state"));
+	if ((v = json_object_get(o, "driver")) != NULL) {
+		fputs(" (", fp);
+		print_scalar(fp, v);
+		if (json_is_string(v = json_object_get(o, "device")) &&
+		    json_string_length(v) > 0) {
+			fputc(' ', fp);
+			print_scalar(fp, v);
+		}
+		fputc(')', fp);
+	}
+	fputc('\n', fp);
+	if (json_is_string(v = json_object_get(o, "adapter")) &&
+	    json_string_length(v) > 0)
+		print_field(fp, 2, "adapter", v);
+	if (json_is_string(v = json_object_get(o, "protocol")) &&
+	    json_string_length(v) > 0)
+		print_field(fp, 2, "protocol", v);
+	if (json_is_string(v = json_object_get(o, "vin"))) {
+		print_label(fp, 2, "VIN");
+		print_scalar(fp, v);
+		if (json_is_boolean(v = json_object_get(o, "vin_check_ok")))
+			fputs(json_is_true(v) ? " (check digit ok)" :
+			    " (no valid check digit)", fp);
+		fputc('\n', fp);
+	}
+	vals = json_object_get(o, "values");
+	if (json_is_object(vals) && json_object_size(vals) > 0) {
+		print_label(fp, 2, "engine");
+		print_values(fp, vals, eng, NELEM(eng));
+		fputc('\n', fp);
+		print_label(fp, 2, "fuel");
+		print_values(fp, vals, fuel, NELEM(fuel));
+		if (json_is_true(json_object_get(vals, "fuel_rate_estimated")))
+			fputs(" (rate estimated from MAF)", fp);
+		fputc('\n', fp);
+		print_label(fp, 2, "vehicle");
+		print_values(fp, vals, other, NELEM(other));
+		fputc('\n', fp);
+		if (json_is_number(age = json_object_get(o, "values_age_s")))
+			fprintf(fp, "%*s%*sread %.1f s ago\n", 2, "",
+			    VALUE_COLUMN - 2, "", json_number_value(age));
+	}
+	print_label(fp, 2, "trouble codes");
+	d = json_object_get(o, "dtcs");
+	if (!json_is_array(d))
+		fputs("not read yet", fp);
+	else if (json_array_size(d) == 0)
+		fputs("none", fp);
+	else
+		for (i = 0; i < json_array_size(d); i++) {
+			v = json_array_get(d, i);
+			if (i > 0)
+				fputs(", ", fp);
+			print_scalar(fp, json_object_get(v, "code"));
+			fputs(" (", fp);
+			print_scalar(fp, json_object_get(v, "kind"));
+			fputc(')', fp);
+		}
+	v = json_object_get(o, "mil_on");
+	if (json_is_boolean(v))
+		fprintf(fp, "; MIL %s", json_is_true(v) ? "ON" : "off");
+	fputc('\n', fp);
+	if (json_is_string(v = json_object_get(o, "last_error")) &&
+	    json_string_length(v) > 0)
+		print_field(fp, 2, "last error", v);
+	print_rest(fp, 2, o, done);
+}
+
+static void
+status_trip(FILE *fp, const json_t *t)
+{
+	static const char *const done[] = {
+		"id", "start", "duration_s", "distance_m", "idle_s",
+		"max_speed_kmh", "fuel_used_l", NULL
+	};
+	const json_t	*v;
+	char		 dur[TIMEFMT_DURATION_BUFSZ];
+
+	print_label(fp, 2, "ongoing");
+	fputs("trip ", fp);
+	print_scalar(fp, json_object_get(t, "id"));
+	fputs(" since ", fp);
+	print_scalar(fp, json_object_get(t, "start"));
+	fputc('\n', fp);
+	print_label(fp, 2, "so far");
+	v = json_object_get(t, "distance_m");
+	if (json_is_number(v))
+		fprintf(fp, "%.2f km", json_number_value(v) / 1000.0);
+	v = json_object_get(t, "duration_s");
+	if (json_is_number(v) && timefmt_duration(
+	    (int64_t)json_number_value(v), dur, sizeof(dur)) == 0)
+		fprintf(fp, " in %s", dur);
+	v = json_object_get(t, "idle_s");
+	if (json_is_number(v) && timefmt_duration(
+	    (int64_t)json_number_value(v), dur, sizeof(dur)) == 0)
+		fprintf(fp, ", idle %s", dur);
+	v = json_object_get(t, "max_speed_kmh");
+	if (json_is_number(v))
+		fprintf(fp, ", max %.0f km/h", json_number_value(v));
+	v = json_object_get(t, "fuel_used_l");
+	if (json_is_number(v))
+		fprintf(fp, ", fuel %.2f L", json_number_value(v));
+	fputc('\n', fp);
+	print_rest(fp, 2, t, done);
+}
+
 static void
 status_print(FILE *fp, const json_t *r)
 {
 	static const char *const top_done[] = {
-		"ok", "version", "uptime_s", "device", "gnss", "store", NULL
+		"ok", "version", "uptime_s", "device", "gnss", "obd", "trip",
+		"store", NULL
 	};
 	static const char *const device_keys[] = {
 		"id", "plate", "unit", "class", "timezone", NULL
@@ -558,6 +830,16 @@ status_print(FILE *fp, const json_t *r)
 		fputs("gnss\n", fp);
 		status_gnss(fp, sec);
 	}
+	if (json_is_object(sec = json_object_get(r, "obd"))) {
+		fputs("obd\n", fp);
+		status_obd(fp, sec);
+	}
+	sec = json_object_get(r, "trip");
+	if (json_is_object(sec)) {
+		fputs("trip\n", fp);
+		status_trip(fp, sec);
+	} else if (json_is_null(sec))
+		fputs("trip\n  none\n", fp);
 	if (json_is_object(sec = json_object_get(r, "store"))) {
 		fputs("store\n", fp);
 		for (k = store_keys; *k != NULL; k++) {
@@ -655,12 +937,13 @@ out:
 static const struct command commands[] = {
 	{ "status",	cmd_status },
 	{ "positions",	cmd_positions },
+	{ "trips",	cmd_trips },
 };
 
 /* DESIGN.md §4 commands that later versions implement. */
 static const char *const future_commands[] = {
-	"trips", "events", "dispatch", "check", "export", "verify", "report",
-	"fences", "pubkey"
+	"events", "dispatch", "check", "export", "verify", "report", "fences",
+	"pubkey"
 };
 
 int

@@ -3,8 +3,8 @@
  * main.c - fleetgwd: argument parsing, the init chain, event wiring,
  * reload and the shutdown chain.  The only file that knows every module.
  *
- * Init order: log, config, loop, store, control socket, gnss; READY=1;
- * finalise in reverse.  Anything that fails before READY=1 is fatal (exit
+ * Init order: log, config, loop, store (and recovery of a trip left open
+ * by a crash), control socket, gnss, obd; READY=1; finalise in reverse.  Anything that fails before READY=1 is fatal (exit
  * 1) so a technician sees the problem at once; faults at run time (gpsd
  * gone, disk full) are logged once and retried.
  */
@@ -28,9 +28,11 @@
 #include "gnss.h"
 #include "log.h"
 #include "notify.h"
+#include "obd.h"
 #include "record.h"
 #include "store.h"
 #include "timefmt.h"
+#include "trip.h"
 #include "util.h"
 
 #ifndef FLEETGW_VERSION
@@ -41,6 +43,9 @@
 #define RETENTION_PERIOD_MS	(10 * 60 * 1000)
 /* Slack on top of the GNSS reader's own deadlines before we call it stuck. */
 #define WATCHDOG_GNSS_SLACK_MS	5000
+/* OBD values older than this many fast poll periods (plus one command
+ * timeout) are not attached to a position or fed to trip detection. */
+#define OBD_FRESH_PERIODS	3
 /* Created by systemd-timesyncd while the system clock is synchronised. */
 #define TIMESYNC_FLAG		"/run/systemd/timesync/synchronized"
 
@@ -49,7 +54,11 @@ struct daemon {
 	struct ev_loop	*loop;
 	struct store	*store;
 	struct gnss	*gnss;
+	struct obd	*obd;
 	struct ctl	*ctl;
+	struct trip_tracker trip;
+	uint64_t	 trip_id;		/* of the open trip, 0 none */
+	int64_t		 obd_utc_ms;		/* last OBD sample time */
 	uint64_t	 start_mono_ms;
 	int64_t		 last_fix_utc_ms;
 	uint64_t	 last_fix_mono_ms;
@@ -80,6 +89,66 @@ usage(FILE *f)
 	    "  -V             print the version and exit\n"
 	    "  --help-config  list every configuration key and exit\n",
 	    DEFAULT_CONFIG);
+}
+
+static enum obd_pid_fuel
+obd_fuel(enum config_fuel f)
+{
+	switch (f) {
+	case CONFIG_FUEL_DIESEL:
+		return OBD_PID_FUEL_DIESEL;
+	case CONFIG_FUEL_LPG:
+		return OBD_PID_FUEL_LPG;
+	case CONFIG_FUEL_CNG:
+		return OBD_PID_FUEL_CNG;
+	case CONFIG_FUEL_ELECTRIC:
+		return OBD_PID_FUEL_ELECTRIC;
+	case CONFIG_FUEL_GASOLINE:
+	case CONFIG_FUEL_HYBRID:
+		break;
+	}
+	return OBD_PID_FUEL_GASOLINE;
+}
+
+static void
+obd_opts_from_config(const struct config *c, struct obd_opts *oo)
+{
+	memset(oo, 0, sizeof(*oo));
+	switch (c->obd.driver) {
+	case CONFIG_OBD_ELM327:
+		oo->driver = OBD_DRIVER_ELM327;
+		break;
+	case CONFIG_OBD_SOCKETCAN:
+		oo->driver = OBD_DRIVER_SOCKETCAN;
+		break;
+	case CONFIG_OBD_NONE:
+		oo->driver = OBD_DRIVER_NONE;
+		break;
+	}
+	oo->device = c->obd.device;
+	oo->baud = c->obd.baud;
+	oo->interface = c->obd.interface;
+	oo->timeout_ms = (uint32_t)c->obd.timeout_ms;
+	oo->poll_fast_ms = (uint32_t)c->obd.poll_fast_ms;
+	oo->poll_slow_ms = (uint32_t)c->obd.poll_slow_ms;
+	oo->dtc_interval_ms = (uint32_t)c->obd.dtc_interval_s * 1000;
+	oo->retry_min_ms = (uint32_t)c->obd.retry_min_ms;
+	oo->retry_max_ms = (uint32_t)c->obd.retry_max_ms;
+	oo->fuel = obd_fuel(c->device.fuel);
+}
+
+static void
+trip_config_from_config(const struct config *c, struct trip_config *tc)
+{
+	trip_config_default(tc);
+	tc->ign_off_end_ms = (int64_t)c->trips.ign_off_end_s * 1000;
+	tc->stationary_end_ms = (int64_t)c->trips.stationary_end_s * 1000;
+	tc->hdop_max = c->gnss.max_hdop;
+	tc->tank_l = c->device.tank_l > 0 ? c->device.tank_l : NAN;
+	tc->obd_stale_ms = (int64_t)c->obd.poll_fast_ms * OBD_FRESH_PERIODS +
+	    c->obd.timeout_ms;
+	if (tc->obd_stale_ms < 5000)
+		tc->obd_stale_ms = 5000;
 }
 
 static void
@@ -172,16 +241,168 @@ run_retention(struct daemon *d)
 	    d->last_fix_utc_ms : INT64_MIN);
 }
 
+/*
+ * GNSS time now: the last fix plus the monotonic time since it arrived
+ * (trips and OBD samples run on GNSS time, DESIGN.md §2), or INT64_MIN
+ * before the first fix.
+ */
+static int64_t
+gnss_now_ms(const struct daemon *d)
+{
+	if (d->last_fix_mono_ms == 0)
+		return INT64_MIN;
+	return d->last_fix_utc_ms +
+	    (int64_t)(ev_now_ms(d->loop) - d->last_fix_mono_ms);
+}
+
+/* OBD values fresh enough to belong to a fix taken now. */
+static void
+obd_sample_now(const struct daemon *d, struct obd_sample *os)
+{
+	uint64_t	max_age;
+
+	max_age = (uint64_t)d->conf->obd.poll_fast_ms * OBD_FRESH_PERIODS +
+	    (uint64_t)d->conf->obd.timeout_ms;
+	if (d->obd == NULL)
+		record_obd_clear(os);
+	else
+		obd_get_sample(d->obd, ev_now_ms(d->loop), max_age, os);
+}
+
+static void
+on_trip(const struct trip_event *ev, void *arg)
+{
+	struct daemon		*d = arg;
+	struct trip_summary	 t;
+	char			 tbuf[64];
+
+	switch (ev->type) {
+	case TRIP_STARTED:
+		t = *ev->trip;
+		if (store_trip_begin(d->store, &t) == -1) {
+			log_warnx("main: trip started but could not be "
+			    "stored; will retry with its progress");
+			d->trip_id = 0;
+		} else
+			d->trip_id = t.id;
+		if (timefmt_format(t.start_utc_ms, d->conf->device.timezone,
+		    tbuf, sizeof(tbuf)) != 0)
+			util_strlcpy(tbuf, "?", sizeof(tbuf));
+		log_info("main: trip %" PRIu64 " started at %s", d->trip_id,
+		    tbuf);
+		break;
+	case TRIP_ENDED:
+		t = *ev->trip;
+		if (t.id == 0)
+			t.id = d->trip_id;
+		if (t.id == 0 && store_trip_begin(d->store, &t) == -1)
+			log_warnx("main: trip could not be stored");
+		if (t.id != 0 && store_trip_end(d->store, &t) == -1)
+			log_warnx("main: end of trip %" PRIu64 " could not be "
+			    "stored", t.id);
+		log_info("main: trip %" PRIu64 " ended (%s): %.2f km in %.0f s,"
+		    " idle %.0f s, max %.0f km/h%s", t.id,
+		    store_trip_end_name(t.ended_by), t.distance_m / 1000.0,
+		    t.duration_s, t.idle_s, t.max_speed_kmh,
+		    t.towed ? ", towed while parked" : "");
+		d->trip_id = 0;
+		break;
+	case TRIP_TOWING:
+		if (timefmt_format(ev->t_utc_ms, d->conf->device.timezone,
+		    tbuf, sizeof(tbuf)) != 0)
+			util_strlcpy(tbuf, "?", sizeof(tbuf));
+		log_warnx("main: vehicle moving with the engine off since %s "
+		    "(towed or carried)", tbuf);
+		break;
+	}
+}
+
+/* Persist the open trip's progress with the next batch commit. */
+static void
+trip_progress(struct daemon *d)
+{
+	const struct trip_summary	*cur;
+	struct trip_summary		 t;
+
+	if ((cur = trip_current(&d->trip)) == NULL || d->trip_id == 0)
+		return;
+	t = *cur;
+	t.id = d->trip_id;
+	(void)store_trip_progress(d->store, &t);
+}
+
+/* Before each poll(): close trips whose timeouts ran out. */
+static void
+on_prepare(void *arg)
+{
+	struct daemon	*d = arg;
+	int64_t		 now = gnss_now_ms(d);
+
+	if (now != INT64_MIN)
+		trip_tick(&d->trip, now);
+}
+
+static void
+on_obd(struct obd *o, enum obd_event ev, void *arg)
+{
+	struct daemon		*d = arg;
+	struct obd_status	 st;
+	struct obd_sample	 os;
+	struct trip_obd		 to;
+	int64_t			 now = gnss_now_ms(d);
+	int			 n;
+	size_t			 i;
+
+	switch (ev) {
+	case OBD_EV_VALUES:
+		if (now == INT64_MIN)
+			break;		/* no GNSS time yet to put it at */
+		if (now < d->obd_utc_ms)
+			now = d->obd_utc_ms;
+		d->obd_utc_ms = now;
+		obd_sample_now(d, &os);
+		to.rpm = os.rpm;
+		to.battery_v = os.battery_v;
+		to.speed_kmh = os.speed_kmh;
+		to.fuel_level_pct = os.fuel_level_pct;
+		to.fuel_rate_lph = os.fuel_rate_lph;
+		to.odometer_km = os.odometer_km;
+		trip_on_obd(&d->trip, &to, now);
+		break;
+	case OBD_EV_DTCS:
+		obd_get_status(o, &st);
+		if (now == INT64_MIN)
+			break;
+		if ((n = store_dtc_scan(d->store, st.dtc, st.ndtc, now)) > 0)
+			for (i = 0; i < st.ndtc; i++)
+				log_warnx("main: trouble code %s (%s)",
+				    st.dtc[i].code, obd_dtc_kind(st.dtc[i].mode));
+		break;
+	case OBD_EV_VIN:
+		obd_get_status(o, &st);
+		if (st.vin[0] != '\0')
+			(void)store_set_vin(d->store, st.vin);
+		break;
+	case OBD_EV_STATE:
+		break;
+	}
+}
+
 static void
 on_fix(const struct fix *fx, void *arg)
 {
-	struct daemon	*d = arg;
-	uint64_t	 now = ev_now_ms(d->loop);
+	struct daemon		*d = arg;
+	struct obd_sample	 os;
+	uint64_t		 now = ev_now_ms(d->loop);
 
 	clocktrust_fix(&d->trust, fx->t_utc_ms, now);
 	d->last_fix_utc_ms = fx->t_utc_ms;
 	d->last_fix_mono_ms = now;
-	(void)store_put_position(d->store, fx, now);
+	obd_sample_now(d, &os);
+	(void)store_put_position_obd(d->store, fx,
+	    record_obd_any(&os) ? &os : NULL, now);
+	trip_on_fix(&d->trip, fx);
+	trip_progress(d);
 	(void)store_commit_due(d->store, now);
 	schedule_commit(d);
 	if (d->retention_pending && gnss_time_trusted(d)) {
@@ -207,8 +428,12 @@ format_status(struct daemon *d, char *buf, size_t len)
 	struct gnss_status	gs;
 	struct store_stats	ss;
 
+	struct obd_status	os;
+	size_t			n;
+
 	gnss_get_status(d->gnss, &gs);
 	store_get_stats(d->store, &ss);
+	obd_get_status(d->obd, &os);
 	switch (gs.state) {
 	case GNSS_FIX2D:
 	case GNSS_FIX3D:
@@ -225,6 +450,13 @@ format_status(struct daemon *d, char *buf, size_t len)
 		    "no fix", ss.positions, ss.pending);
 		break;
 	}
+	n = strlen(buf);
+	if (os.state != OBD_OFF && n < len)
+		snprintf(buf + n, len - n, "; obd %s", obd_state_name(os.state));
+	n = strlen(buf);
+	if (trip_current(&d->trip) != NULL && n < len)
+		snprintf(buf + n, len - n, "; trip %" PRIu64 " %.1f km",
+		    d->trip_id, trip_current(&d->trip)->distance_m / 1000.0);
 }
 
 static void
@@ -272,6 +504,113 @@ on_watchdog_timer(void *arg)
 	ev_timer_set(d->loop, &d->watchdog_timer, d->watchdog_ms / 2);
 }
 
+/* A number, or null when unknown. */
+static json_t *
+json_num(double v, double scale)
+{
+	if (!isfinite(v))
+		return json_null();
+	return json_real(round(v * scale) / scale);
+}
+
+static json_t *
+obd_json(struct daemon *d)
+{
+	struct obd_status	 st;
+	struct obd_sample	 os;
+	json_t			*o, *vals, *dtcs;
+	size_t			 i;
+	const struct {
+		const char	*key;
+		const double	*v;
+		double		 scale;
+	} f[] = {
+		{ "rpm", &os.rpm, 1 },
+		{ "speed_kmh", &os.speed_kmh, 1 },
+		{ "coolant_c", &os.coolant_c, 1 },
+		{ "intake_c", &os.intake_c, 1 },
+		{ "ambient_c", &os.ambient_c, 1 },
+		{ "load_pct", &os.load_pct, 10 },
+		{ "throttle_pct", &os.throttle_pct, 10 },
+		{ "maf_gps", &os.maf_gps, 100 },
+		{ "fuel_level_pct", &os.fuel_level_pct, 10 },
+		{ "fuel_rate_lph", &os.fuel_rate_lph, 100 },
+		{ "battery_v", &os.battery_v, 100 },
+		{ "odometer_km", &os.odometer_km, 10 },
+		{ "run_time_s", &os.run_time_s, 1 },
+	};
+
+	obd_get_status(d->obd, &st);
+	obd_sample_now(d, &os);
+	vals = json_object();
+	for (i = 0; i < NELEM(f); i++)
+		if (isfinite(*f[i].v))
+			json_object_set_new(vals, f[i].key,
+			    json_num(*f[i].v, f[i].scale));
+	if (isfinite(os.fuel_rate_lph))
+		json_object_set_new(vals, "fuel_rate_estimated",
+		    json_boolean(os.fuel_rate_estimated));
+	dtcs = json_array();
+	for (i = 0; i < st.ndtc; i++)
+		json_array_append_new(dtcs, json_pack("{s:s, s:s}",
+		    "code", st.dtc[i].code, "kind",
+		    obd_dtc_kind(st.dtc[i].mode)));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:o, s:o, "
+	    "s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+	    "driver", st.driver, "device", st.device,
+	    "state", obd_state_name(st.state), "adapter", st.adapter,
+	    "protocol_num", st.protocol_num, "protocol", st.protocol,
+	    "vin", st.vin[0] != '\0' ? json_string(st.vin) : json_null(),
+	    "vin_check_ok", st.vin[0] != '\0' ?
+	    json_boolean(st.vin_check_ok) : json_null(),
+	    "values", vals,
+	    "mil_on", os.mil_on < 0 ? json_null() : json_boolean(os.mil_on),
+	    "last_error", st.last_error,
+	    "requests", (json_int_t)st.requests,
+	    "replies", (json_int_t)st.replies,
+	    "no_data", (json_int_t)st.no_data,
+	    "errors", (json_int_t)st.errors,
+	    "timeouts", (json_int_t)st.timeouts,
+	    "bad_replies", (json_int_t)st.bad_replies,
+	    "reconnects", (json_int_t)st.reconnects,
+	    "supported_pids", (int)st.supported_pids);
+	json_object_set_new(o, "dtcs", st.dtcs_read ? dtcs : json_null());
+	if (!st.dtcs_read)
+		json_decref(dtcs);
+	if (st.values_mono_ms != 0)
+		json_object_set_new(o, "values_age_s", json_real(round(
+		    (double)(ev_now_ms(d->loop) - st.values_mono_ms) / 100.0) /
+		    10.0));
+	return o;
+}
+
+/* The open trip, or null. */
+static json_t *
+trip_json(struct daemon *d)
+{
+	const struct trip_summary	*t;
+	char				 tbuf[64];
+
+	if ((t = trip_current(&d->trip)) == NULL)
+		return json_null();
+	if (timefmt_format(t->start_utc_ms, d->conf->device.timezone, tbuf,
+	    sizeof(tbuf)) != 0)
+		tbuf[0] = '\0';
+	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o}",
+	    "id", (json_int_t)d->trip_id, "start", tbuf,
+	    "duration_s", json_num(t->duration_s, 1),
+	    "distance_m", json_num(t->distance_m, 10),
+	    "driving_s", json_num(t->driving_s, 1),
+	    "idle_s", json_num(t->idle_s, 1),
+	    "max_speed_kmh", json_num(t->max_speed_kmh, 10),
+	    "avg_speed_kmh", json_num(t->avg_speed_kmh, 10),
+	    "fuel_used_l", json_num(t->fuel_used_l, 1000),
+	    "odometer_start_km", json_num(t->odometer_start_km, 10),
+	    "start_lat", json_num(t->start_lat_deg, 1e7),
+	    "start_lon", json_num(t->start_lon_deg, 1e7));
+}
+
 static json_t *
 status_json(struct daemon *d)
 {
@@ -311,13 +650,18 @@ status_json(struct daemon *d)
 	    "next_seq", (json_int_t)ss.next_seq,
 	    "commits", (json_int_t)ss.commits,
 	    "dropped", (json_int_t)ss.dropped);
-	root = json_pack("{s:b, s:s, s:{s:s, s:s, s:s}, s:I, s:o, s:o}",
+	json_object_set_new(s, "trips", json_integer((json_int_t)ss.trips));
+	json_object_set_new(s, "dtcs_active",
+	    json_integer((json_int_t)ss.dtcs_active));
+	root = json_pack("{s:b, s:s, s:{s:s, s:s, s:s}, s:I, s:o, s:o, s:o, "
+	    "s:o}",
 	    "ok", 1, "version", FLEETGW_VERSION,
 	    "device", "id", d->conf->device.id, "plate", d->conf->device.plate,
 	    "timezone", d->conf->device.timezone,
 	    "uptime_s", (json_int_t)((ev_now_ms(d->loop) -
 	    d->start_mono_ms) / 1000),
-	    "gnss", g, "store", s);
+	    "gnss", g, "obd", obd_json(d), "trip", trip_json(d),
+	    "store", s);
 	return root;
 }
 
@@ -344,6 +688,7 @@ reload(struct daemon *d)
 	struct config		*nc;
 	struct store_opts	 so;
 	struct gnss_opts	 go;
+	struct obd_opts		 oo;
 	struct ctl		*nctl;
 
 	notify_reloading();
@@ -378,6 +723,9 @@ reload(struct daemon *d)
 	opts_from_config(nc, &so, &go);
 	store_set_limits(d->store, &so);
 	gnss_reconfigure(d->gnss, &go);
+	obd_opts_from_config(nc, &oo);
+	obd_reconfigure(d->obd, &oo);
+	trip_config_from_config(nc, &d->trip.cfg);	/* plain data */
 	config_free(d->conf);
 	d->conf = nc;
 	log_info("main: configuration reloaded");
@@ -417,6 +765,9 @@ main(int argc, char *argv[])
 	struct config_errors	 errs = { 0, NULL };
 	struct store_opts	 so;
 	struct gnss_opts	 go;
+	struct obd_opts		 oo;
+	struct trip_config	 tc;
+	struct trip_summary	 open_trip;
 	const char		*conffile = DEFAULT_CONFIG;
 	int			 ch, check = 0, foreground = 0, verbose = 0;
 	int			 rc = 0;
@@ -490,6 +841,13 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	trip_config_from_config(d.conf, &tc);
+	trip_init(&d.trip, &tc, on_trip, &d);
+	if (store_trip_open_get(d.store, &open_trip) == 1) {
+		log_warnx("main: trip %" PRIu64 " was left open by an unclean "
+		    "stop; closing it as power_loss", open_trip.id);
+		(void)trip_recover(&d.trip, &open_trip, INT64_MAX);
+	}
 	if ((d.ctl = ctl_new(d.loop, d.conf->ctl.socket, on_ctl_request,
 	    &d)) == NULL) {
 		log_warnx("main: cannot open the control socket, exiting");
@@ -497,6 +855,9 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	d.gnss = gnss_new(d.loop, &go, on_fix, &d);
+	obd_opts_from_config(d.conf, &oo);
+	d.obd = obd_new(d.loop, &oo, on_obd, &d);
+	ev_prepare_add(d.loop, on_prepare, &d);
 
 	ev_timer_init(&d.commit_timer, on_commit_timer, &d);
 	ev_timer_init(&d.status_timer, on_status_timer, &d);
@@ -520,6 +881,9 @@ main(int argc, char *argv[])
 	notify_stopping();
 
 out:
+	if (d.store != NULL && d.last_fix_mono_ms != 0)
+		trip_shutdown(&d.trip, gnss_now_ms(&d));
+	obd_free(d.obd);
 	gnss_free(d.gnss);
 	ctl_free(d.ctl);
 	if (d.store != NULL) {

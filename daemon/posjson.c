@@ -4,15 +4,18 @@
  */
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
 
+#include "jsonstream.h"
 #include "posjson.h"
 #include "record.h"
 #include "store.h"
 #include "timefmt.h"
+#include "util.h"
 
 /* Text columns: width of each, and digits after the point. */
 #define COL_SEQ		10
@@ -24,16 +27,87 @@
 #define COL_HDG		5
 #define COL_HDOP	5
 #define COL_SATS	4
+#define COL_RPM		5	/* "16384" */
+#define COL_FUEL	5	/* "100.0" */
 #define DEC_DEG		6	/* ~0.1 m */
 #define DEC_SMALL	1
+#define DEC_RPM		0
 
-#define POSJSON_LINE_MAX	1024	/* an element is about 300 bytes */
 
 static json_t *
 real_or_null(double v)
 {
 	/* jansson refuses NaN and infinities; both mean "unknown" here. */
 	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/*
+ * OBD members: name, offset in struct obd_sample and decimals kept.  The
+ * decimals follow what J1979 resolves (rpm in 1/4, MAF in 1/100 g/s,
+ * battery in mV, fuel rate in 1/20 L/h or estimated), so rounding drops
+ * only binary noise and the fractions of percent scaling (100/255).
+ */
+#define OBD_REAL(field, decimals)					\
+	{ #field, offsetof(struct obd_sample, field), decimals }
+
+static const struct {
+	const char	*name;
+	size_t		 off;
+	int		 decimals;
+} posjson_obd_reals[] = {
+	OBD_REAL(rpm, 2),
+	OBD_REAL(speed_kmh, 1),
+	OBD_REAL(coolant_c, 1),
+	OBD_REAL(intake_c, 1),
+	OBD_REAL(ambient_c, 1),
+	OBD_REAL(load_pct, 1),
+	OBD_REAL(throttle_pct, 1),
+	OBD_REAL(maf_gps, 2),
+	OBD_REAL(fuel_level_pct, 1),
+	OBD_REAL(fuel_rate_lph, 3),
+	OBD_REAL(battery_v, 3),
+	OBD_REAL(odometer_km, 1),
+	OBD_REAL(run_time_s, 1),
+};
+
+/* v rounded to decimals places (half away from zero). */
+static double
+posjson_round(double v, int decimals)
+{
+	double	scale = 1.0;
+	int	i;
+
+	for (i = 0; i < decimals; i++)
+		scale *= 10.0;
+	return round(v * scale) / scale;
+}
+
+json_t *
+posjson_obd(const struct obd_sample *o)
+{
+	json_t	*obj;
+	double	 v;
+	size_t	 i;
+
+	if (!record_obd_any(o))
+		return NULL;
+	obj = json_object();
+	for (i = 0; i < NELEM(posjson_obd_reals); i++) {
+		v = *(const double *)(const void *)((const char *)o +
+		    posjson_obd_reals[i].off);
+		if (!isfinite(v))
+			continue;
+		json_object_set_new(obj, posjson_obd_reals[i].name,
+		    json_real(posjson_round(v, posjson_obd_reals[i].decimals)));
+	}
+	/* Whether the rate was estimated means nothing without a rate. */
+	if (isfinite(o->fuel_rate_lph))
+		json_object_set_new(obj, "fuel_rate_estimated",
+		    json_boolean(o->fuel_rate_estimated != 0));
+	if (o->mil_on >= 0)
+		json_object_set_new(obj, "mil_on",
+		    json_boolean(o->mil_on != 0));
+	return obj;
 }
 
 json_t *
@@ -55,7 +129,7 @@ posjson_position(const struct store_position *p, const char *tz)
 {
 	const struct fix	*f = &p->fix;
 	char			 when[TIMEFMT_BUFSZ];
-	json_t			*obj;
+	json_t			*obj, *obd;
 
 	if (timefmt_format(f->t_utc_ms, tz, when, sizeof(when)) == -1)
 		return NULL;
@@ -73,28 +147,21 @@ posjson_position(const struct store_position *p, const char *tz)
 	    json_integer(f->sats_used) : json_null());
 	json_object_set_new(obj, "constellations",
 	    posjson_constellations(f->sys));
+	if ((obd = posjson_obd(&p->obd)) != NULL)
+		json_object_set_new(obj, "obd", obd);
 	return obj;
 }
 
 int
 posjson_print_header(FILE *fp)
 {
-	if (fprintf(fp, "%*s %-*s %*s %*s %*s %*s %*s %*s %*s %s\n",
+	if (fprintf(fp, "%*s %-*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %s\n",
 	    COL_SEQ, "SEQ", COL_TIME, "TIME", COL_LAT, "LAT", COL_LON, "LON",
 	    COL_ALT, "ALT_M", COL_KMH, "KM/H", COL_HDG, "HDG", COL_HDOP, "HDOP",
-	    COL_SATS, "SATS", "BDS(v/u)") < 0)
+	    COL_SATS, "SATS", COL_RPM, "RPM", COL_FUEL, "FUEL%",
+	    "BDS(v/u)") < 0)
 		return -1;
 	return 0;
-}
-
-/* A number right-aligned in width, or "-" when unknown. */
-static void
-num(char *buf, size_t size, double v, int width, int decimals)
-{
-	if (isfinite(v))
-		snprintf(buf, size, "%*.*f", width, decimals, v);
-	else
-		snprintf(buf, size, "%*s", width, "-");
 }
 
 int
@@ -104,24 +171,27 @@ posjson_print_row(FILE *fp, const struct store_position *p, const char *tz)
 	const struct sat_count	*bds = &f->sys[GNSS_SYS_BEIDOU];
 	char			 when[TIMEFMT_BUFSZ];
 	char			 lat[32], lon[32], alt[32], kmh[32], hdg[32];
-	char			 hdop[32], sats[16];
+	char			 hdop[32], sats[16], rpm[32], fuel[32];
 
 	if (timefmt_format(f->t_utc_ms, tz, when, sizeof(when)) == -1)
 		return -1;
-	num(lat, sizeof(lat), f->lat_deg, COL_LAT, DEC_DEG);
-	num(lon, sizeof(lon), f->lon_deg, COL_LON, DEC_DEG);
-	num(alt, sizeof(alt), f->alt_m, COL_ALT, DEC_SMALL);
-	num(kmh, sizeof(kmh), f->speed_mps * POSJSON_KMH_PER_MPS, COL_KMH,
+	jsonstream_num(lat, sizeof(lat), f->lat_deg, COL_LAT, DEC_DEG);
+	jsonstream_num(lon, sizeof(lon), f->lon_deg, COL_LON, DEC_DEG);
+	jsonstream_num(alt, sizeof(alt), f->alt_m, COL_ALT, DEC_SMALL);
+	jsonstream_num(kmh, sizeof(kmh), f->speed_mps * POSJSON_KMH_PER_MPS, COL_KMH,
 	    DEC_SMALL);
-	num(hdg, sizeof(hdg), f->heading_deg, COL_HDG, DEC_SMALL);
-	num(hdop, sizeof(hdop), f->hdop, COL_HDOP, DEC_SMALL);
+	jsonstream_num(hdg, sizeof(hdg), f->heading_deg, COL_HDG, DEC_SMALL);
+	jsonstream_num(hdop, sizeof(hdop), f->hdop, COL_HDOP, DEC_SMALL);
 	if (f->sats_used >= 0)
 		snprintf(sats, sizeof(sats), "%*d", COL_SATS, f->sats_used);
 	else
 		snprintf(sats, sizeof(sats), "%*s", COL_SATS, "-");
-	if (fprintf(fp, "%*llu %-*s %s %s %s %s %s %s %s %u/%u\n", COL_SEQ,
-	    (unsigned long long)p->seq, COL_TIME, when, lat, lon, alt, kmh,
-	    hdg, hdop, sats, (unsigned)bds->visible, (unsigned)bds->used) < 0)
+	jsonstream_num(rpm, sizeof(rpm), p->obd.rpm, COL_RPM, DEC_RPM);
+	jsonstream_num(fuel, sizeof(fuel), p->obd.fuel_level_pct, COL_FUEL, DEC_SMALL);
+	if (fprintf(fp, "%*llu %-*s %s %s %s %s %s %s %s %s %s %u/%u\n",
+	    COL_SEQ, (unsigned long long)p->seq, COL_TIME, when, lat, lon, alt,
+	    kmh, hdg, hdop, sats, rpm, fuel, (unsigned)bds->visible,
+	    (unsigned)bds->used) < 0)
 		return -1;
 	return 0;
 }
@@ -141,9 +211,6 @@ int
 posjson_list_add(struct posjson_list *l, const struct store_position *p)
 {
 	json_t	*obj;
-	char	 buf[POSJSON_LINE_MAX];
-	size_t	 len;
-	int	 rc;
 
 	if (!l->json) {
 		if (l->n == 0 && posjson_print_header(l->fp) == -1)
@@ -159,19 +226,7 @@ posjson_list_add(struct posjson_list *l, const struct store_position *p)
 		l->error = 1;
 		return -1;
 	}
-	/* Array punctuation between elements that jansson dumps. */
-	if (fputs(l->n == 0 ? "[\n" : ",\n", l->fp) == EOF) {
-		json_decref(obj);
-		return -1;
-	}
-	/* One fwrite() per element: json_dumpf() writes piece by piece. */
-	len = json_dumpb(obj, buf, sizeof(buf), POSJSON_DUMP_FLAGS);
-	if (len > 0 && len <= sizeof(buf))
-		rc = fwrite(buf, 1, len, l->fp) == len ? 0 : -1;
-	else
-		rc = json_dumpf(obj, l->fp, POSJSON_DUMP_FLAGS);
-	json_decref(obj);
-	if (rc == -1)
+	if (jsonstream_element(l->fp, l->n, obj, POSJSON_DUMP_FLAGS) == -1)
 		return -1;
 	l->n++;
 	return 0;
@@ -180,17 +235,10 @@ posjson_list_add(struct posjson_list *l, const struct store_position *p)
 int
 posjson_list_end(struct posjson_list *l)
 {
-	json_t	*empty;
 	int	 rc;
 
-	if (l->json && l->n == 0) {
-		empty = json_array();
-		rc = json_dumpf(empty, l->fp, POSJSON_DUMP_FLAGS);
-		json_decref(empty);
-		if (rc == 0)
-			rc = fputs("\n", l->fp);
-	} else if (l->json)
-		rc = fputs("\n]\n", l->fp);
+	if (l->json)
+		rc = jsonstream_end(l->fp, l->n, POSJSON_DUMP_FLAGS);
 	else if (l->n == 0)
 		rc = fputs("no positions\n", l->fp);
 	else

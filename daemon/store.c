@@ -6,7 +6,11 @@
  *  - WAL, synchronous=FULL: a COMMIT that returned SQLITE_OK survives a
  *    process crash and a power cut; nothing is reported committed before.
  *  - Positions wait in a bounded RAM buffer and go to disk in one
- *    transaction per batch, which cuts fsyncs and flash writes.
+ *    transaction per batch, which cuts fsyncs and flash writes.  The open
+ *    trip's progress rides along in the same transaction.  Trip begin,
+ *    trip end and DTC scans are written at once, in a batch transaction
+ *    of their own that carries the pending positions first, so a record's
+ *    seq order is the order in which the caller handed things over.
  *  - A batch commit writes nothing but the record tables and their
  *    indexes: in the steady state one positions leaf and one t_utc_ms
  *    index leaf.  seq is therefore not kept in a counter row (that was a
@@ -26,6 +30,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +42,19 @@
 #include "log.h"
 #include "record.h"
 #include "store.h"
+#include "trip.h"
 #include "util.h"
 
-/* Rows kept in RAM at most; about 0.5 MB, 68 minutes at 1 Hz. */
+/* Rows kept in RAM at most; about 1 MB with OBD, 68 minutes at 1 Hz. */
 #define STORE_PENDING_MAX	4096
+/* Trip ends waiting for a commit that works again. */
+#define STORE_TRIP_QUEUE_MAX	16
+/* Longest VIN accepted (a real one has 17 characters). */
+#define STORE_VIN_MAX		32
+/* DTC modes (J1979 services): stored, pending, permanent. */
+#define STORE_DTC_STORED	0x03
+#define STORE_DTC_PENDING	0x07
+#define STORE_DTC_PERMANENT	0x0a
 #define STORE_BUSY_TIMEOUT_MS	5000
 /* WAL file left behind after a checkpoint is truncated to this. */
 #define STORE_JOURNAL_LIMIT	"4194304"
@@ -95,17 +109,122 @@ static const char *const store_migrations[] = {
 	 * old next_seq is a valid floor: it is above every seq handed out.
 	 */
 	"UPDATE meta SET key = 'seq_floor' WHERE key = 'next_seq';",
+	/*
+	 * 3: OBD values with each position (NULL: unknown, and in every row
+	 * written before), trips and the DTC history.  An open trip has no
+	 * seq and no ended_by; closing it allocates its seq from the shared
+	 * stream.  Trip ids are AUTOINCREMENT: events and the platform refer
+	 * to them, so an id stays unused after retention deleted its trip.
+	 * A DTC row is one episode of a (code, mode) pair; at most one of
+	 * them is active (not cleared) at a time.  meta.vin appears when the
+	 * VIN is first read.
+	 */
+	"ALTER TABLE positions ADD COLUMN obd_rpm REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_speed_kmh REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_coolant_c REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_intake_c REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_ambient_c REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_load_pct REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_throttle_pct REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_maf_gps REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_fuel_level_pct REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_fuel_rate_lph REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_battery_v REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_odometer_km REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_run_time_s REAL;"
+	"ALTER TABLE positions ADD COLUMN obd_fuel_rate_estimated INTEGER;"
+	"ALTER TABLE positions ADD COLUMN obd_mil_on INTEGER;"
+	"CREATE TABLE trips ("
+	"  id			INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  seq			INTEGER,"
+	"  start_utc_ms		INTEGER NOT NULL,"
+	"  end_utc_ms		INTEGER NOT NULL,"
+	"  open			INTEGER NOT NULL,"
+	"  distance_m		REAL,"
+	"  duration_s		REAL,"
+	"  driving_s		REAL,"
+	"  idle_s		REAL,"
+	"  max_speed_kmh		REAL,"
+	"  avg_speed_kmh		REAL,"
+	"  fuel_used_l		REAL,"
+	"  start_lat_deg		REAL,"
+	"  start_lon_deg		REAL,"
+	"  end_lat_deg		REAL,"
+	"  end_lon_deg		REAL,"
+	"  odometer_start_km	REAL,"
+	"  odometer_end_km	REAL,"
+	"  ended_by		TEXT,"
+	"  gnss_gap		INTEGER NOT NULL DEFAULT 0,"
+	"  towed			INTEGER NOT NULL DEFAULT 0,"
+	"  synced		INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX trips_start_utc_ms ON trips(start_utc_ms);"
+	"CREATE UNIQUE INDEX trips_seq ON trips(seq);"
+	"CREATE TABLE dtcs ("
+	"  seq			INTEGER PRIMARY KEY,"
+	"  code			TEXT NOT NULL,"
+	"  mode			INTEGER NOT NULL,"
+	"  first_utc_ms		INTEGER NOT NULL,"
+	"  last_utc_ms		INTEGER NOT NULL,"
+	"  cleared_utc_ms	INTEGER,"
+	"  synced		INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE UNIQUE INDEX dtcs_active ON dtcs(code, mode) "
+	"  WHERE cleared_utc_ms IS NULL;",
 };
 #define STORE_SCHEMA_VERSION	((int)NELEM(store_migrations))
 /* Schema version from which meta holds seq_floor instead of next_seq. */
 #define STORE_SEQ_FLOOR_VERSION	2
+/* Schema version with OBD columns, trips and DTCs. */
+#define STORE_TRIPS_VERSION	3
 
 /*
  * Tables whose rows take their seq from the one stream; the next seq is
- * derived from their max(seq).  Trips and events go here when they come.
+ * derived from their max(seq).  since: the schema version that created
+ * the table (read-only connections to older files skip it).  Events go
+ * here when they come.
  */
-static const char *const store_seq_tables[] = {
-	"positions",
+static const struct {
+	const char	*name;
+	int		 since;
+} store_seq_tables[] = {
+	{ "positions",	1 },
+	{ "trips",	STORE_TRIPS_VERSION },	/* NULL seq while open */
+	{ "dtcs",	STORE_TRIPS_VERSION },
+};
+
+/*
+ * Tables that retention thins, all in the seq stream.  deletable: the
+ * rows it may delete (open trips and active DTC rows stay: deleting an
+ * active row would make the next scan report its code as new).  age_col:
+ * the time that the age rule compares with the cutoff.
+ */
+enum store_rtable {
+	RT_POSITIONS,
+	RT_TRIPS,
+	RT_DTCS,
+	RT_COUNT
+};
+
+static const struct {
+	const char	*table;
+	const char	*what;		/* for the log */
+	const char	*deletable;	/* SQL condition */
+	const char	*age_col;
+} store_rtables[RT_COUNT] = {
+	[RT_POSITIONS] = { "positions", "positions", "1", "t_utc_ms" },
+	[RT_TRIPS] = { "trips", "trips", "open = 0", "end_utc_ms" },
+	[RT_DTCS] = { "dtcs", "DTC rows", "cleared_utc_ms IS NOT NULL",
+	    "cleared_utc_ms" },
+};
+
+/* Per table retention statements. */
+enum store_rstmt {
+	RS_AGE_RANGE,
+	RS_AGE_DELETE,
+	RS_OLD_RANGE,
+	RS_OLD_DELETE,
+	RS_COUNT
 };
 
 enum store_stmt {
@@ -121,11 +240,20 @@ enum store_stmt {
 	STMT_PAGE_COUNT,
 	STMT_FREELIST_COUNT,
 	STMT_AGE_BOUND,
-	STMT_AGE_RANGE,
-	STMT_AGE_DELETE,
 	STMT_OLD_BOUND,
-	STMT_OLD_RANGE,
-	STMT_OLD_DELETE,
+	STMT_TRIP_INSERT,
+	STMT_TRIP_PROGRESS,
+	STMT_TRIP_CLOSE,
+	STMT_TRIP_STATE,
+	STMT_TRIP_OPEN_GET,
+	STMT_TRIP_QUERY,
+	STMT_TRIP_COUNT,
+	STMT_DTC_ACTIVE,
+	STMT_DTC_INSERT,
+	STMT_DTC_TOUCH,
+	STMT_DTC_CLEAR,
+	STMT_DTC_QUERY,
+	STMT_DTC_COUNT_ACTIVE,
 	STMT_NSTMT
 };
 
@@ -133,46 +261,160 @@ enum store_stmt {
 	"seq, t_utc_ms, lat_deg, lon_deg, alt_m, speed_mps, heading_deg, "\
 	"hdop, eph_m, mode, sats_used, sats_visible, gps_vis, gps_used, "\
 	"bds_vis, bds_used, glo_vis, glo_used, gal_vis, gal_used"
+/* struct obd_sample order; the 13 REALs first (store_obd_reals). */
+#define POS_OBD_COLUMNS							\
+	"obd_rpm, obd_speed_kmh, obd_coolant_c, obd_intake_c, "		\
+	"obd_ambient_c, obd_load_pct, obd_throttle_pct, obd_maf_gps, "	\
+	"obd_fuel_level_pct, obd_fuel_rate_lph, obd_battery_v, "	\
+	"obd_odometer_km, obd_run_time_s, obd_fuel_rate_estimated, "	\
+	"obd_mil_on"
+#define POS_OBD_NCOLUMNS	15
+/* What a file older than version 3 has instead. */
+#define POS_OBD_NULLS							\
+	"NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "	\
+	"NULL, NULL, NULL, NULL, NULL"
+#define POS_NCOLUMNS		20	/* before the OBD ones */
+
+/* A trip row as read: store_row_to_trip() knows the indexes. */
+#define TRIP_COLUMNS							\
+	"id, seq, open, start_utc_ms, end_utc_ms, distance_m, "		\
+	"duration_s, driving_s, idle_s, max_speed_kmh, avg_speed_kmh, "	\
+	"fuel_used_l, start_lat_deg, start_lon_deg, end_lat_deg, "	\
+	"end_lon_deg, odometer_start_km, odometer_end_km, ended_by, "	\
+	"gnss_gap, towed"
+/* The summary values, parameters ?1..?17 (store_bind_trip()). */
+#define TRIP_VALUE_COLUMNS						\
+	"start_utc_ms, end_utc_ms, distance_m, duration_s, driving_s, "	\
+	"idle_s, max_speed_kmh, avg_speed_kmh, fuel_used_l, "		\
+	"start_lat_deg, start_lon_deg, end_lat_deg, end_lon_deg, "	\
+	"odometer_start_km, odometer_end_km, gnss_gap, towed"
+#define TRIP_VALUE_PARAMS						\
+	"?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "	\
+	"?15, ?16, ?17"
+#define TRIP_SET_VALUES							\
+	"start_utc_ms = ?1, end_utc_ms = ?2, distance_m = ?3, "		\
+	"duration_s = ?4, driving_s = ?5, idle_s = ?6, "		\
+	"max_speed_kmh = ?7, avg_speed_kmh = ?8, fuel_used_l = ?9, "	\
+	"start_lat_deg = ?10, start_lon_deg = ?11, end_lat_deg = ?12, "	\
+	"end_lon_deg = ?13, odometer_start_km = ?14, "			\
+	"odometer_end_km = ?15, gnss_gap = ?16, towed = ?17"
+/* Parameters after the values. */
+#define TRIP_P_ID	18
+#define TRIP_P_SEQ	19
+#define TRIP_P_ENDED_BY	20
+#define TRIP_P_OPEN	21
 
 static const struct {
 	const char	*sql;
 	bool		 rw;	/* only prepared on writable connections */
+	int		 since;	/* schema version it needs */
+	const char	*old;	/* read-only connection to an older file:
+				   this instead (NULL: not prepared) */
 } store_sql[STMT_NSTMT] = {
-	[STMT_BEGIN] = { "BEGIN IMMEDIATE", true },
-	[STMT_COMMIT] = { "COMMIT", true },
-	[STMT_ROLLBACK] = { "ROLLBACK", true },
-	[STMT_META_GET] = { "SELECT value FROM meta WHERE key = ?1", false },
+	[STMT_BEGIN] = { "BEGIN IMMEDIATE", true, 1, NULL },
+	[STMT_COMMIT] = { "COMMIT", true, 1, NULL },
+	[STMT_ROLLBACK] = { "ROLLBACK", true, 1, NULL },
+	[STMT_META_GET] = { "SELECT value FROM meta WHERE key = ?1", false, 1,
+	    NULL },
 	[STMT_META_SET] = { "INSERT INTO meta(key, value) VALUES (?1, ?2) "
-	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", true },
-	[STMT_POS_INSERT] = { "INSERT INTO positions(" POS_COLUMNS ") "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?16, ?17, ?18, ?19, ?20)", true },
-	[STMT_POS_QUERY] = { "SELECT " POS_COLUMNS " FROM positions "
-	    "WHERE t_utc_ms >= ?1 AND t_utc_ms < ?2 ORDER BY seq LIMIT ?3",
-	    false },
-	[STMT_POS_COUNT] = { "SELECT count(*) FROM positions", false },
-	[STMT_DATA_VERSION] = { "PRAGMA data_version", false },
-	[STMT_PAGE_COUNT] = { "PRAGMA page_count", false },
-	[STMT_FREELIST_COUNT] = { "PRAGMA freelist_count", false },
-	/* Age: the chunk is everything up to the chunk-th oldest t. */
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", true, 1,
+	    NULL },
+	[STMT_POS_INSERT] = { "INSERT INTO positions(" POS_COLUMNS ", "
+	    POS_OBD_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+	    "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+	    "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35)",
+	    true, STORE_TRIPS_VERSION, NULL },
+	[STMT_POS_QUERY] = { "SELECT " POS_COLUMNS ", " POS_OBD_COLUMNS
+	    " FROM positions WHERE t_utc_ms >= ?1 AND t_utc_ms < ?2 "
+	    "ORDER BY seq LIMIT ?3", false, STORE_TRIPS_VERSION,
+	    "SELECT " POS_COLUMNS ", " POS_OBD_NULLS " FROM positions "
+	    "WHERE t_utc_ms >= ?1 AND t_utc_ms < ?2 ORDER BY seq LIMIT ?3" },
+	[STMT_POS_COUNT] = { "SELECT count(*) FROM positions", false, 1,
+	    NULL },
+	[STMT_DATA_VERSION] = { "PRAGMA data_version", false, 1, NULL },
+	[STMT_PAGE_COUNT] = { "PRAGMA page_count", false, 1, NULL },
+	[STMT_FREELIST_COUNT] = { "PRAGMA freelist_count", false, 1, NULL },
+	/*
+	 * Retention chunks are bounded by the positions, which are nearly
+	 * all rows.  Age: everything up to the chunk-th oldest position
+	 * time; size: up to the chunk-th lowest position seq with the given
+	 * synced state.  The per table range and delete statements are
+	 * built from store_rtables.
+	 */
 	[STMT_AGE_BOUND] = { "SELECT t_utc_ms FROM positions "
-	    "WHERE t_utc_ms < ?1 ORDER BY t_utc_ms LIMIT 1 OFFSET ?2", true },
-	[STMT_AGE_RANGE] = { "SELECT count(*), min(seq), max(seq) "
-	    "FROM positions WHERE t_utc_ms <= ?1", true },
-	[STMT_AGE_DELETE] = { "DELETE FROM positions WHERE t_utc_ms <= ?1",
-	    true },
-	/* Size: the chunk is the oldest seqs with the given synced state. */
+	    "WHERE t_utc_ms < ?1 ORDER BY t_utc_ms LIMIT 1 OFFSET ?2", true, 1,
+	    NULL },
 	[STMT_OLD_BOUND] = { "SELECT seq FROM positions "
-	    "WHERE (synced <> 0) = ?1 ORDER BY seq LIMIT 1 OFFSET ?2", true },
-	[STMT_OLD_RANGE] = { "SELECT count(*), min(seq), max(seq) "
-	    "FROM positions WHERE (synced <> 0) = ?1 AND seq <= ?2", true },
-	[STMT_OLD_DELETE] = { "DELETE FROM positions "
-	    "WHERE (synced <> 0) = ?1 AND seq <= ?2", true },
+	    "WHERE (synced <> 0) = ?1 ORDER BY seq LIMIT 1 OFFSET ?2", true, 1,
+	    NULL },
+	[STMT_TRIP_INSERT] = { "INSERT INTO trips(" TRIP_VALUE_COLUMNS
+	    ", id, seq, ended_by, open) VALUES (" TRIP_VALUE_PARAMS
+	    ", ?18, ?19, ?20, ?21)", true, STORE_TRIPS_VERSION, NULL },
+	[STMT_TRIP_PROGRESS] = { "UPDATE trips SET " TRIP_SET_VALUES
+	    " WHERE id = ?18 AND open = 1", true, STORE_TRIPS_VERSION, NULL },
+	[STMT_TRIP_CLOSE] = { "UPDATE trips SET " TRIP_SET_VALUES
+	    ", seq = ?19, ended_by = ?20, open = 0 "
+	    "WHERE id = ?18 AND open = 1", true, STORE_TRIPS_VERSION, NULL },
+	[STMT_TRIP_STATE] = { "SELECT open FROM trips WHERE id = ?1", true,
+	    STORE_TRIPS_VERSION, NULL },
+	[STMT_TRIP_OPEN_GET] = { "SELECT " TRIP_COLUMNS " FROM trips "
+	    "WHERE open = 1 ORDER BY id DESC LIMIT 1", false,
+	    STORE_TRIPS_VERSION, NULL },
+	[STMT_TRIP_QUERY] = { "SELECT " TRIP_COLUMNS " FROM trips "
+	    "WHERE start_utc_ms < ?2 AND end_utc_ms >= ?1 "
+	    "ORDER BY start_utc_ms, id LIMIT ?3", false, STORE_TRIPS_VERSION,
+	    NULL },
+	[STMT_TRIP_COUNT] = { "SELECT count(*) FROM trips", false,
+	    STORE_TRIPS_VERSION, NULL },
+	[STMT_DTC_ACTIVE] = { "SELECT seq, code, mode FROM dtcs "
+	    "WHERE cleared_utc_ms IS NULL", true, STORE_TRIPS_VERSION, NULL },
+	[STMT_DTC_INSERT] = { "INSERT INTO dtcs(seq, code, mode, "
+	    "first_utc_ms, last_utc_ms) VALUES (?1, ?2, ?3, ?4, ?4)", true,
+	    STORE_TRIPS_VERSION, NULL },
+	/* Times never run backwards inside a row: first <= last <= cleared. */
+	[STMT_DTC_TOUCH] = { "UPDATE dtcs SET last_utc_ms = "
+	    "max(last_utc_ms, ?2) WHERE seq = ?1", true, STORE_TRIPS_VERSION,
+	    NULL },
+	[STMT_DTC_CLEAR] = { "UPDATE dtcs SET cleared_utc_ms = "
+	    "max(last_utc_ms, ?2) WHERE seq = ?1", true, STORE_TRIPS_VERSION,
+	    NULL },
+	[STMT_DTC_QUERY] = { "SELECT seq, code, mode, first_utc_ms, "
+	    "last_utc_ms, cleared_utc_ms FROM dtcs "
+	    "WHERE ?1 = 0 OR cleared_utc_ms IS NULL ORDER BY seq", false,
+	    STORE_TRIPS_VERSION, NULL },
+	[STMT_DTC_COUNT_ACTIVE] = { "SELECT count(*) FROM dtcs "
+	    "WHERE cleared_utc_ms IS NULL", false, STORE_TRIPS_VERSION, NULL },
+};
+
+/* The OBD doubles, in column order (obd_rpm ... obd_run_time_s). */
+static const size_t store_obd_reals[] = {
+	offsetof(struct obd_sample, rpm),
+	offsetof(struct obd_sample, speed_kmh),
+	offsetof(struct obd_sample, coolant_c),
+	offsetof(struct obd_sample, intake_c),
+	offsetof(struct obd_sample, ambient_c),
+	offsetof(struct obd_sample, load_pct),
+	offsetof(struct obd_sample, throttle_pct),
+	offsetof(struct obd_sample, maf_gps),
+	offsetof(struct obd_sample, fuel_level_pct),
+	offsetof(struct obd_sample, fuel_rate_lph),
+	offsetof(struct obd_sample, battery_v),
+	offsetof(struct obd_sample, odometer_km),
+	offsetof(struct obd_sample, run_time_s),
+};
+_Static_assert(NELEM(store_obd_reals) + 2 == POS_OBD_NCOLUMNS,
+    "positions OBD columns: 13 REALs, fuel_rate_estimated, mil_on");
+
+/* A position waiting for its commit. */
+struct store_pending {
+	struct fix		fix;
+	struct obd_sample	obd;
 };
 
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[STMT_NSTMT];
+	sqlite3_stmt	*rstmt[RT_COUNT][RS_COUNT];	/* writers only */
 	char		*path;
 	bool		 readonly;
 
@@ -183,17 +425,30 @@ struct store {
 
 	char		*device_id;	/* from meta */
 	char		*timezone;	/* from meta */
+	char		*vin;		/* from meta, "" unknown */
 	int64_t		 page_size;
 
-	struct fix	*pending;	/* STORE_PENDING_MAX entries */
+	struct store_pending *pending;	/* STORE_PENDING_MAX entries */
 	size_t		 npending;
-	uint64_t	 first_pending_ms;	/* caller's mono time */
+	uint64_t	 first_pending_ms;	/* caller's mono time of the
+						   first pending thing */
+	uint64_t	 last_now_ms;	/* latest mono time we were given */
 	bool		 retry_wait;	/* last commit failed: wait for ... */
 	uint64_t	 retry_at_ms;	/* ... this mono time */
+
+	/* The open trip's RAM copy, and trip ends not written yet. */
+	struct trip_summary prog;
+	bool		 has_prog;
+	bool		 prog_dirty;	/* changed since last written */
+	bool		 prog_gone_logged;
+	struct trip_summary ends[STORE_TRIP_QUEUE_MAX];
+	size_t		 nends;
 
 	int64_t		 schema_version;	/* after migration, or as found (ro) */
 
 	uint64_t	 positions;
+	uint64_t	 trips;
+	uint64_t	 dtcs_active;
 	/*
 	 * The seq allocator.  next_seq is valid while seq_known; seq_mark is
 	 * its value when the open write transaction began, restored when it
@@ -225,6 +480,9 @@ struct store_drop {
 	uint64_t	max_seq;
 };
 
+/* Work done inside a batch transaction, after the pending records. */
+typedef int store_txn_fn(struct store *, void *arg);
+
 /* Remember the connection's last error for a log line. */
 static void
 store_sqlerr(struct store *st, const char *what)
@@ -235,9 +493,8 @@ store_sqlerr(struct store *st, const char *what)
 
 /* Run a statement that returns no rows, then reset it.  0 or -1. */
 static int
-store_step_done(struct store *st, enum store_stmt id, const char *what)
+store_stmt_done(struct store *st, sqlite3_stmt *s, const char *what)
 {
-	sqlite3_stmt	*s = st->stmt[id];
 	int		 rc;
 
 	rc = sqlite3_step(s);
@@ -248,16 +505,21 @@ store_step_done(struct store *st, enum store_stmt id, const char *what)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int
+store_step_done(struct store *st, enum store_stmt id, const char *what)
+{
+	return store_stmt_done(st, st->stmt[id], what);
+}
+
 /*
  * Run a statement expected to return one row of integers; fills up to n
  * columns (NULL and no row read as 0).  1 if a row came back, 0 if none,
  * -1 on error.
  */
 static int
-store_step_ints(struct store *st, enum store_stmt id, const char *what,
+store_stmt_ints(struct store *st, sqlite3_stmt *s, const char *what,
     int64_t *v, int n)
 {
-	sqlite3_stmt	*s = st->stmt[id];
 	int		 i, rc, ret;
 
 	for (i = 0; i < n; i++)
@@ -276,6 +538,30 @@ store_step_ints(struct store *st, enum store_stmt id, const char *what,
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return ret;
+}
+
+static int
+store_step_ints(struct store *st, enum store_stmt id, const char *what,
+    int64_t *v, int n)
+{
+	return store_stmt_ints(st, st->stmt[id], what, v, n);
+}
+
+/*
+ * A count from a statement of the schema version 3 (0 when the file is
+ * older and the statement was not prepared).  0 or -1.
+ */
+static int
+store_count(struct store *st, enum store_stmt id, const char *what,
+    uint64_t *n)
+{
+	int64_t		 v = 0;
+
+	if (st->stmt[id] != NULL &&
+	    store_step_ints(st, id, what, &v, 1) == -1)
+		return -1;
+	*n = v > 0 ? (uint64_t)v : 0;
+	return 0;
 }
 
 static int	 store_seq_derive(struct store *, uint64_t *);
@@ -559,8 +845,10 @@ store_seq_derive(struct store *st, uint64_t *next)
 		return -1;
 	*next = floor;
 	for (i = 0; i < NELEM(store_seq_tables); i++) {
+		if (store_seq_tables[i].since > st->schema_version)
+			continue;	/* read-only, older file */
 		snprintf(sql, sizeof(sql), "SELECT max(seq) FROM %s",
-		    store_seq_tables[i]);
+		    store_seq_tables[i].name);
 		/* NULL (no rows) reads as 0. */
 		if (store_pragma_int(st, sql, &maxseq) == -1)
 			return -1;
@@ -598,8 +886,9 @@ store_seq_floor_set(struct store *st)
  * The seq allocator: reserve n consecutive seqs and return the first.
  * Call inside a write transaction begun with store_begin(); nothing is
  * written for it, and store_rollback() gives the seqs back, so a failed
- * commit neither burns nor reuses any.  Positions use it now; trips and
- * events will share the same stream (list them in store_seq_tables).
+ * commit neither burns nor reuses any.  Positions, closed trips and DTC
+ * rows share the stream (every table in store_seq_tables); events will
+ * join it.
  */
 static int
 store_seq_alloc(struct store *st, uint64_t n, uint64_t *first)
@@ -639,6 +928,19 @@ store_bind_count(sqlite3_stmt *s, int idx, int v)
 		sqlite3_bind_int(s, idx, v);
 }
 
+/*
+ * OBD values and trip summaries: anything not finite is unknown, NULL in
+ * the database.
+ */
+static void
+store_bind_finite(sqlite3_stmt *s, int idx, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(s, idx, v);
+	else
+		sqlite3_bind_null(s, idx);
+}
+
 static double
 store_column_real(sqlite3_stmt *s, int idx)
 {
@@ -655,10 +957,60 @@ store_column_count(sqlite3_stmt *s, int idx, int unknown)
 	return sqlite3_column_int(s, idx);
 }
 
+static double *
+store_obd_real(struct obd_sample *o, size_t i)
+{
+	return (double *)(void *)((char *)o + store_obd_reals[i]);
+}
+
+/* Bind the OBD columns from parameter col on; o NULL: all NULL. */
+static void
+store_bind_obd(sqlite3_stmt *s, int col, const struct obd_sample *o)
+{
+	struct obd_sample c;
+	size_t		 i;
+
+	if (o == NULL || !record_obd_any(o)) {
+		for (i = 0; i < POS_OBD_NCOLUMNS; i++)
+			sqlite3_bind_null(s, col + (int)i);
+		return;
+	}
+	c = *o;
+	for (i = 0; i < NELEM(store_obd_reals); i++)
+		store_bind_finite(s, col + (int)i, *store_obd_real(&c, i));
+	col += (int)NELEM(store_obd_reals);
+	/* Whether the rate was estimated means nothing without a rate. */
+	if (isfinite(c.fuel_rate_lph))
+		sqlite3_bind_int(s, col, c.fuel_rate_estimated != 0);
+	else
+		sqlite3_bind_null(s, col);
+	if (c.mil_on >= 0)
+		sqlite3_bind_int(s, col + 1, c.mil_on != 0);
+	else
+		sqlite3_bind_null(s, col + 1);
+}
+
+static void
+store_column_obd(sqlite3_stmt *s, int col, struct obd_sample *o)
+{
+	size_t		 i;
+
+	record_obd_clear(o);
+	for (i = 0; i < NELEM(store_obd_reals); i++)
+		*store_obd_real(o, i) = store_column_real(s, col + (int)i);
+	col += (int)NELEM(store_obd_reals);
+	o->fuel_rate_estimated = store_column_count(s, col, 0) != 0;
+	o->mil_on = store_column_count(s, col + 1, -1);
+	if (o->mil_on > 1)
+		o->mil_on = 1;
+}
+
 static int
-store_insert_position(struct store *st, uint64_t seq, const struct fix *f)
+store_insert_position(struct store *st, uint64_t seq,
+    const struct store_pending *p)
 {
 	sqlite3_stmt	*s = st->stmt[STMT_POS_INSERT];
+	const struct fix *f = &p->fix;
 	int		 i, col;
 
 	sqlite3_bind_int64(s, 1, (int64_t)seq);
@@ -681,6 +1033,7 @@ store_insert_position(struct store *st, uint64_t seq, const struct fix *f)
 		sqlite3_bind_int(s, col, f->sys[i].visible);
 		sqlite3_bind_int(s, col + 1, f->sys[i].used);
 	}
+	store_bind_obd(s, POS_NCOLUMNS + 1, &p->obd);
 	return store_step_done(st, STMT_POS_INSERT, "insert position");
 }
 
@@ -708,86 +1061,226 @@ store_row_to_position(sqlite3_stmt *s, struct store_position *p)
 		f->sys[i].visible = (uint16_t)store_column_count(s, col, 0);
 		f->sys[i].used = (uint16_t)store_column_count(s, col + 1, 0);
 	}
+	store_column_obd(s, POS_NCOLUMNS, &p->obd);
+}
+
+/* Database text of the end reasons; NULL while open. */
+static const char *const store_trip_end_names[] = {
+	[TRIP_END_NONE] = NULL,
+	[TRIP_END_IGNITION_OFF] = "ignition_off",
+	[TRIP_END_STATIONARY] = "stationary",
+	[TRIP_END_POWER_LOSS] = "power_loss",
+	[TRIP_END_SHUTDOWN] = "shutdown",
+};
+
+const char *
+store_trip_end_name(enum trip_end why)
+{
+	if ((size_t)why >= NELEM(store_trip_end_names))
+		return NULL;
+	return store_trip_end_names[why];
+}
+
+/* Unknown text (a newer program's reason) reads as TRIP_END_NONE. */
+static enum trip_end
+store_trip_end_parse(const unsigned char *txt)
+{
+	size_t		 i;
+
+	if (txt == NULL)
+		return TRIP_END_NONE;
+	for (i = 0; i < NELEM(store_trip_end_names); i++)
+		if (store_trip_end_names[i] != NULL &&
+		    strcmp((const char *)txt, store_trip_end_names[i]) == 0)
+			return (enum trip_end)i;
+	return TRIP_END_NONE;
+}
+
+/* The summary values, parameters ?1..?17 of the trip statements. */
+static void
+store_bind_trip(sqlite3_stmt *s, const struct trip_summary *t)
+{
+	sqlite3_bind_int64(s, 1, t->start_utc_ms);
+	sqlite3_bind_int64(s, 2, t->end_utc_ms);
+	store_bind_finite(s, 3, t->distance_m);
+	store_bind_finite(s, 4, t->duration_s);
+	store_bind_finite(s, 5, t->driving_s);
+	store_bind_finite(s, 6, t->idle_s);
+	store_bind_finite(s, 7, t->max_speed_kmh);
+	store_bind_finite(s, 8, t->avg_speed_kmh);
+	store_bind_finite(s, 9, t->fuel_used_l);
+	store_bind_finite(s, 10, t->start_lat_deg);
+	store_bind_finite(s, 11, t->start_lon_deg);
+	store_bind_finite(s, 12, t->end_lat_deg);
+	store_bind_finite(s, 13, t->end_lon_deg);
+	store_bind_finite(s, 14, t->odometer_start_km);
+	store_bind_finite(s, 15, t->odometer_end_km);
+	sqlite3_bind_int(s, 16, t->gnss_gap);
+	sqlite3_bind_int(s, 17, t->towed);
+}
+
+/* A row of TRIP_COLUMNS. */
+static void
+store_row_to_trip(sqlite3_stmt *s, struct store_trip *out)
+{
+	struct trip_summary *t = &out->trip;
+
+	memset(out, 0, sizeof(*out));
+	t->id = (uint64_t)sqlite3_column_int64(s, 0);
+	out->seq = (uint64_t)sqlite3_column_int64(s, 1);	/* NULL: 0 */
+	out->open = sqlite3_column_int(s, 2) != 0;
+	t->start_utc_ms = sqlite3_column_int64(s, 3);
+	t->end_utc_ms = sqlite3_column_int64(s, 4);
+	t->distance_m = store_column_real(s, 5);
+	t->duration_s = store_column_real(s, 6);
+	t->driving_s = store_column_real(s, 7);
+	t->idle_s = store_column_real(s, 8);
+	t->max_speed_kmh = store_column_real(s, 9);
+	t->avg_speed_kmh = store_column_real(s, 10);
+	t->fuel_used_l = store_column_real(s, 11);
+	t->start_lat_deg = store_column_real(s, 12);
+	t->start_lon_deg = store_column_real(s, 13);
+	t->end_lat_deg = store_column_real(s, 14);
+	t->end_lon_deg = store_column_real(s, 15);
+	t->odometer_start_km = store_column_real(s, 16);
+	t->odometer_end_km = store_column_real(s, 17);
+	t->ended_by = out->open ? TRIP_END_NONE :
+	    store_trip_end_parse(sqlite3_column_text(s, 18));
+	t->gnss_gap = sqlite3_column_int(s, 19) != 0;
+	t->towed = sqlite3_column_int(s, 20) != 0;
 }
 
 /*
- * Bring the schema to STORE_SCHEMA_VERSION, one transaction per step.
- * The version is read again under the write lock so that two processes
- * opening the same new file cannot both run a step.
+ * Bring the schema to STORE_SCHEMA_VERSION: every step that is missing,
+ * and the user_version bump, in one transaction, so that a file is at one
+ * version or the next, never in between.  The version is read under the
+ * write lock so that two processes opening the same new file cannot both
+ * run a step.
  */
 static int
 store_migrate(struct store *st)
 {
-	int64_t		 version, ntables;
+	int64_t		 version, from, ntables;
 	char		 sql[64];
 
-	for (;;) {
-		if (store_exec(st, "BEGIN IMMEDIATE", "begin migration") == -1)
-			return -1;
-		if (store_pragma_int(st, "PRAGMA user_version", &version) == -1)
+	if (store_exec(st, "BEGIN IMMEDIATE", "begin migration") == -1)
+		return -1;
+	if (store_pragma_int(st, "PRAGMA user_version", &version) == -1)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(st->err, sizeof(st->err), "database schema "
+		    "version %" PRId64 " is newer than this program "
+		    "supports (%d), refusing to touch it", version,
+		    STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (version < 0) {
+		snprintf(st->err, sizeof(st->err), "database schema "
+		    "version %" PRId64 " is invalid", version);
+		goto fail;
+	}
+	if (version == 0) {
+		/* Refuse to add our tables to someone else's file. */
+		if (store_pragma_int(st, "SELECT count(*) FROM "
+		    "sqlite_master", &ntables) == -1)
 			goto fail;
-		if (version > STORE_SCHEMA_VERSION) {
-			snprintf(st->err, sizeof(st->err), "database schema "
-			    "version %" PRId64 " is newer than this program "
-			    "supports (%d), refusing to touch it", version,
-			    STORE_SCHEMA_VERSION);
+		if (ntables != 0) {
+			snprintf(st->err, sizeof(st->err), "not a "
+			    "fleetgw database (schema version 0 but "
+			    "it has tables)");
 			goto fail;
 		}
-		if (version < 0) {
-			snprintf(st->err, sizeof(st->err), "database schema "
-			    "version %" PRId64 " is invalid", version);
-			goto fail;
-		}
-		if (version == STORE_SCHEMA_VERSION)
-			break;
-		if (version == 0) {
-			/* Refuse to add our tables to someone else's file. */
-			if (store_pragma_int(st, "SELECT count(*) FROM "
-			    "sqlite_master", &ntables) == -1)
-				goto fail;
-			if (ntables != 0) {
-				snprintf(st->err, sizeof(st->err), "not a "
-				    "fleetgw database (schema version 0 but "
-				    "it has tables)");
-				goto fail;
-			}
-		}
+	}
+	for (from = version; version < STORE_SCHEMA_VERSION; version++)
 		if (store_exec(st, store_migrations[version],
 		    "migration") == -1)
 			goto fail;
+	if (version != from) {
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %" PRId64,
-		    version + 1);
+		    version);
 		if (store_exec(st, sql, "set user_version") == -1)
 			goto fail;
-		if (store_exec(st, "COMMIT", "commit migration") == -1)
-			goto fail;
-		log_info("store: %s: schema migrated to version %" PRId64,
-		    st->path, version + 1);
 	}
+	if (store_exec(st, "COMMIT", "commit migration") == -1)
+		goto fail;
+	if (version != from)
+		log_info("store: %s: schema migrated to version %" PRId64
+		    " (from %" PRId64 ")", st->path, version, from);
 	st->schema_version = version;
-	return store_exec(st, "COMMIT", "end migration check");
+	return 0;
  fail:
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
+/* Prepare one statement for the life of the connection.  0 or -1. */
+static int
+store_prepare_one(struct store *st, const char *sql, sqlite3_stmt **out)
+{
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    out, NULL) != SQLITE_OK) {
+		store_sqlerr(st, sql);
+		return -1;
+	}
+	return 0;
+}
+
+/* The retention statements of each table (writers only). */
+static int
+store_prepare_retention(struct store *st)
+{
+	char		 sql[256];
+	size_t		 i;
+
+	for (i = 0; i < RT_COUNT; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*), min(seq), "
+		    "max(seq) FROM %s WHERE %s AND %s <= ?1",
+		    store_rtables[i].table, store_rtables[i].deletable,
+		    store_rtables[i].age_col);
+		if (store_prepare_one(st, sql,
+		    &st->rstmt[i][RS_AGE_RANGE]) == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s AND "
+		    "%s <= ?1", store_rtables[i].table,
+		    store_rtables[i].deletable, store_rtables[i].age_col);
+		if (store_prepare_one(st, sql,
+		    &st->rstmt[i][RS_AGE_DELETE]) == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "SELECT count(*), min(seq), "
+		    "max(seq) FROM %s WHERE %s AND (synced <> 0) = ?1 AND "
+		    "seq <= ?2", store_rtables[i].table,
+		    store_rtables[i].deletable);
+		if (store_prepare_one(st, sql,
+		    &st->rstmt[i][RS_OLD_RANGE]) == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s AND "
+		    "(synced <> 0) = ?1 AND seq <= ?2",
+		    store_rtables[i].table, store_rtables[i].deletable);
+		if (store_prepare_one(st, sql,
+		    &st->rstmt[i][RS_OLD_DELETE]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 store_prepare(struct store *st)
 {
+	const char	*sql;
 	int		 i;
 
 	for (i = 0; i < STMT_NSTMT; i++) {
 		if (st->readonly && store_sql[i].rw)
 			continue;
-		if (sqlite3_prepare_v3(st->db, store_sql[i].sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
-		    SQLITE_OK) {
-			store_sqlerr(st, store_sql[i].sql);
+		sql = store_sql[i].since <= st->schema_version ?
+		    store_sql[i].sql : store_sql[i].old;
+		if (sql == NULL)
+			continue;	/* read-only, older file */
+		if (store_prepare_one(st, sql, &st->stmt[i]) == -1)
 			return -1;
-		}
 	}
-	return 0;
+	return st->readonly ? 0 : store_prepare_retention(st);
 }
 
 /*
@@ -803,7 +1296,8 @@ store_load_meta(struct store *st, const char *device_id,
 	if (store_begin(st) == -1)
 		return -1;
 	if (store_meta_text(st, "device_id", &st->device_id) == -1 ||
-	    store_meta_text(st, "timezone", &st->timezone) == -1)
+	    store_meta_text(st, "timezone", &st->timezone) == -1 ||
+	    store_meta_text(st, "vin", &st->vin) == -1)
 		goto fail;
 	if (device_id != NULL && *device_id != '\0' &&
 	    strcmp(device_id, st->device_id) != 0) {
@@ -823,7 +1317,10 @@ store_load_meta(struct store *st, const char *device_id,
 		st->timezone = xstrdup(timezone);
 	}
 	if (store_step_ints(st, STMT_POS_COUNT, "count positions", &count,
-	    1) == -1)
+	    1) == -1 ||
+	    store_count(st, STMT_TRIP_COUNT, "count trips", &st->trips) == -1 ||
+	    store_count(st, STMT_DTC_COUNT_ACTIVE, "count DTCs",
+	    &st->dtcs_active) == -1)
 		goto fail;
 	if (store_step_done(st, STMT_COMMIT, "commit meta") == -1)
 		goto fail;
@@ -868,18 +1365,23 @@ store_new(const char *path, bool readonly)
 static void
 store_free(struct store *st)
 {
+	size_t		 t, k;
 	int		 i;
 
 	if (st == NULL)
 		return;
 	for (i = 0; i < STMT_NSTMT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (t = 0; t < RT_COUNT; t++)
+		for (k = 0; k < RS_COUNT; k++)
+			sqlite3_finalize(st->rstmt[t][k]);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("store: %s: close: %s", st->path,
 		    sqlite3_errmsg(st->db));
 	free(st->pending);
 	free(st->device_id);
 	free(st->timezone);
+	free(st->vin);
 	free(st->path);
 	free(st);
 }
@@ -940,8 +1442,9 @@ store_open(const struct store_opts *opts)
 	if (store_load_meta(st, opts->device_id, opts->timezone) == -1)
 		goto fail;
 	st->pending = xcalloc(STORE_PENDING_MAX, sizeof(*st->pending));
-	log_debug("store: %s: open, %" PRIu64 " positions, next seq %" PRIu64,
-	    st->path, st->positions, st->next_seq);
+	log_debug("store: %s: open, %" PRIu64 " positions, %" PRIu64 " trips, "
+	    "next seq %" PRIu64, st->path, st->positions, st->trips,
+	    st->next_seq);
 	return st;
  fail:
 	log_warnx("store: %s: %s", st->path, st->err);
@@ -1049,9 +1552,13 @@ store_open_readonly(const char *path)
 	if (store_exec(st, "BEGIN", "begin") == -1 ||
 	    store_meta_text(st, "device_id", &st->device_id) == -1 ||
 	    store_meta_text(st, "timezone", &st->timezone) == -1 ||
+	    store_meta_text(st, "vin", &st->vin) == -1 ||
 	    store_seq_derive(st, &st->next_seq) == -1 ||
 	    store_step_ints(st, STMT_POS_COUNT, "count positions", &count,
 	    1) == -1 ||
+	    store_count(st, STMT_TRIP_COUNT, "count trips", &st->trips) == -1 ||
+	    store_count(st, STMT_DTC_COUNT_ACTIVE, "count DTCs",
+	    &st->dtcs_active) == -1 ||
 	    store_exec(st, "COMMIT", "end read") == -1)
 		goto fail;
 	st->positions = (uint64_t)count;
@@ -1066,15 +1573,44 @@ store_open_readonly(const char *path)
 	return NULL;
 }
 
+/* Anything waiting for a commit: positions, trip progress, trip ends. */
+static bool
+store_dirty(const struct store *st)
+{
+	return st->npending > 0 || st->prog_dirty || st->nends > 0;
+}
+
+/* What is waiting, for a log line: "3 positions, trip progress". */
+static void
+store_pending_desc(const struct store *st, char *buf, size_t len)
+{
+	size_t		 off = 0;
+
+	buf[0] = '\0';
+	if (st->npending > 0)
+		off += (size_t)snprintf(buf, len, "%zu position%s",
+		    st->npending, st->npending == 1 ? "" : "s");
+	if (st->prog_dirty && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%strip progress",
+		    off > 0 ? ", " : "");
+	if (st->nends > 0 && off < len)
+		snprintf(buf + off, len - off, "%s%zu trip end%s",
+		    off > 0 ? ", " : "", st->nends, st->nends == 1 ? "" : "s");
+}
+
 void
 store_close(struct store *st)
 {
+	char		 what[128];
+
 	if (st == NULL)
 		return;
 	if (!st->readonly) {
-		if (st->npending > 0 && store_commit(st) == -1)
-			log_warnx("store: %s: %zu positions lost at close",
-			    st->path, st->npending);
+		/* Progress is written, the open trip stays open. */
+		store_pending_desc(st, what, sizeof(what));
+		if (store_dirty(st) && store_commit(st) == -1)
+			log_warnx("store: %s: %s lost at close", st->path,
+			    what);
 		/* Leave a small WAL behind; best effort. */
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
 		    NULL, NULL);
@@ -1099,21 +1635,99 @@ store_batch_rows(const struct store *st)
 	return st->commit_rows;
 }
 
-/* Commit all pending rows in one transaction.  0 or -1 (st->err). */
+/* What became of a queued trip end inside a batch transaction. */
+enum store_end_result {
+	END_CLOSED,	/* the open row was closed */
+	END_INSERTED,	/* no such row: inserted closed */
+	END_SKIPPED	/* the row was closed already (another writer) */
+};
+
+/* Write the open trip's RAM copy; *gone if its row is no longer open. */
 static int
-store_commit_batch(struct store *st)
+store_write_progress(struct store *st, bool *gone)
 {
-	uint64_t	 first = 0;
-	size_t		 i, n = st->npending;
+	sqlite3_stmt	*s = st->stmt[STMT_TRIP_PROGRESS];
+
+	store_bind_trip(s, &st->prog);
+	sqlite3_bind_int64(s, TRIP_P_ID, (int64_t)st->prog.id);
+	if (store_step_done(st, STMT_TRIP_PROGRESS, "write trip progress") ==
+	    -1)
+		return -1;
+	*gone = sqlite3_changes(st->db) == 0;
+	return 0;
+}
+
+/*
+ * Close (or insert closed) one queued trip with the next seq.  The row's
+ * state is looked at first, so that no seq is taken for a row that is
+ * skipped.
+ */
+static int
+store_write_end(struct store *st, const struct trip_summary *t,
+    uint64_t *seq, enum store_end_result *res)
+{
+	sqlite3_stmt	*s;
+	int64_t		 open = 0;
+	int		 rc = 0;
+
+	if (t->id != 0) {
+		sqlite3_bind_int64(st->stmt[STMT_TRIP_STATE], 1,
+		    (int64_t)t->id);
+		if ((rc = store_step_ints(st, STMT_TRIP_STATE, "trip state",
+		    &open, 1)) == -1)
+			return -1;
+	}
+	if (rc == 1 && open == 0) {
+		*res = END_SKIPPED;
+		return 0;
+	}
+	if (store_seq_alloc(st, 1, seq) == -1)
+		return -1;
+	*res = rc == 1 ? END_CLOSED : END_INSERTED;
+	s = st->stmt[rc == 1 ? STMT_TRIP_CLOSE : STMT_TRIP_INSERT];
+	store_bind_trip(s, t);
+	if (t->id != 0)
+		sqlite3_bind_int64(s, TRIP_P_ID, (int64_t)t->id);
+	else
+		sqlite3_bind_null(s, TRIP_P_ID);	/* a new id */
+	if (rc != 1)
+		sqlite3_bind_int(s, TRIP_P_OPEN, 0);
+	sqlite3_bind_int64(s, TRIP_P_SEQ, (int64_t)*seq);
+	sqlite3_bind_text(s, TRIP_P_ENDED_BY, store_trip_end_name(t->ended_by),
+	    -1, SQLITE_STATIC);
+	return store_stmt_done(st, s, "write trip end");
+}
+
+/*
+ * One batch transaction: the pending positions (so they get the lowest
+ * seqs), the open trip's progress, the queued trip ends, then fn.  What
+ * the rows say in memory changes only after COMMIT returned OK.  0 or -1
+ * (st->err; everything stays pending, the seqs are given back).
+ */
+static int
+store_write_batch(struct store *st, store_txn_fn *fn, void *arg)
+{
+	uint64_t	 first = 0, endseq[STORE_TRIP_QUEUE_MAX];
+	enum store_end_result endres[STORE_TRIP_QUEUE_MAX];
+	size_t		 i, n = st->npending, nends = st->nends;
+	bool		 gone = false;
 
 	if (store_begin(st) == -1)
 		goto fail;
-	if (store_seq_alloc(st, n, &first) == -1)
+	if (n > 0 && store_seq_alloc(st, n, &first) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (store_insert_position(st, first + i, &st->pending[i]) ==
 		    -1)
 			goto fail;
+	if (st->prog_dirty && store_write_progress(st, &gone) == -1)
+		goto fail;
+	for (i = 0; i < nends; i++)
+		if (store_write_end(st, &st->ends[i], &endseq[i],
+		    &endres[i]) == -1)
+			goto fail;
+	if (fn != NULL && fn(st, arg) == -1)
+		goto fail;
 	/* A failed COMMIT is rolled back, and the seqs with it. */
 	if (store_step_done(st, STMT_COMMIT, "commit") == -1)
 		goto fail;
@@ -1123,39 +1737,78 @@ store_commit_batch(struct store *st)
 	st->npending = 0;
 	st->retry_wait = false;
 	/* Tests treat this line as the acknowledgement of the rows. */
-	log_debug("store: committed %zu positions, seq %" PRIu64 "..%" PRIu64,
-	    n, first, first + n - 1);
+	if (n > 0)
+		log_debug("store: committed %zu positions, seq %" PRIu64 "..%"
+		    PRIu64, n, first, first + n - 1);
+	if (st->prog_dirty) {
+		st->prog_dirty = false;
+		if (gone) {
+			if (!st->prog_gone_logged)
+				log_warnx("store: %s: trip %" PRIu64 " is not "
+				    "open any more, its progress is dropped",
+				    st->path, st->prog.id);
+			st->prog_gone_logged = true;
+			st->has_prog = false;
+		}
+	}
+	for (i = 0; i < nends; i++) {
+		if (endres[i] == END_SKIPPED) {
+			log_warnx("store: %s: trip %" PRIu64 " was closed "
+			    "already, its end is dropped", st->path,
+			    st->ends[i].id);
+			continue;
+		}
+		if (endres[i] == END_INSERTED)
+			st->trips++;
+		log_debug("store: committed trip %" PRIu64 ", seq %" PRIu64
+		    " (%s)", st->ends[i].id, endseq[i],
+		    store_trip_end_name(st->ends[i].ended_by));
+	}
+	st->nends = 0;
 	return 0;
  fail:
 	store_rollback(st);
 	return -1;
 }
 
-int
-store_commit(struct store *st)
+/*
+ * Commit what is pending, and fn's work if fn is not NULL, in one
+ * transaction.  Logs a failure once per state (what = the caller's part,
+ * or NULL for a plain batch), and the recovery at info.  0 or -1.
+ */
+static int
+store_commit_with(struct store *st, store_txn_fn *fn, void *arg,
+    const char *what)
 {
-	size_t		 n = st->npending;
+	char		 desc[128];
 
 	if (st->readonly) {
-		log_warnx("store: %s: commit on a read-only store", st->path);
+		log_warnx("store: %s: write on a read-only store", st->path);
 		return -1;
 	}
-	if (n == 0)
+	if (!store_dirty(st) && fn == NULL)
 		return 0;
-	if (store_commit_batch(st) == -1) {
-		st->retry_wait = true;
-		if (!st->commit_failing ||
-		    st->commit_errcode != sqlite3_extended_errcode(st->db))
-			log_warnx("store: %s: %s, keeping %zu positions in "
-			    "memory and retrying", st->path, st->err, n);
+	store_pending_desc(st, desc, sizeof(desc));
+	if (store_write_batch(st, fn, arg) == -1) {
+		/* The caller's part is not retried: say so each time. */
+		if (what != NULL)
+			log_warnx("store: %s: %s not recorded: %s", st->path,
+			    what, st->err);
+		if (store_dirty(st)) {
+			st->retry_wait = true;
+			if (!st->commit_failing || st->commit_errcode !=
+			    sqlite3_extended_errcode(st->db))
+				log_warnx("store: %s: %s, keeping %s in memory "
+				    "and retrying", st->path, st->err, desc);
+		}
 		st->commit_failing = true;
 		st->commit_errcode = sqlite3_extended_errcode(st->db);
 		return -1;
 	}
 	if (st->commit_failing) {
-		log_info("store: %s: commits work again, %zu positions "
-		    "committed up to seq %" PRIu64, st->path, n,
-		    st->next_seq - 1);
+		log_info("store: %s: commits work again%s%s, next seq %" PRIu64,
+		    st->path, *desc != '\0' ? ", committed " : "", desc,
+		    st->next_seq);
 		st->commit_failing = false;
 	}
 	if (st->full_logged) {
@@ -1168,13 +1821,22 @@ store_commit(struct store *st)
 }
 
 int
-store_put_position(struct store *st, const struct fix *f,
-    uint64_t now_mono_ms)
+store_commit(struct store *st)
 {
+	return store_commit_with(st, NULL, NULL, NULL);
+}
+
+int
+store_put_position_obd(struct store *st, const struct fix *f,
+    const struct obd_sample *obd, uint64_t now_mono_ms)
+{
+	struct store_pending *p;
+
 	if (st->readonly) {
 		log_warnx("store: %s: write on a read-only store", st->path);
 		return -1;
 	}
+	st->last_now_ms = now_mono_ms;
 	/* NOT NULL columns: such a row would block every later batch. */
 	if (!isfinite(f->lat_deg) || !isfinite(f->lon_deg)) {
 		if (!st->invalid_logged)
@@ -1195,19 +1857,31 @@ store_put_position(struct store *st, const struct fix *f,
 		st->refused++;
 		return -1;
 	}
-	if (st->npending == 0)
+	if (!store_dirty(st))
 		st->first_pending_ms = now_mono_ms;
-	st->pending[st->npending++] = *f;
+	p = &st->pending[st->npending++];
+	p->fix = *f;
+	if (obd != NULL)
+		p->obd = *obd;
+	else
+		record_obd_clear(&p->obd);
 	return 0;
 }
 
-/* Mono time at which the pending batch is due; npending must be > 0. */
+int
+store_put_position(struct store *st, const struct fix *f,
+    uint64_t now_mono_ms)
+{
+	return store_put_position_obd(st, f, NULL, now_mono_ms);
+}
+
+/* Mono time at which the pending batch is due; something is pending. */
 static uint64_t
 store_due_at(const struct store *st)
 {
 	if (st->retry_wait)
 		return st->retry_at_ms;
-	if (st->npending >= store_batch_rows(st))
+	if (st->npending >= store_batch_rows(st) || st->nends > 0)
 		return 0;
 	if (st->first_pending_ms > UINT64_MAX - st->commit_interval_ms)
 		return UINT64_MAX - 1;
@@ -1217,8 +1891,10 @@ store_due_at(const struct store *st)
 int
 store_commit_due(struct store *st, uint64_t now_mono_ms)
 {
-	if (st->readonly || st->npending == 0 ||
-	    now_mono_ms < store_due_at(st))
+	if (st->readonly)
+		return 0;
+	st->last_now_ms = now_mono_ms;
+	if (!store_dirty(st) || now_mono_ms < store_due_at(st))
 		return 0;
 	if (store_commit(st) == -1) {
 		/* Retry one interval later, not on every loop turn. */
@@ -1233,11 +1909,430 @@ store_next_due_ms(const struct store *st, uint64_t now_mono_ms)
 {
 	uint64_t	 due;
 
-	if (st->readonly || st->npending == 0)
+	if (st->readonly || !store_dirty(st))
 		return UINT64_MAX;
 	due = store_due_at(st);
 	return due > now_mono_ms ? due - now_mono_ms : 0;
 }
+
+/* ---- trips ---- */
+
+struct store_begin_arg {
+	const struct trip_summary *t;
+	int64_t		 id;
+};
+
+static int
+store_txn_trip_begin(struct store *st, void *arg)
+{
+	struct store_begin_arg *b = arg;
+	sqlite3_stmt	*s = st->stmt[STMT_TRIP_INSERT];
+
+	store_bind_trip(s, b->t);
+	sqlite3_bind_null(s, TRIP_P_ID);
+	sqlite3_bind_null(s, TRIP_P_SEQ);
+	sqlite3_bind_null(s, TRIP_P_ENDED_BY);
+	sqlite3_bind_int(s, TRIP_P_OPEN, 1);
+	if (store_step_done(st, STMT_TRIP_INSERT, "insert trip") == -1)
+		return -1;
+	b->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_trip_begin(struct store *st, struct trip_summary *t)
+{
+	struct store_begin_arg b = { t, 0 };
+
+	if (store_commit_with(st, store_txn_trip_begin, &b,
+	    "trip begin") == -1)
+		return -1;
+	t->id = (uint64_t)b.id;
+	st->trips++;
+	st->prog = *t;
+	st->prog.ended_by = TRIP_END_NONE;
+	st->has_prog = true;
+	st->prog_dirty = false;
+	st->prog_gone_logged = false;
+	log_debug("store: trip %" PRIu64 " begun", t->id);
+	return 0;
+}
+
+int
+store_trip_progress(struct store *st, const struct trip_summary *t)
+{
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if (t->id == 0)
+		return -1;	/* never begun: nothing to update */
+	if (!store_dirty(st))
+		st->first_pending_ms = st->last_now_ms;
+	if (!st->has_prog || st->prog.id != t->id)
+		st->prog_gone_logged = false;
+	st->prog = *t;
+	st->prog.ended_by = TRIP_END_NONE;
+	st->has_prog = true;
+	st->prog_dirty = true;
+	return 0;
+}
+
+int
+store_trip_end(struct store *st, const struct trip_summary *t)
+{
+	int64_t		 open;
+	size_t		 i;
+	int		 rc;
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if (store_trip_end_name(t->ended_by) == NULL) {
+		log_warnx("store: %s: trip %" PRIu64 " ended without a reason, "
+		    "not recorded", st->path, t->id);
+		return -1;
+	}
+	if (t->id != 0) {
+		for (i = 0; i < st->nends; i++)
+			if (st->ends[i].id == t->id) {
+				log_warnx("store: %s: trip %" PRIu64 " ended "
+				    "twice, second end ignored", st->path,
+				    t->id);
+				return -1;
+			}
+		sqlite3_bind_int64(st->stmt[STMT_TRIP_STATE], 1,
+		    (int64_t)t->id);
+		rc = store_step_ints(st, STMT_TRIP_STATE, "trip state", &open,
+		    1);
+		if (rc == -1) {
+			log_warnx("store: %s: %s", st->path, st->err);
+			return -1;
+		}
+		if (rc == 1 && open == 0) {
+			log_warnx("store: %s: trip %" PRIu64 " is closed "
+			    "already, end ignored", st->path, t->id);
+			return -1;
+		}
+	}
+	if (st->nends == STORE_TRIP_QUEUE_MAX && (store_commit(st) == -1 ||
+	    st->nends == STORE_TRIP_QUEUE_MAX)) {
+		log_warnx("store: %s: %d trip ends wait for a commit, trip %"
+		    PRIu64 " refused", st->path, STORE_TRIP_QUEUE_MAX, t->id);
+		return -1;
+	}
+	if (st->has_prog && st->prog.id == t->id) {
+		st->has_prog = false;
+		st->prog_dirty = false;
+	}
+	st->ends[st->nends++] = *t;
+	return store_commit(st);
+}
+
+int
+store_trip_open_get(struct store *st, struct trip_summary *out)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_TRIP_OPEN_GET];
+	struct store_trip tr;
+	int		 rc;
+
+	if (s == NULL)
+		return 0;	/* read-only, file older than trips */
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		store_row_to_trip(s, &tr);
+		*out = tr.trip;
+		if (st->has_prog && st->prog.id == tr.trip.id)
+			*out = st->prog;
+		out->ended_by = TRIP_END_NONE;
+	} else if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "open trip");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_query_trips(struct store *st, int64_t from_utc_ms, int64_t to_utc_ms,
+    uint64_t limit, store_trip_cb *cb, void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_TRIP_QUERY];
+	struct store_trip t;
+	int		 rc;
+
+	if (s == NULL)
+		return 0;	/* read-only, file older than trips */
+	sqlite3_bind_int64(s, 1, from_utc_ms);
+	sqlite3_bind_int64(s, 2, to_utc_ms);
+	/* LIMIT -1 is "no limit" in SQLite. */
+	sqlite3_bind_int64(s, 3, limit == 0 || limit > INT64_MAX ? -1 :
+	    (int64_t)limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		store_row_to_trip(s, &t);
+		if (cb(&t, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "query trips");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- DTCs ---- */
+
+static bool
+store_dtc_valid(const struct obd_dtc *d)
+{
+	size_t		 i;
+
+	if (d->mode != STORE_DTC_STORED && d->mode != STORE_DTC_PENDING &&
+	    d->mode != STORE_DTC_PERMANENT)
+		return false;
+	for (i = 0; i < RECORD_DTC_LEN; i++)
+		if (!((d->code[i] >= '0' && d->code[i] <= '9') ||
+		    (d->code[i] >= 'A' && d->code[i] <= 'Z')))
+			return false;
+	return d->code[RECORD_DTC_LEN] == '\0';
+}
+
+static bool
+store_dtc_same(const struct obd_dtc *a, const char *code, int mode)
+{
+	return a->mode == mode && strcmp(a->code, code) == 0;
+}
+
+struct store_scan_arg {
+	const struct obd_dtc *dtcs;	/* valid, without duplicates */
+	size_t		 n;
+	int64_t		 t_utc_ms;
+	bool		*seen;		/* n entries: dtcs[i] has a row */
+	uint64_t	 nnew, ncleared;
+	uint64_t	 first_seq;
+};
+
+/* The active rows, as (seq, index in dtcs or n when absent). */
+struct store_active {
+	int64_t		 seq;
+	size_t		 idx;
+};
+
+static int
+store_txn_dtc_scan(struct store *st, void *arg)
+{
+	struct store_scan_arg *a = arg;
+	sqlite3_stmt	*s = st->stmt[STMT_DTC_ACTIVE];
+	struct store_active *act = NULL;
+	enum store_stmt	 id;
+	size_t		 nact = 0, cap = 0, i, k;
+	uint64_t	 seq;
+	const char	*code;
+	int		 rc, mode;
+
+	memset(a->seen, 0, a->n * sizeof(*a->seen));
+	a->nnew = a->ncleared = 0;
+	a->first_seq = 0;
+	/* Collect first: no writes to the table while stepping over it. */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		code = (const char *)sqlite3_column_text(s, 1);
+		mode = sqlite3_column_int(s, 2);
+		if (nact == cap) {
+			cap = cap != 0 ? cap * 2 : 16;
+			act = xreallocarray(act, cap, sizeof(*act));
+		}
+		act[nact].seq = sqlite3_column_int64(s, 0);
+		act[nact].idx = a->n;
+		for (k = 0; code != NULL && k < a->n; k++)
+			if (store_dtc_same(&a->dtcs[k], code, mode)) {
+				act[nact].idx = k;
+				a->seen[k] = true;
+				break;
+			}
+		nact++;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "active DTCs");
+		goto fail;
+	}
+	for (i = 0; i < nact; i++) {
+		/* Still reported: seen again; absent: cleared. */
+		id = act[i].idx < a->n ? STMT_DTC_TOUCH : STMT_DTC_CLEAR;
+		sqlite3_bind_int64(st->stmt[id], 1, act[i].seq);
+		sqlite3_bind_int64(st->stmt[id], 2, a->t_utc_ms);
+		if (store_step_done(st, id, "update DTC") == -1)
+			goto fail;
+		if (id == STMT_DTC_CLEAR)
+			a->ncleared++;
+	}
+	for (k = 0; k < a->n; k++) {
+		if (a->seen[k])
+			continue;
+		if (store_seq_alloc(st, 1, &seq) == -1)
+			goto fail;
+		if (a->nnew == 0)
+			a->first_seq = seq;
+		s = st->stmt[STMT_DTC_INSERT];
+		sqlite3_bind_int64(s, 1, (int64_t)seq);
+		sqlite3_bind_text(s, 2, a->dtcs[k].code, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 3, a->dtcs[k].mode);
+		sqlite3_bind_int64(s, 4, a->t_utc_ms);
+		if (store_step_done(st, STMT_DTC_INSERT, "insert DTC") == -1)
+			goto fail;
+		a->nnew++;
+	}
+	free(act);
+	return 0;
+ fail:
+	free(act);
+	return -1;
+}
+
+int
+store_dtc_scan(struct store *st, const struct obd_dtc *dtcs, size_t n,
+    int64_t t_utc_ms)
+{
+	struct store_scan_arg a;
+	struct obd_dtc	*uniq = NULL;
+	size_t		 i, k, nu = 0;
+	int		 ret = -1;
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if (n > 0)
+		uniq = xcalloc(n, sizeof(*uniq));
+	for (i = 0; i < n; i++) {
+		if (!store_dtc_valid(&dtcs[i])) {
+			log_warnx("store: %s: DTC scan with an invalid entry "
+			    "(mode 0x%02x), not recorded", st->path,
+			    dtcs[i].mode);
+			goto out;
+		}
+		for (k = 0; k < nu; k++)
+			if (store_dtc_same(&uniq[k], dtcs[i].code,
+			    dtcs[i].mode))
+				break;
+		if (k == nu)
+			uniq[nu++] = dtcs[i];
+	}
+	memset(&a, 0, sizeof(a));
+	a.dtcs = uniq;
+	a.n = nu;
+	a.t_utc_ms = t_utc_ms;
+	a.seen = xcalloc(nu + 1, sizeof(*a.seen));
+	if (store_commit_with(st, store_txn_dtc_scan, &a, "DTC scan") == 0) {
+		st->dtcs_active += a.nnew;
+		st->dtcs_active = st->dtcs_active > a.ncleared ?
+		    st->dtcs_active - a.ncleared : 0;
+		if (a.nnew > 0)
+			log_debug("store: DTC scan: %zu codes, %" PRIu64 " new "
+			    "(seq %" PRIu64 "..%" PRIu64 "), %" PRIu64
+			    " cleared", nu, a.nnew, a.first_seq,
+			    a.first_seq + a.nnew - 1, a.ncleared);
+		else
+			log_debug("store: DTC scan: %zu codes, none new, %"
+			    PRIu64 " cleared", nu, a.ncleared);
+		ret = (int)a.nnew;
+	}
+	free(a.seen);
+ out:
+	free(uniq);
+	return ret;
+}
+
+int
+store_query_dtcs(struct store *st, bool active_only, store_dtc_cb *cb,
+    void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_DTC_QUERY];
+	struct store_dtc d;
+	const unsigned char *code;
+	int		 rc;
+
+	if (s == NULL)
+		return 0;	/* read-only, file older than DTCs */
+	sqlite3_bind_int(s, 1, active_only);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&d, 0, sizeof(d));
+		d.seq = (uint64_t)sqlite3_column_int64(s, 0);
+		code = sqlite3_column_text(s, 1);
+		util_strlcpy(d.code, code != NULL ? (const char *)code : "",
+		    sizeof(d.code));
+		d.mode = (uint8_t)sqlite3_column_int(s, 2);
+		d.first_utc_ms = sqlite3_column_int64(s, 3);
+		d.last_utc_ms = sqlite3_column_int64(s, 4);
+		d.cleared_utc_ms = sqlite3_column_int64(s, 5);	/* NULL: 0 */
+		if (cb(&d, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "query DTCs");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- VIN ---- */
+
+static int
+store_txn_vin(struct store *st, void *arg)
+{
+	return store_meta_set_text(st, "vin", arg);
+}
+
+int
+store_set_vin(struct store *st, const char *vin)
+{
+	size_t		 i, len;
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	len = vin != NULL ? strlen(vin) : 0;
+	for (i = 0; i < len; i++)
+		if (vin[i] <= ' ' || vin[i] >= 0x7f)
+			break;
+	if (len == 0 || len > STORE_VIN_MAX || i < len) {
+		log_warnx("store: %s: invalid VIN not recorded", st->path);
+		return -1;
+	}
+	if (strcmp(vin, st->vin) == 0)
+		return 0;
+	if (store_commit_with(st, store_txn_vin, (void *)(uintptr_t)vin,
+	    "VIN") == -1)
+		return -1;
+	if (*st->vin != '\0')
+		log_info("store: %s: VIN changes from %s to %s: the gateway "
+		    "was moved to another vehicle", st->path, st->vin, vin);
+	else
+		log_debug("store: %s: VIN %s recorded", st->path, vin);
+	free(st->vin);
+	st->vin = xstrdup(vin);
+	return 0;
+}
+
+const char *
+store_vin(const struct store *st)
+{
+	return st->vin != NULL ? st->vin : "";
+}
+
+/* ---- retention ---- */
 
 static void
 store_drop_add(struct store_drop *d, int64_t n, int64_t lo, int64_t hi)
@@ -1252,21 +2347,22 @@ store_drop_add(struct store_drop *d, int64_t n, int64_t lo, int64_t hi)
 }
 
 /*
- * Delete one chunk in its own transaction: by age (rows before cutoff, the
- * oldest chunk rows by time) or by seq (the oldest chunk rows whose synced
- * state is synced).  Rows deleted, or -1 (st->err).
+ * Delete one chunk in its own transaction: by age (rows before cutoff, up
+ * to the chunk-th oldest position time) or by seq (rows whose synced state
+ * is synced, up to the chunk-th lowest such position seq), from every
+ * table in store_rtables.  Rows deleted, or -1 (st->err).
  */
 static int64_t
 store_drop_chunk(struct store *st, bool by_age, int64_t cutoff, bool synced,
-    int64_t chunk, struct store_drop *d)
+    int64_t chunk, struct store_drop d[RT_COUNT])
 {
-	enum store_stmt	 bound, range, del;
-	int64_t		 v[3], limit;
+	enum store_stmt	 bound;
+	sqlite3_stmt	*s;
+	int64_t		 v[RT_COUNT][3], limit, total = 0;
+	size_t		 i;
 	int		 rc;
 
 	bound = by_age ? STMT_AGE_BOUND : STMT_OLD_BOUND;
-	range = by_age ? STMT_AGE_RANGE : STMT_OLD_RANGE;
-	del = by_age ? STMT_AGE_DELETE : STMT_OLD_DELETE;
 	if (store_begin(st) == -1)
 		return -1;
 	if (by_age)
@@ -1279,15 +2375,19 @@ store_drop_chunk(struct store *st, bool by_age, int64_t cutoff, bool synced,
 		goto fail;
 	if (rc == 0)		/* fewer than chunk rows: take them all */
 		limit = by_age ? cutoff - 1 : INT64_MAX;
-	if (by_age)
-		sqlite3_bind_int64(st->stmt[range], 1, limit);
-	else {
-		sqlite3_bind_int(st->stmt[range], 1, synced);
-		sqlite3_bind_int64(st->stmt[range], 2, limit);
+	for (i = 0; i < RT_COUNT; i++) {
+		s = st->rstmt[i][by_age ? RS_AGE_RANGE : RS_OLD_RANGE];
+		if (by_age)
+			sqlite3_bind_int64(s, 1, limit);
+		else {
+			sqlite3_bind_int(s, 1, synced);
+			sqlite3_bind_int64(s, 2, limit);
+		}
+		if (store_stmt_ints(st, s, "retention range", v[i], 3) == -1)
+			goto fail;
+		total += v[i][0];
 	}
-	if (store_step_ints(st, range, "retention range", v, 3) == -1)
-		goto fail;
-	if (v[0] == 0) {
+	if (total == 0) {
 		store_rollback(st);
 		return 0;
 	}
@@ -1297,20 +2397,29 @@ store_drop_chunk(struct store *st, bool by_age, int64_t cutoff, bool synced,
 	 */
 	if (store_seq_floor_set(st) == -1)
 		goto fail;
-	if (by_age)
-		sqlite3_bind_int64(st->stmt[del], 1, limit);
-	else {
-		sqlite3_bind_int(st->stmt[del], 1, synced);
-		sqlite3_bind_int64(st->stmt[del], 2, limit);
+	for (i = 0; i < RT_COUNT; i++) {
+		if (v[i][0] == 0)
+			continue;
+		s = st->rstmt[i][by_age ? RS_AGE_DELETE : RS_OLD_DELETE];
+		if (by_age)
+			sqlite3_bind_int64(s, 1, limit);
+		else {
+			sqlite3_bind_int(s, 1, synced);
+			sqlite3_bind_int64(s, 2, limit);
+		}
+		if (store_stmt_done(st, s, "retention delete") == -1)
+			goto fail;
 	}
-	if (store_step_done(st, del, "retention delete") == -1 ||
-	    store_step_done(st, STMT_COMMIT, "retention commit") == -1)
+	if (store_step_done(st, STMT_COMMIT, "retention commit") == -1)
 		goto fail;
-	store_drop_add(d, v[0], v[1], v[2]);
-	st->positions = st->positions > (uint64_t)v[0] ?
-	    st->positions - (uint64_t)v[0] : 0;
-	st->dropped += (uint64_t)v[0];
-	return v[0];
+	for (i = 0; i < RT_COUNT; i++)
+		store_drop_add(&d[i], v[i][0], v[i][1], v[i][2]);
+	st->positions = st->positions > (uint64_t)v[RT_POSITIONS][0] ?
+	    st->positions - (uint64_t)v[RT_POSITIONS][0] : 0;
+	st->trips = st->trips > (uint64_t)v[RT_TRIPS][0] ?
+	    st->trips - (uint64_t)v[RT_TRIPS][0] : 0;
+	st->dropped += (uint64_t)total;
+	return total;
  fail:
 	store_rollback(st);
 	return -1;
@@ -1340,19 +2449,33 @@ store_chunk_rows(const struct store *st)
 }
 
 static void
-store_drop_log(const struct store_drop *d, const char *reason)
+store_drop_log(const struct store_drop d[RT_COUNT], const char *reason)
 {
-	if (d->n == 0)
-		return;
-	log_warnx("store: retention dropped %" PRIu64 " positions (seq %"
-	    PRIu64 "..%" PRIu64 ", reason: %s)", d->n, d->min_seq,
-	    d->max_seq, reason);
+	size_t		 i;
+
+	for (i = 0; i < RT_COUNT; i++)
+		if (d[i].n > 0)
+			log_warnx("store: retention dropped %" PRIu64 " %s "
+			    "(seq %" PRIu64 "..%" PRIu64 ", reason: %s)",
+			    d[i].n, store_rtables[i].what, d[i].min_seq,
+			    d[i].max_seq, reason);
+}
+
+static uint64_t
+store_drop_total(const struct store_drop d[RT_COUNT])
+{
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	for (i = 0; i < RT_COUNT; i++)
+		n += d[i].n;
+	return n;
 }
 
 int64_t
 store_retention(struct store *st, int64_t now_utc_ms)
 {
-	struct store_drop age = { 0, 0, 0 }, size = { 0, 0, 0 };
+	struct store_drop age[RT_COUNT], size[RT_COUNT];
 	int64_t		 n, live, cap, cutoff;
 
 	if (st->readonly) {
@@ -1360,12 +2483,14 @@ store_retention(struct store *st, int64_t now_utc_ms)
 		    st->path);
 		return -1;
 	}
+	memset(age, 0, sizeof(age));
+	memset(size, 0, sizeof(size));
 	/* Age: GNSS time; a zero or negative now means we have none yet. */
 	if (st->keep_days > 0 && now_utc_ms > 0) {
 		cutoff = now_utc_ms - (int64_t)st->keep_days * STORE_DAY_MS;
 		do {
 			n = store_drop_chunk(st, true, cutoff, false,
-			    store_chunk_rows(st), &age);
+			    store_chunk_rows(st), age);
 		} while (n > 0);
 		if (n == -1)
 			goto fail;
@@ -1379,26 +2504,26 @@ store_retention(struct store *st, int64_t now_utc_ms)
 			if (live <= cap)
 				break;
 			n = store_drop_chunk(st, false, 0, true,
-			    store_chunk_rows(st), &size);
+			    store_chunk_rows(st), size);
 			if (n == 0)
 				n = store_drop_chunk(st, false, 0, false,
-				    store_chunk_rows(st), &size);
+				    store_chunk_rows(st), size);
 			if (n == -1)
 				goto fail;
 			if (n == 0)
 				break;	/* no rows left: schema, meta */
 		}
 	}
-	store_drop_log(&age, "age");
-	store_drop_log(&size, "size");
+	store_drop_log(age, "age");
+	store_drop_log(size, "size");
 	if (st->retention_failing) {
 		log_info("store: %s: retention works again", st->path);
 		st->retention_failing = false;
 	}
-	return (int64_t)(age.n + size.n);
+	return (int64_t)(store_drop_total(age) + store_drop_total(size));
  fail:
-	store_drop_log(&age, "age");
-	store_drop_log(&size, "size");
+	store_drop_log(age, "age");
+	store_drop_log(size, "size");
 	if (!st->retention_failing)
 		log_warnx("store: %s: retention: %s", st->path, st->err);
 	st->retention_failing = true;
@@ -1411,6 +2536,8 @@ store_get_stats(const struct store *st, struct store_stats *s)
 	memset(s, 0, sizeof(*s));
 	s->positions = st->positions;
 	s->pending = st->npending;
+	s->trips = st->trips;
+	s->dtcs_active = st->dtcs_active;
 	s->next_seq = st->next_seq;
 	s->commits = st->commits;
 	s->dropped = st->dropped;

@@ -38,6 +38,8 @@ struct config_device {
 	enum config_class class;
 	char		*timezone;	/* IANA name, default Asia/Shanghai */
 	enum config_fuel fuel;
+	double		 tank_l;	/* fuel tank volume, litres, 0..2000;
+					   default 0 = unknown (trip.h: NaN) */
 };
 
 struct config_gnss {
@@ -48,6 +50,57 @@ struct config_gnss {
 	int		 retry_min_ms;	/* first reconnect delay, default 250 */
 	int		 retry_max_ms;	/* backoff cap, default 10000 */
 	int		 stale_s;	/* silence before reconnect, default 30 */
+};
+
+/* OBD-II adapter (车载诊断 OBD). */
+enum config_obd_driver {
+	CONFIG_OBD_NONE,		/* no adapter fitted (the default) */
+	CONFIG_OBD_ELM327,		/* ELM327 on a tty or "tcp:HOST:PORT" */
+	CONFIG_OBD_SOCKETCAN		/* Linux SocketCAN interface */
+};
+
+/*
+ * Periods and timeouts in milliseconds unless the name says otherwise.
+ * Validated by config_load(): device is "" (allowed unless driver is
+ * elm327), an absolute path ("/dev/ttyUSB0"), or "tcp:HOST:PORT" where
+ * HOST is a numeric IPv4 address or a bracketed IPv6 address ("[fe80::1]",
+ * no zone id) and PORT is decimal 1..65535 without a leading zero
+ * (getaddrinfo() with AI_NUMERICHOST | AI_NUMERICSERV takes both, host
+ * without its brackets); interface is "" (allowed
+ * unless driver is socketcan) or a valid Linux interface name of at most
+ * IFNAMSIZ - 1 bytes; poll_slow_ms >= poll_fast_ms and retry_max_ms >=
+ * retry_min_ms.  device, baud and interface are validated whatever the
+ * driver, and kept, so that switching driver needs no other edit.
+ */
+struct config_obd {
+	enum config_obd_driver driver;	/* default none (no adapter fitted) */
+	char		*device;	/* default "/dev/ttyUSB0"; tty path or
+					   "tcp:HOST:PORT" */
+	int		 baud;		/* default 38400; one of 9600 19200
+					   38400 57600 115200 230400 460800
+					   500000 921600 1000000 2000000
+					   (tty only) */
+	char		*interface;	/* default "can0" */
+	int		 timeout_ms;	/* one command, default 1000,
+					   100..30000 */
+	int		 poll_fast_ms;	/* rpm, speed, voltage, fuel rate:
+					   default 1000, 20..60000 */
+	int		 poll_slow_ms;	/* temperatures, fuel level, odometer:
+					   default 10000, 100..3600000,
+					   >= poll_fast_ms */
+	int		 dtc_interval_s; /* default 300, 10..86400 */
+	int		 retry_min_ms;	/* default 1000, 100..60000 */
+	int		 retry_max_ms;	/* default 60000, 1000..3600000,
+					   >= retry_min_ms */
+};
+
+/* When a trip (行程) ends; the rest of trip.h's tuning is built in. */
+struct config_trips {
+	int		 ign_off_end_s;	/* default 60, 0..3600: ignition off
+					   this long ends a trip */
+	int		 stationary_end_s; /* default 300, 30..7200: without
+					   OBD, no motion this long ends a
+					   trip */
 };
 
 struct config_storage {
@@ -66,6 +119,8 @@ struct config {
 	char		*file;		/* path it was loaded from */
 	struct config_device  device;
 	struct config_gnss    gnss;
+	struct config_obd     obd;
+	struct config_trips   trips;
 	struct config_storage storage;
 	struct config_ctl     ctl;
 };
@@ -120,6 +175,8 @@ bool		 config_equal(const struct config *, const struct config *);
 /* "general", "law_enforcement", ... as written in the file. */
 const char	*config_class_name(enum config_class);
 const char	*config_fuel_name(enum config_fuel);
+/* "none", "elm327", "socketcan"; "unknown" for any other value. */
+const char	*config_obd_driver_name(enum config_obd_driver);
 
 /* A read-only view of one row of the settings table. */
 struct config_keyinfo {

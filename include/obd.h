@@ -11,7 +11,7 @@
  * attempt.  OBD_INIT: the adapter is being set up (ELM327 ATZ ... ATDPN).
  * OBD_NO_ECU: the adapter works but no ECU answers 01 00 (ignition off,
  * UNABLE TO CONNECT, NO DATA); 01 00 is retried every retry_min_ms
- * (at least 1 s).  OBD_UP: the ECU answered; PIDs are polled.
+ * (at least 100 ms).  OBD_UP: the ECU answered; PIDs are polled.
  *
  * In OBD_NO_ECU the reader reports rpm = 0 and speed = 0 with each retry
  * (an ECU that sleeps says the engine is off), and battery_v from the

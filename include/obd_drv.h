@@ -76,6 +76,15 @@ struct obd_drv_ops {
 extern const struct obd_drv_ops obd_drv_elm327;
 extern const struct obd_drv_ops obd_drv_socketcan;
 
+/*
+ * obd_new() with an explicit driver (tests plug a fake one here).  ops
+ * is borrowed for the life of the reader and must outlive it; NULL gives
+ * a reader that stays OBD_OFF.  opts->driver still selects the table
+ * driver if a later obd_reconfigure() changes it.
+ */
+struct obd	*obd_new_with_driver(struct ev_loop *, const struct obd_opts *,
+		    const struct obd_drv_ops *, obd_cb *, void *arg);
+
 /* Called by drivers.  why: "" or a reason for the log and last_error. */
 void	obd_drv_state(struct obd *, enum obd_state, const char *why);
 void	obd_drv_reply(struct obd *, const struct obd_drv_reply *);

@@ -7,7 +7,8 @@
  * the offset of the device zone), lat, lon (numbers), alt_m, speed_kmh,
  * heading_deg, hdop (numbers, null when unknown), sats_used (integer, null
  * when unknown), constellations ({"gps":{"visible":n,"used":n},
- * "beidou":..., "glonass":..., "galileo":...}).
+ * "beidou":..., "glonass":..., "galileo":...}), then obd (posjson_obd())
+ * when the row has at least one OBD value, else no obd member at all.
  *
  * A listing is streamed: posjson_list_begin(), posjson_list_add() for each
  * row, posjson_list_end().  Memory stays bounded whatever the number of
@@ -45,6 +46,18 @@
  */
 json_t	*posjson_position(const struct store_position *, const char *tz);
 
+/*
+ * The known values of an OBD sample as a new object, or NULL when none is
+ * known (record_obd_any() false).  Members, in struct obd_sample order and
+ * named like its fields, only for known values: rpm, speed_kmh, coolant_c,
+ * intake_c, ambient_c, load_pct, throttle_pct, maf_gps, fuel_level_pct,
+ * fuel_rate_lph, battery_v, odometer_km, run_time_s (numbers, rounded to
+ * what the sensors resolve: rpm, maf_gps 0.01; battery_v, fuel_rate_lph
+ * 0.001; the others 0.1), fuel_rate_estimated (boolean, with
+ * fuel_rate_lph only) and mil_on (boolean).
+ */
+json_t	*posjson_obd(const struct obd_sample *);
+
 /* Satellite counts as {"gps":{"visible":n,"used":n},...}; new reference. */
 json_t	*posjson_constellations(const struct sat_count sys[GNSS_SYS_COUNT]);
 
@@ -63,7 +76,11 @@ int	posjson_list_add(struct posjson_list *, const struct store_position *);
 /* Closes the array or prints the summary; 0, or -1 on a write error. */
 int	posjson_list_end(struct posjson_list *);
 
-/* Text table: the header line, and one row (time in zone tz). 0 or -1. */
+/*
+ * Text table: the header line, and one row (time in zone tz). 0 or -1.
+ * Besides the GNSS columns, RPM (engine speed) and FUEL% (fuel level)
+ * from OBD, "-" when unknown.
+ */
 int	posjson_print_header(FILE *);
 int	posjson_print_row(FILE *, const struct store_position *,
 	    const char *tz);

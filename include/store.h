@@ -6,16 +6,29 @@
  * WAL with synchronous=FULL.  Positions are buffered in RAM (bounded) and
  * written in one transaction per batch: when commit_rows are pending or
  * commit_interval_ms has passed since the first pending row, or on
- * store_commit().  Each committed record gets a seq, dense, increasing and
- * never reused, across restarts and crashes (kill -9 included).  The
- * counter lives in memory and is derived at open from the stored records
- * (highest seq + 1) and meta.seq_floor, which retention raises to the next
- * seq whenever it deletes; a batch commit writes no counter.  A failed
- * COMMIT gives its seqs back and keeps the rows in RAM for the next
+ * store_commit().  Each committed record (position, closed trip, DTC row)
+ * gets a seq from one stream, dense, increasing and never reused, across
+ * tables, restarts and crashes (kill -9 included).  The counter lives in
+ * memory and is derived at open from the stored records (highest seq + 1
+ * over every record table) and meta.seq_floor, which retention raises to
+ * the next seq whenever it deletes; a batch commit writes no counter.  A
+ * failed COMMIT gives its seqs back and keeps the rows in RAM for the next
  * attempt.
  *
+ * Trips.  An open trip is a row without a seq; store_trip_progress()
+ * keeps a RAM copy that goes to disk with the next batch, so a crash loses
+ * at most one commit interval of trip progress, and the next start finds
+ * the trip with store_trip_open_get() and closes it (power loss).  A trip
+ * gets its seq when it is closed (store_trip_end()), so the platform only
+ * ever sees final trips.  Trip begin, trip end and DTC scans commit at
+ * once, in the same transaction as the positions pending before them
+ * (which therefore get the lower seqs).
+ *
  * Schema: version 1 had meta.next_seq, advanced by every commit; version 2
- * turns it into meta.seq_floor.  Read-only connections read either.
+ * turns it into meta.seq_floor; version 3 adds OBD columns to positions,
+ * the trips and dtcs tables and meta.vin.  A writable open migrates older
+ * files in place, in one transaction.  Read-only connections read every
+ * version as it is (no trips, DTCs or OBD values before version 3).
  *
  * The read-only mode is for fleetgwctl; it works while the daemon writes.
  */
@@ -26,6 +39,7 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "trip.h"
 
 struct store;
 
@@ -54,11 +68,18 @@ void		 store_close(struct store *);
 void		 store_set_limits(struct store *, const struct store_opts *);
 
 /*
- * Buffer one fix (copied) for the next commit.  0, or -1 if the RAM buffer
- * (4096 rows) is still full after a forced commit attempt, or if the fix
- * has a non-finite lat/lon (refused: it could never be stored).  Refused
- * fixes are counted in store_stats.refused.
+ * Buffer one fix and the OBD sample current with it (both copied) for the
+ * next commit.  obd NULL, or a sample where record_obd_any() is false,
+ * stores no OBD values (NULL columns).  Non-finite OBD values and mil_on
+ * -1 are stored as NULL; obd_fuel_rate_estimated is NULL when
+ * fuel_rate_lph is unknown.  0, or -1 if the RAM buffer (4096 rows) is
+ * still full after a forced commit attempt, or if the fix has a
+ * non-finite lat/lon (refused: it could never be stored).  Refused fixes
+ * are counted in store_stats.refused.
  */
+int		 store_put_position_obd(struct store *, const struct fix *,
+		    const struct obd_sample *obd, uint64_t now_mono_ms);
+/* store_put_position_obd() without OBD values. */
 int		 store_put_position(struct store *, const struct fix *,
 		    uint64_t now_mono_ms);
 /*
@@ -67,36 +88,127 @@ int		 store_put_position(struct store *, const struct fix *,
  * whatever the number of pending rows.
  */
 int		 store_commit_due(struct store *, uint64_t now_mono_ms);
-/* Commit everything pending now.  0 or -1 (rows stay pending, logged). */
+/*
+ * Commit everything pending now: positions, trip progress, trip ends that
+ * could not be written before.  0 or -1 (all of it stays pending, logged).
+ */
 int		 store_commit(struct store *);
-/* Milliseconds until the next batch is due, or UINT64_MAX if none pending. */
+/*
+ * Milliseconds until the next batch is due, or UINT64_MAX if nothing is
+ * pending.  Trip progress alone makes a batch due commit_interval_ms after
+ * the mono time of the store's last put or commit_due call.
+ */
 uint64_t	 store_next_due_ms(const struct store *, uint64_t now_mono_ms);
+
+/*
+ * Trips.  The trip module's summaries (struct trip_summary) are stored as
+ * they are: NaN (unknown) as NULL, and back.  t->id is the store's stable
+ * trip id (AUTOINCREMENT key of the trips table: never reused, also after
+ * retention deleted the trip).  None of these works on a read-only store
+ * (-1).
+ *
+ * store_trip_begin: insert t as an open trip (no seq, no ended_by; t->id
+ * and t->ended_by are ignored), in one transaction with the pending
+ * positions, committed at once.  Sets t->id and returns 0, or -1 (logged;
+ * t->id untouched, the positions stay pending).  The trip becomes the one
+ * store_trip_progress() follows.
+ *
+ * store_trip_progress: keep a copy of the open trip t (t->id from
+ * store_trip_begin() or store_trip_open_get()), written by the next
+ * commit, which rewrites the row's summary; a crash loses at most one
+ * commit interval of progress.  Only the newest copy is kept.  0, or -1
+ * if t->id is 0.  A row that is no longer open when the copy is written
+ * is left alone (logged once).
+ *
+ * store_trip_end: close trip t->id with the final summary, t->ended_by
+ * (not TRIP_END_NONE) and the next seq, in one transaction with the
+ * pending positions, committed at once.  The trip need not have been
+ * begun in this run (power-loss recovery of a trip from
+ * store_trip_open_get()); an id that is not in the database (0: begin
+ * failed) is inserted as a closed trip with that id (0: a new one).  0;
+ * or -1 (logged) if the trip is already closed or its end already queued,
+ * or ended_by is TRIP_END_NONE (nothing kept), or if the commit failed:
+ * then the end stays queued in RAM (up to 16 trips; a full queue
+ * refuses) and is written by the next successful commit, like positions
+ * (after that commit's positions, so with a higher seq).  A pending
+ * progress copy of the same trip is dropped.  store_close() writes
+ * progress but never ends a trip.
+ *
+ * store_trip_open_get: the newest open trip (highest id), with the RAM
+ * progress copy applied when it is that trip's.  1 found (*out filled,
+ * ended_by TRIP_END_NONE), 0 none, -1 error (logged).
+ */
+int		 store_trip_begin(struct store *, struct trip_summary *t);
+int		 store_trip_progress(struct store *,
+		    const struct trip_summary *t);
+int		 store_trip_end(struct store *, const struct trip_summary *t);
+int		 store_trip_open_get(struct store *, struct trip_summary *out);
+
+/* Database text of an end reason ("ignition_off" ...), NULL for NONE. */
+const char	*store_trip_end_name(enum trip_end);
+
+/*
+ * DTC history.  One row per episode of a (code, mode) pair: it opens when a
+ * scan first reports the pair (first = last = scan time), its last time
+ * moves with each scan that still reports it, and it closes (cleared time)
+ * at the first completed scan without it.  The row's seq is allocated
+ * when it opens.
+ *
+ * store_dtc_scan: record one completed scan at GNSS time t_utc_ms: dtcs[0..n)
+ * as read (n 0: nothing stored, every active row closes).  Codes are 5
+ * characters ("P0301"), modes 0x03, 0x07 or 0x0a; duplicates count once.
+ * Commits at once, with the pending positions.  Returns the number of
+ * pairs that opened a row (0..n), or -1 (invalid entry, read-only store,
+ * failed commit: logged, nothing recorded).
+ */
+int		 store_dtc_scan(struct store *, const struct obd_dtc *dtcs,
+		    size_t n, int64_t t_utc_ms);
+
+/*
+ * VIN of the vehicle, in meta.vin: 0 (unchanged, or written at once) or
+ * -1 (empty or longer than 32 characters, read-only store, failed write;
+ * logged).  A change from another VIN is logged at info: the gateway was
+ * moved to another vehicle.
+ */
+int		 store_set_vin(struct store *, const char *vin);
+/* The recorded VIN, "" if unknown; borrowed until the next set or close. */
+const char	*store_vin(const struct store *);
 
 /*
  * Retention: delete the oldest rows (synced rows first, unsynced last) older
  * than keep_days before now_utc_ms, then more until the live data fit in
  * max_size_mb.  now_utc_ms <= 0 (e.g. INT64_MIN, when GNSS time is not
- * trusted yet) skips the age rule.  Logs what it dropped.  Returns rows
- * deleted, or -1.
+ * trusted yet) skips the age rule.  Positions, closed trips and closed DTC
+ * rows take part: by age, a position by its time, a trip by its end, a
+ * DTC row by its cleared time; by size, the lowest seqs first across the
+ * tables.  Open trips and active DTC rows are never deleted.  Logs what
+ * it dropped, one line per table.  Returns rows deleted, or -1.
  */
 int64_t		 store_retention(struct store *, int64_t now_utc_ms);
 
 struct store_stats {
 	uint64_t	positions;	/* committed rows */
-	uint64_t	pending;	/* buffered, not yet committed */
+	uint64_t	pending;	/* positions buffered, not committed */
+	uint64_t	trips;		/* trip rows, closed and open */
+	uint64_t	dtcs_active;	/* DTC rows not cleared */
 	uint64_t	next_seq;	/* seq the next committed record gets
 					   (read-only: as of open) */
 	uint64_t	commits;	/* successful commits since open */
-	uint64_t	dropped;	/* rows deleted by retention since open */
+	uint64_t	dropped;	/* rows of any table deleted by
+					   retention since open */
 	uint64_t	refused;	/* fixes refused by put since open */
 	bool		commit_failing;	/* the last commit attempt failed */
 };
 void		 store_get_stats(const struct store *, struct store_stats *);
 
-/* A committed position as read back. */
+/*
+ * A committed position as read back.  obd is record_obd_clear()ed where
+ * the row has no OBD values (also in files older than schema version 3).
+ */
 struct store_position {
-	uint64_t	seq;
-	struct fix	fix;
+	uint64_t		seq;
+	struct fix		fix;
+	struct obd_sample	obd;
 };
 
 typedef int store_position_cb(const struct store_position *, void *arg);
@@ -112,6 +224,46 @@ typedef int store_position_cb(const struct store_position *, void *arg);
 int		 store_query_positions(struct store *, int64_t from_utc_ms,
 		    int64_t to_utc_ms, uint64_t limit, store_position_cb *,
 		    void *arg);
+
+/* A stored trip as read back. */
+struct store_trip {
+	uint64_t		seq;	/* 0 while open */
+	bool			open;
+	struct trip_summary	trip;	/* ended_by TRIP_END_NONE while open */
+};
+
+typedef int store_trip_cb(const struct store_trip *, void *arg);
+
+/*
+ * Call cb for each committed trip that overlaps [from_utc_ms, to_utc_ms):
+ * start < to and end >= from (an open trip's end is its last known time),
+ * ordered by start (then id), at most limit trips (0 = no limit).  cb
+ * returns 0 to go on, non-zero to stop.  0 or -1 (logged).  The trip is
+ * valid during the call only; cb must not call back into the same store.
+ * RAM progress not yet committed is not shown.
+ */
+int		 store_query_trips(struct store *, int64_t from_utc_ms,
+		    int64_t to_utc_ms, uint64_t limit, store_trip_cb *,
+		    void *arg);
+
+/* A DTC history row as read back. */
+struct store_dtc {
+	uint64_t	seq;
+	char		code[RECORD_DTC_LEN + 1];
+	uint8_t		mode;		/* 0x03, 0x07 or 0x0a */
+	int64_t		first_utc_ms;
+	int64_t		last_utc_ms;
+	int64_t		cleared_utc_ms;	/* 0 while active */
+};
+
+typedef int store_dtc_cb(const struct store_dtc *, void *arg);
+
+/*
+ * Call cb for each DTC row (only the active ones if active_only), in seq
+ * order; same rules as store_query_trips().  0 or -1 (logged).
+ */
+int		 store_query_dtcs(struct store *, bool active_only,
+		    store_dtc_cb *, void *arg);
 
 /* Device timezone and id recorded in the database ("" if none); borrowed. */
 const char	*store_timezone(const struct store *);

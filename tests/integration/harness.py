@@ -3,6 +3,8 @@
     free_port()                       a free TCP port on 127.0.0.1
     wait_until(pred, timeout, ...)    poll a condition; WaitTimeout on expiry
     Gpsfake(log, port, pace=None)     a private gpsd replaying a log
+    ElmSim(obd_jsonl, ...)            tests/sim/elm327_sim.py on a pty or
+                                      TCP, faults switched through stdin
     Daemon(build_dir, workdir, ...)   fleetgwd under test, with its config,
                                       log, notify socket and database
     check_sanitizer(text)             no ASan/LSan/UBSan report in a log
@@ -224,6 +226,113 @@ class Gpsfake:
 
 	def __exit__(self, *exc):
 		self.stop()
+
+
+class ElmSim:
+	"""tests/sim/elm327_sim.py --stdin-control: an ELM327 adapter in a
+	simulated car.  transport "pty" (device = the symlink self.device) or
+	"tcp" (device = "tcp:127.0.0.1:PORT").  Scenario time follows gpsd at
+	follow ("HOST:PORT") or the wall clock from start (ISO) at speed.
+	control("fault silence") waits for the simulator's "ok" line.
+	stop() is idempotent."""
+
+	def __init__(self, obd_jsonl, workdir, transport="pty", follow=None,
+	    start=None, speed=1.0, faults=(), time_scale=None, verbose=False):
+		self.args = [PYTHON, os.path.join(SIM, "elm327_sim.py"), "--obd",
+		    obd_jsonl, "--stdin-control"]
+		self.link = os.path.join(workdir, "obd-pty")
+		if transport == "pty":
+			self.args += ["--pty", self.link]
+		else:
+			self.args += ["--tcp", "127.0.0.1:0"]
+		if follow is not None:
+			self.args += ["--follow-gpsd", follow]
+		elif start is not None:
+			self.args += ["--start", start, "--speed", str(speed)]
+		for f in faults:
+			self.args += ["--fault", f]
+		if time_scale is not None:
+			self.args += ["--time-scale", str(time_scale)]
+		if verbose:
+			self.args.append("-v")
+		self.errpath = os.path.join(workdir, "elm327_sim.log")
+		self.proc = None
+		self.device = None
+		self.lines = []
+		self._cv = threading.Condition()
+
+	def start(self, timeout=15):
+		self._err = open(self.errpath, "wb")
+		self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE,
+		    stdout=subprocess.PIPE, stderr=self._err,
+		    start_new_session=True, encoding="utf-8", bufsize=1)
+		threading.Thread(target=self._reader, daemon=True).start()
+		line = self.wait_line(r"^READY ", timeout)
+		where = line.split(None, 1)[1].strip()
+		if where.startswith("pty="):
+			self.device = self.link
+		elif where.startswith("tcp="):
+			self.device = "tcp:" + where[4:]
+		else:
+			raise AssertionError("elm327_sim: unexpected %r" % line)
+		return self
+
+	def _reader(self):
+		for line in self.proc.stdout:
+			with self._cv:
+				self.lines.append(line.rstrip("\n"))
+				self._cv.notify_all()
+
+	def wait_line(self, regex, timeout, after=0):
+		"""The first stdout line from index after matching regex."""
+		rx = re.compile(regex)
+		deadline = time.monotonic() + timeout
+		with self._cv:
+			while True:
+				for line in self.lines[after:]:
+					if rx.search(line):
+						return line
+				left = deadline - time.monotonic()
+				if left <= 0 or self.proc.poll() is not None:
+					raise WaitTimeout("elm327_sim: no line matching %r "
+					    "within %.0f s (exit %s); stdout %r; stderr:\n%s"
+					    % (regex, timeout, self.proc.poll(),
+					    self.lines[-5:], self.stderr_tail()))
+				self._cv.wait(min(left, 0.2))
+
+	def control(self, cmd, timeout=10):
+		"""Send one control line; returns the simulator's "ok ..." line."""
+		with self._cv:
+			n = len(self.lines)
+		self.proc.stdin.write(cmd + "\n")
+		self.proc.stdin.flush()
+		line = self.wait_line(r"^(ok|error)\b", timeout, after=n)
+		if line.startswith("error"):
+			raise AssertionError("elm327_sim %r: %s" % (cmd, line))
+		return line
+
+	def stderr_tail(self, n=20):
+		try:
+			with open(self.errpath, encoding="utf-8",
+			    errors="replace") as f:
+				return "".join(f.readlines()[-n:])
+		except OSError:
+			return ""
+
+	def stop(self):
+		if self.proc is None:
+			return
+		if self.proc.poll() is None:
+			try:
+				self.proc.stdin.close()
+			except OSError:
+				pass
+			try:
+				self.proc.wait(5)
+			except subprocess.TimeoutExpired:
+				_kill_group(self.proc)
+		self.proc = None
+		self._err.close()
 
 
 def _conf_value(v):
@@ -498,6 +607,18 @@ class Daemon:
 			return self.query("SELECT count(*) FROM positions")[0][0]
 		except sqlite3.OperationalError:
 			return 0
+
+	def other_seqs(self):
+		"""Seqs of the closed trips and DTC rows: they share the seq
+		stream with the positions."""
+		out = []
+		for t in ("trips", "dtcs"):
+			try:
+				out += [r[0] for r in self.query("SELECT seq FROM %s "
+				    "WHERE seq IS NOT NULL" % t)]
+			except sqlite3.OperationalError:
+				pass
+		return sorted(out)
 
 	def positions(self):
 		"""Stored rows as dicts, in seq order."""

@@ -3,6 +3,7 @@
 the daemon should store from it.
 
     nmea_synth.py SCENARIO.json -o DRIVE.nmea [-e EXPECTED.jsonl]
+                  [--obd OBD.jsonl] [--trips TRIPS.json]
                   [--gsa-style talker|gn] [--bd-talker GB|BD]
                   [--gap N:S] [--time-step N:S] [--no-fix N:S]
                   [--legs I,J] [--summary]
@@ -20,6 +21,13 @@ the scenario zone), lat, lon, alt_m, speed_mps, speed_kmh, heading_deg
 (null when standing: the receiver leaves the course empty), hdop,
 sats_used, sats_visible, constellations {gps, beidou, glonass, galileo:
 {visible, used}}, mode.
+
+--obd writes what the car's ECUs would report, one JSON line per second of
+scenario time (engine off, parked and gaps between legs included), from the
+same motion, so GNSS and OBD agree; --trips writes the trips the daemon
+must record (one per engine-on period).  tests/sim/elm327_sim.py serves
+the --obd file as an ELM327 adapter.  These only add files: the NMEA log
+and the expected fixes do not depend on them.
 
 Scenario format: tests/sim/README.md.  Standard library only.
 """
@@ -311,6 +319,17 @@ def check_leg(sc, n, leg, prev_end):
 			constraints.append((path.cum[i], turn_v * (1.0 + max(
 			    0.0, 90.0 - ang) / 90.0)))
 	stops.append((path.length, 0, "arrival"))
+	for key in ("parked_before_s", "parked_after_s", "idle_before_s",
+	    "idle_after_s", "engine_on_before_s", "engine_off_after_s"):
+		if key in leg and (not isinstance(leg[key], int) or
+		    isinstance(leg[key], bool) or leg[key] < 0):
+			raise ScenarioError("%s: %s must be a whole number >= 0" %
+			    (what, key))
+	if leg.get("engine_off_after_s", 1) < 1:
+		raise ScenarioError("%s: engine_off_after_s must be >= 1 (the "
+		    "engine runs at the arrival epoch)" % what)
+	for d in leg.get("dtcs", []):
+		check_dtc(d, what, "at_s")
 	leg["_path"] = path
 	leg["_constraints"] = sorted(constraints)
 	leg["_stops"] = sorted(stops)
@@ -348,11 +367,16 @@ def brake_limit(dist, v_limit, v, decel):
 
 def drive_leg(sc, leg):
 	"""Yield (seconds since departure, s, v, state) at 1 Hz; state is
-	'idle' (engine on, standing), 'drive' or 'stop' (traffic light)."""
+	'parked' (standing before the idle epochs or after them; t < 0
+	before), 'idle' (standing around the drive, engine on by default),
+	'drive' or 'stop' (traffic light)."""
 	veh = sc["vehicle"]
 	accel = leg.get("accel_mps2", veh.get("accel_mps2", 1.2))
 	decel = leg.get("decel_mps2", veh.get("decel_mps2", 1.8))
-	t = 0
+	t = -int(leg.get("parked_before_s", 0))
+	while t < 0:
+		yield t, 0.0, 0.0, "parked"
+		t += 1
 	for _ in range(int(leg.get("idle_before_s", 0))):
 		yield t, 0.0, 0.0, "idle"
 		t += 1
@@ -397,6 +421,9 @@ def drive_leg(sc, leg):
 	t += 1
 	for _ in range(int(leg.get("idle_after_s", 0))):
 		yield t, path.length, 0.0, "idle"
+		t += 1
+	for _ in range(int(leg.get("parked_after_s", 0))):
+		yield t, path.length, 0.0, "parked"
 		t += 1
 
 
@@ -540,8 +567,12 @@ def expected_from_text(lines, tz, sats):
 	}
 
 
-def generate(sc, opts):
-	"""Returns (list of NMEA lines, list of expected dicts, summary)."""
+def generate(sc, opts, track=None):
+	"""Returns (list of NMEA lines, list of expected dicts, summary).
+	With a list as track, every epoch the simulation makes (dropped ones
+	included) is appended to it as a dict: true UTC seconds, leg index,
+	leg time t, s, v, state, fix (a fix was written) and exp (the
+	expected dict, or None)."""
 	tz = sc["_tz"]
 	rng = random.Random(sc.get("seed", 1))
 	g = sc["gnss"]
@@ -560,7 +591,9 @@ def generate(sc, opts):
 		if opts.legs is not None and li + 1 not in opts.legs:
 			continue
 		depart = dt.datetime.combine(sc["_date"], leg["_depart"], tzinfo=tz)
-		if prev_utc is not None and depart.astimezone(dt.timezone.utc) <= \
+		first = depart - dt.timedelta(seconds=int(leg.get(
+		    "parked_before_s", 0)))
+		if prev_utc is not None and first.astimezone(dt.timezone.utc) <= \
 		    prev_utc:
 			raise ScenarioError("leg %d departs before the previous leg "
 			    "ended" % (li + 1))
@@ -572,7 +605,8 @@ def generate(sc, opts):
 			utc = local.astimezone(dt.timezone.utc)
 			prev_utc = utc
 			lon, lat, brg = path.at(s)
-			sec = section_at(leg, s) if state != "idle" else None
+			sec = section_at(leg, s) if state not in ("idle", "parked") \
+			    else None
 			sky = sc["skies"][sky_name_at(sc, local.time(), sec)]
 			sats = epoch_sky(sc, sky, rng)
 			jit = rng.uniform(-0.1, 0.1)
@@ -591,6 +625,10 @@ def generate(sc, opts):
 				nofix_left = opts.nofix[n]
 			if n in opts.steps:
 				shift_s += opts.steps[n]
+			if track is not None:
+				track.append({"utc_s": int(utc.timestamp()), "leg": li,
+				    "t": t, "s": s, "v": v, "state": state, "fix": False,
+				    "exp": None})
 			if gap_left > 0:
 				gap_left -= 1
 				continue
@@ -609,11 +647,441 @@ def generate(sc, opts):
 				e["i"] = summary["fix_epochs"]
 				e["leg"] = leg.get("name", str(li + 1))
 				expected.append(e)
+				if track is not None:
+					track[-1]["fix"] = True
+					track[-1]["exp"] = e
 		summary["legs"].append({"name": leg.get("name"),
 		    "depart": depart.isoformat(), "epochs": leg_epochs,
 		    "length_m": round(path.length)})
 	summary["distance_m"] = round(summary["distance_m"])
 	return lines, expected, summary
+
+
+# ---------------------------------------------------------------- OBD truth
+#
+# The same scenario drives the OBD side: one record per second of scenario
+# time (engine off, parked and between legs included) and one trip per
+# engine-on period.  tests/sim/README.md ("OBD truth") documents the model;
+# tests/sim/elm327_sim.py serves the records as an ELM327 would.
+
+GASOLINE_AFR = 14.7		# stoichiometric air/fuel mass ratio (lambda 1)
+GASOLINE_G_PER_L = 740.0	# the constants of the transcripts' MAF estimate
+AIR_G_PER_L = 1.184		# air at 25 degC, 1 atm: a cylinder's full charge
+# Work from a litre of gasoline at part load: 32 MJ/L x 30 % efficiency.
+WORK_J_PER_L = 32.0e6 * 0.30
+DRIVELINE_EFF = 0.90
+GRAVITY = 9.81
+AIR_DENSITY = 1.2
+VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+VIN_LETTERS = {c: v for v, cs in ((1, "AJ"), (2, "BKS"), (3, "CLT"),
+    (4, "DMU"), (5, "ENV"), (6, "FW"), (7, "GPX"), (8, "HY"), (9, "RZ"))
+    for c in cs}
+DTC_MODES = (3, 7, 10)		# 0x03 stored, 0x07 pending, 0x0A permanent
+OBD_DEFAULTS = {
+	"vin": "LFGAB3C50RC012345",	# synthetic, valid check digit
+	"fuel": "gasoline",
+	"tank_l": 55.0,
+	"fuel_start_pct": 62.0,
+	"odometer_start_km": 48213.4,
+	"dist_since_clear_km": 3120.0,	# PID 31 at the start
+	"idle_rpm": 750.0,
+	"cold_idle_add_rpm": 300.0,	# extra idle rpm with the coolant at 0..
+	"gears_kmh_per_1000rpm": [8.0, 14.5, 22.0, 30.0, 37.5, 45.0],
+	"shift_rpm": 2200.0,		# accelerating: highest gear above this
+	"cruise_rpm": 1300.0,		# otherwise: highest gear above this
+	"displacement_l": 1.8,
+	"mass_kg": 1600.0,
+	"crr": 0.012,			# rolling resistance
+	"cda_m2": 0.68,			# drag area
+	"max_power_kw": 100.0,		# throttle scale
+	"idle_fuel_lph": 0.8,		# warm idle; engine friction scales with rpm
+	"ambient_c": 12.0,		# or [{"from": "HH:MM", "c": N}, ...]
+	"coolant_start_c": None,	# default: ambient (cold start)
+	"thermostat_c": 90.0,
+	"battery_v_on": 14.1,
+	"battery_v_off": 12.4,
+	"dtcs": [],			# [{"at": "HH:MM:SS", "code", "mode", ...}]
+}
+
+
+def vin_check_digit(vin):
+	total = 0
+	for ch, w in zip(vin, VIN_WEIGHTS):
+		total += w * (int(ch) if ch.isdigit() else VIN_LETTERS[ch])
+	r = total % 11
+	return "X" if r == 10 else str(r)
+
+
+def check_vin(vin):
+	if (not isinstance(vin, str) or len(vin) != 17 or
+	    any(c not in "0123456789" and c not in VIN_LETTERS for c in vin)):
+		raise ScenarioError("obd.vin %r: want 17 characters of "
+		    "[A-HJ-NPR-Z0-9]" % (vin,))
+	if vin_check_digit(vin) != vin[8]:
+		print("nmea_synth: warning: obd.vin %s: check digit %s, computed "
+		    "%s" % (vin, vin[8], vin_check_digit(vin)), file=sys.stderr)
+
+
+def dtc_bytes(code):
+	"""'P0301' -> (0x03, 0x01)."""
+	a = ("PCBU".index(code[0]) << 6) | (int(code[1]) << 4) | int(code[2], 16)
+	return a, int(code[3:5], 16)
+
+
+def check_dtc(d, what, at_key):
+	if not isinstance(d, dict) or at_key not in d or "code" not in d:
+		raise ScenarioError("%s: dtc %r: want {\"%s\": ..., \"code\": "
+		    "\"P0301\", \"mode\": 3}" % (what, d, at_key))
+	code = d["code"]
+	if (not isinstance(code, str) or len(code) != 5 or code[0] not in "PCBU"
+	    or code[1] not in "0123" or
+	    any(c not in "0123456789ABCDEF" for c in code[2:])):
+		raise ScenarioError("%s: dtc code %r: want e.g. P0301" % (what, code))
+	if d.get("mode", 3) not in DTC_MODES:
+		raise ScenarioError("%s: dtc %s: mode 3 (stored), 7 (pending) or "
+		    "10 (permanent, 0A)" % (what, code))
+	if "mil" in d and not isinstance(d["mil"], bool):
+		raise ScenarioError("%s: dtc %s: mil is true or false" % (what, code))
+	if at_key == "at_s":
+		for key in ("at_s", "until_s"):
+			if key in d and (not isinstance(d[key], (int, float)) or
+			    isinstance(d[key], bool) or d[key] < 0):
+				raise ScenarioError("%s: dtc %s: %s must be seconds >= 0" %
+				    (what, code, key))
+		if d.get("until_s", math.inf) <= d["at_s"]:
+			raise ScenarioError("%s: dtc %s: until_s must be after at_s" %
+			    (what, code))
+	else:
+		at = parse_hms(d["at"], "%s: dtc %s: at" % (what, code))
+		if "until" in d and parse_hms(d["until"], "%s: dtc %s: until" %
+		    (what, code)) <= at:
+			raise ScenarioError("%s: dtc %s: until must be after at" %
+			    (what, code))
+
+
+def obd_config(sc):
+	"""The scenario's "obd" object over the defaults, checked."""
+	given = sc.get("obd", {})
+	if not isinstance(given, dict):
+		raise ScenarioError("obd: want an object")
+	for key in given:
+		if key not in OBD_DEFAULTS and not key.startswith("_") and \
+		    key not in ("notes", "description"):
+			raise ScenarioError("obd: unknown key %r" % key)
+	cfg = dict(OBD_DEFAULTS)
+	cfg.update(given)
+	check_vin(cfg["vin"])
+	if cfg["fuel"] != "gasoline":
+		raise ScenarioError("obd.fuel: only \"gasoline\" is modelled")
+	for key, val in cfg.items():
+		if key in ("vin", "fuel", "dtcs", "ambient_c", "coolant_start_c",
+		    "gears_kmh_per_1000rpm", "notes", "description"):
+			continue
+		if not isinstance(val, (int, float)) or isinstance(val, bool) or \
+		    val < 0:
+			raise ScenarioError("obd.%s: want a number >= 0" % key)
+	for key in ("tank_l", "idle_rpm", "displacement_l", "mass_kg",
+	    "max_power_kw"):
+		if cfg[key] <= 0:
+			raise ScenarioError("obd.%s: want a number > 0" % key)
+	if not 0 <= cfg["fuel_start_pct"] <= 100:
+		raise ScenarioError("obd.fuel_start_pct: 0-100")
+	g = cfg["gears_kmh_per_1000rpm"]
+	if (not isinstance(g, list) or not g or
+	    any(not isinstance(x, (int, float)) or x <= 0 for x in g) or
+	    g != sorted(g)):
+		raise ScenarioError("obd.gears_kmh_per_1000rpm: want rising "
+		    "positive numbers, one per gear")
+	amb = cfg["ambient_c"]
+	if isinstance(amb, (int, float)) and not isinstance(amb, bool):
+		cfg["_ambient"] = [(dt.time(0, 0), float(amb))]
+	elif isinstance(amb, list) and amb:
+		cfg["_ambient"] = []
+		for a in amb:
+			if not isinstance(a, dict) or not isinstance(a.get("c"),
+			    (int, float)):
+				raise ScenarioError("obd.ambient_c: want a number or "
+				    "[{\"from\": \"HH:MM\", \"c\": N}, ...]")
+			cfg["_ambient"].append((parse_hms(a.get("from"),
+			    "obd.ambient_c"), float(a["c"])))
+		cfg["_ambient"].sort()
+	else:
+		raise ScenarioError("obd.ambient_c: want a number or a schedule")
+	if cfg["coolant_start_c"] is not None and not isinstance(
+	    cfg["coolant_start_c"], (int, float)):
+		raise ScenarioError("obd.coolant_start_c: want a number")
+	if not isinstance(cfg["dtcs"], list):
+		raise ScenarioError("obd.dtcs: want a list")
+	for d in cfg["dtcs"]:
+		check_dtc(d, "obd", "at")
+	return cfg
+
+
+def ambient_at(cfg, local_time):
+	c = cfg["_ambient"][0][1]
+	for frm, val in cfg["_ambient"]:
+		if frm <= local_time:
+			c = val
+	return c
+
+
+def q_pct(x):
+	"""A percentage as PID 04/11/2F carry it (A*100/255), 2 decimals."""
+	a = min(255, max(0, int(round(x * 255.0 / 100.0))))
+	return round(a * 100.0 / 255.0, 2)
+
+
+def q_step(x, step, lo, hi, nd):
+	return round(min(hi, max(lo, round(x / step) * step)), nd)
+
+
+def haversine_m(lat1, lon1, lat2, lon2):
+	p1, p2 = math.radians(lat1), math.radians(lat2)
+	dp, dl = p2 - p1, math.radians(lon2 - lon1)
+	a = math.sin(dp / 2) ** 2 + \
+	    math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+	return 2.0 * EARTH_R_M * math.atan2(math.sqrt(a), math.sqrt(
+	    max(0.0, 1.0 - a)))
+
+
+def engine_windows(sc, track):
+	"""[(on_s, off_s, leg index)]: the engine runs for on_s <= T < off_s
+	(UTC seconds), one window per generated leg."""
+	tz = sc["_tz"]
+	byleg = {}
+	for e in track:
+		byleg.setdefault(e["leg"], []).append(e)
+	out = []
+	for li in sorted(byleg):
+		leg = sc["legs"][li]
+		eps = byleg[li]
+		depart = dt.datetime.combine(sc["_date"], leg["_depart"], tzinfo=tz)
+		idle_b = int(leg.get("idle_before_s", 0))
+		move_off = int(depart.timestamp()) + idle_b
+		arrive = None
+		for e in eps:
+			if e["state"] == "idle" and e["t"] >= idle_b:
+				arrive = e["utc_s"]
+				break
+		on = move_off - int(leg.get("engine_on_before_s", idle_b))
+		off = arrive + int(leg.get("engine_off_after_s",
+		    int(leg.get("idle_after_s", 0)) + 1))
+		if out and on <= out[-1][1]:
+			raise ScenarioError("leg %d: the engine starts before it "
+			    "stopped after leg %d (engine_on_before_s / "
+			    "engine_off_after_s)" % (li + 1, out[-1][2] + 1))
+		out.append((on, off, li))
+	return out
+
+
+def dtc_events(sc, cfg, windows):
+	"""[(from_s, until_s or None, code, mode, mil)] in UTC seconds."""
+	tz = sc["_tz"]
+	ev = []
+	for d in cfg["dtcs"]:
+		at = dt.datetime.combine(sc["_date"], parse_hms(d["at"], "obd.dtcs"),
+		    tzinfo=tz)
+		until = None
+		if "until" in d:
+			until = int(dt.datetime.combine(sc["_date"], parse_hms(
+			    d["until"], "obd.dtcs"), tzinfo=tz).timestamp())
+		ev.append((int(at.timestamp()), until, d))
+	for _on, _off, li in windows:
+		leg = sc["legs"][li]
+		depart = int(dt.datetime.combine(sc["_date"], leg["_depart"],
+		    tzinfo=tz).timestamp())
+		for d in leg.get("dtcs", []):
+			until = depart + int(d["until_s"]) if "until_s" in d else None
+			ev.append((depart + int(d["at_s"]), until, d))
+	out = []
+	for frm, until, d in ev:
+		mode = d.get("mode", 3)
+		out.append((frm, until, d["code"], mode, d.get("mil", mode == 3)))
+	out.sort(key=lambda x: (x[0], x[3], x[2]))
+	return out
+
+
+def obd_truth(sc, track):
+	"""Returns (records, trips) for the epochs in track (generate())."""
+	cfg = obd_config(sc)
+	tz = sc["_tz"]
+	if not track:
+		return [], []
+	windows = engine_windows(sc, track)
+	events = dtc_events(sc, cfg, windows)
+	epmap = {e["utc_s"]: e for e in track}
+	legbase = {}
+	base = 0.0
+	for li, leg in enumerate(sc["legs"]):
+		if any(w[2] == li for w in windows):
+			legbase[li] = base
+			base += leg["_path"].length
+	start = min(track[0]["utc_s"], windows[0][0])
+	end = max(track[-1]["utc_s"], windows[-1][1])
+	rng = random.Random("obd:%s" % sc.get("seed", 1))
+	gears = cfg["gears_kmh_per_1000rpm"]
+	disp = cfg["displacement_l"]
+	idle_w = cfg["idle_rpm"]
+	coolant = cfg["coolant_start_c"]
+	if coolant is None:
+		coolant = ambient_at(cfg, dt.datetime.fromtimestamp(start,
+		    tz).time())
+	fuel_l = cfg["tank_l"] * cfg["fuel_start_pct"] / 100.0
+	odo0 = cfg["odometer_start_km"]
+	odo_prev = None
+	dist_mil = 0.0
+	cur_leg, cur_s = windows[0][2], 0.0
+	wi = 0
+	records = []
+	for T in range(start, end + 1):
+		e = epmap.get(T)
+		if e is not None:
+			cur_leg, cur_s = e["leg"], e["s"]
+		while wi < len(windows) - 1 and T >= windows[wi][1]:
+			wi += 1
+		on_s, off_s, wleg = windows[wi]
+		ign = on_s <= T < off_s
+		v = e["v"] if e is not None else 0.0
+		nxt = epmap.get(T + 1)
+		a = (nxt["v"] - v) if (nxt is not None and e is not None and
+		    nxt["leg"] == e["leg"]) else 0.0
+		local = dt.datetime.fromtimestamp(T, tz)
+		amb = ambient_at(cfg, local.time())
+		odo = odo0 + (legbase[cur_leg] + cur_s) / 1000.0
+		active = []
+		seen = set()
+		for frm, until, code, mode, mil in events:
+			if frm <= T and (until is None or T < until) and \
+			    (code, mode) not in seen:
+				seen.add((code, mode))
+				active.append((code, mode, mil))
+		mil_on = any(x[2] for x in active)
+		if mil_on and odo_prev is not None:
+			dist_mil += odo - odo_prev
+		odo_prev = odo
+		heat = min(1.0, max(0.0, (coolant - amb) /
+		    max(1.0, cfg["thermostat_c"] - amb)))
+		kmh = v * 3.6
+		if ign:
+			cold = min(1.0, max(0.0, (50.0 - coolant) / 50.0))
+			idle = idle_w + cfg["cold_idle_add_rpm"] * cold
+			if kmh < 0.5:
+				rpm = idle + rng.uniform(-6.0, 6.0)
+			else:
+				want = cfg["shift_rpm"] if a > 0.3 else cfg["cruise_rpm"]
+				gear = 0
+				for gi, k in enumerate(gears):
+					if kmh / k * 1000.0 >= want:
+						gear = gi
+				rpm = kmh / gears[gear] * 1000.0
+				if gear == 0 and a > 0.1:
+					rpm = max(rpm, idle + 350.0)	# clutch / converter slip
+				rpm = max(rpm, idle)
+			p_wheel = cfg["mass_kg"] * v * (a + GRAVITY * cfg["crr"]) + \
+			    0.5 * AIR_DENSITY * cfg["cda_m2"] * v ** 3
+			p_eng = max(p_wheel, 0.0) / DRIVELINE_EFF
+			for _ in range(2):
+				fuel = cfg["idle_fuel_lph"] * (1.0 + 0.5 * cold) * \
+				    rpm / idle_w + p_eng * 3600.0 / WORK_J_PER_L
+				maf = fuel / 3600.0 * GASOLINE_G_PER_L * GASOLINE_AFR
+				cap = rpm / 120.0 * disp * AIR_G_PER_L
+				if maf <= 0.9 * cap:
+					break
+				rpm = maf / (0.9 * disp * AIR_G_PER_L) * 120.0	# downshift
+			rpm_q = q_step(rpm, 0.25, 0.0, 16383.75, 2)
+			maf_q = q_step(maf, 0.01, 0.0, 655.35, 2)
+			rate_q = q_step(maf_q * 3600.0 / (GASOLINE_AFR *
+			    GASOLINE_G_PER_L), 0.05, 0.0, 3276.75, 2)
+			load = q_pct(min(100.0, maf / cap * 100.0))
+			throttle = q_pct(min(100.0, 11.8 + 88.0 * p_eng /
+			    (cfg["max_power_kw"] * 1000.0)))
+			intake = amb + 2.0 + 6.0 * heat - 3.0 * min(kmh, 60.0) / 60.0
+			batt = cfg["battery_v_on"]
+			run = T - on_s
+			speed = min(255, int(round(kmh)))
+		else:
+			rpm_q = maf_q = rate_q = load = throttle = 0.0
+			intake = amb + 8.0 * heat
+			batt = cfg["battery_v_off"]
+			run = 0
+			speed = 0
+		state = "off"
+		if ign:
+			state = "drive" if v > 0 else (e["state"] if e is not None and
+			    e["state"] == "stop" else "idle")
+		rec = {
+			"t": dt.datetime.fromtimestamp(T, dt.timezone.utc).strftime(
+			    "%Y-%m-%dT%H:%M:%SZ"),
+			"t_utc_ms": T * 1000,
+			"local": local.isoformat(),
+			"ignition": ign,
+			"state": state,
+			"leg": (e["leg"] + 1) if e is not None else
+			    ((wleg + 1) if ign else None),
+			"fix": bool(e is not None and e["fix"]),
+			"rpm": rpm_q,
+			"speed_kmh": speed,
+			"coolant_c": int(round(min(215.0, max(-40.0, coolant)))),
+			"intake_c": int(round(min(215.0, max(-40.0, intake)))),
+			"ambient_c": int(round(min(215.0, max(-40.0, amb)))),
+			"load_pct": load,
+			"throttle_pct": throttle,
+			"maf_gps": maf_q,
+			"fuel_level_pct": q_pct(fuel_l / cfg["tank_l"] * 100.0),
+			"fuel_rate_lph": rate_q,
+			"battery_v": batt,
+			"odometer_km": math.floor(odo * 10.0 + 1e-6) / 10.0,
+			"run_time_s": min(65535, run),
+			"dist_mil_km": min(65535, int(dist_mil + 1e-6)),
+			"dist_clear_km": min(65535, int(cfg["dist_since_clear_km"] +
+			    odo - odo0 + 1e-6)),
+			"mil": mil_on,
+			"dtcs": [{"code": c, "mode": m} for c, m, _ in active],
+			"vin": cfg["vin"],
+		}
+		records.append(rec)
+		# the second that begins at T
+		if ign:
+			fuel_l = max(0.0, fuel_l - rate_q / 3600.0)
+			coolant += fuel * 0.035 - (coolant - amb) / 3000.0
+			coolant = min(coolant, cfg["thermostat_c"])
+		else:
+			coolant += (amb - coolant) / 2400.0
+	trips = []
+	for n, (on_s, off_s, li) in enumerate(windows):
+		fixes = [x["exp"] for x in track if x["fix"] and
+		    on_s <= x["utc_s"] < off_s]
+		dist = 0.0
+		for p, q in zip(fixes, fixes[1:]):
+			dist += haversine_m(p["lat"], p["lon"], q["lat"], q["lon"])
+		r_on = records[on_s - start]
+		r_off = records[off_s - start]
+		on_recs = records[on_s - start:off_s - start]
+		trips.append({
+			"i": n + 1,
+			"leg": sc["legs"][li].get("name", str(li + 1)),
+			"start": dt.datetime.fromtimestamp(on_s, tz).isoformat(),
+			"start_ms": on_s * 1000,
+			"end": dt.datetime.fromtimestamp(off_s, tz).isoformat(),
+			"end_ms": off_s * 1000,
+			"duration_s": off_s - on_s,
+			"moving_s": sum(1 for r in on_recs if r["speed_kmh"] > 0),
+			"distance_m": round(dist, 1),
+			"fixes": len(fixes),
+			"max_speed_kmh": round(max((f["speed_kmh"] for f in fixes),
+			    default=0.0), 3),
+			"obd_max_speed_kmh": max(r["speed_kmh"] for r in on_recs),
+			"odometer_start_km": r_on["odometer_km"],
+			"odometer_end_km": r_off["odometer_km"],
+			"fuel_used_l": round(sum(r["fuel_rate_lph"] for r in on_recs) /
+			    3600.0, 4),
+			"fuel_level_start_pct": r_on["fuel_level_pct"],
+			"fuel_level_end_pct": r_off["fuel_level_pct"],
+			"new_dtcs": [{"code": c, "mode": m, "local":
+			    dt.datetime.fromtimestamp(frm, tz).isoformat()}
+			    for frm, _u, c, m, _mil in events if on_s <= frm < off_s],
+		})
+	return records, trips
 
 
 def parse_pairs(values, what):
@@ -655,6 +1123,12 @@ def main(argv=None):
 	    help="from epoch N on, S epochs without a fix (RMC status V)")
 	ap.add_argument("--legs", help="only these legs (1-based, comma "
 	    "separated)")
+	ap.add_argument("--obd", metavar="OUT.jsonl",
+	    help="write the OBD truth: one JSON line per second of scenario "
+	    "time (engine off, parked and gaps included)")
+	ap.add_argument("--trips", metavar="OUT.json",
+	    help="write the expected trips (one per engine-on period) as a "
+	    "JSON array")
 	ap.add_argument("--summary", action="store_true",
 	    help="print a JSON summary on stderr")
 	a = ap.parse_args(argv)
@@ -676,8 +1150,11 @@ def main(argv=None):
 	    gaps=parse_pairs(a.gap, "--gap"),
 	    steps=parse_pairs(a.time_step, "--time-step"),
 	    nofix=parse_pairs(a.no_fix, "--no-fix"), legs=legs)
+	track = [] if (a.obd or a.trips) else None
 	try:
-		lines, expected, summary = generate(sc, opts)
+		lines, expected, summary = generate(sc, opts, track)
+		if track is not None:
+			records, trips = obd_truth(sc, track)
 	except ScenarioError as e:
 		print("nmea_synth: %s" % e, file=sys.stderr)
 		return 1
@@ -691,7 +1168,21 @@ def main(argv=None):
 			for e in expected:
 				f.write(json.dumps(e, ensure_ascii=False,
 				    sort_keys=True) + "\n")
+	if a.obd:
+		with open(a.obd, "w", encoding="utf-8") as f:
+			for r in records:
+				f.write(json.dumps(r, ensure_ascii=False,
+				    sort_keys=True) + "\n")
+	if a.trips:
+		with open(a.trips, "w", encoding="utf-8") as f:
+			f.write(json.dumps(trips, ensure_ascii=False, indent=1,
+			    sort_keys=True) + "\n")
 	if a.summary:
+		if track is not None:
+			summary["obd"] = {"seconds": len(records),
+			    "trips": [{"start": t["start"], "end": t["end"],
+			    "duration_s": t["duration_s"],
+			    "distance_m": t["distance_m"]} for t in trips]}
 		print(json.dumps(summary, ensure_ascii=False, indent=1),
 		    file=sys.stderr)
 	return 0

@@ -254,12 +254,25 @@ Test(config, minimal_gets_defaults)
 	cr_expect_eq(c->device.class, CONFIG_CLASS_GENERAL);
 	cr_expect_str_eq(c->device.timezone, "Asia/Shanghai");
 	cr_expect_eq(c->device.fuel, CONFIG_FUEL_GASOLINE);
+	cr_expect_eq(c->device.tank_l, 0.0);
 	cr_expect_str_eq(c->gnss.host, "127.0.0.1");
 	cr_expect_eq(c->gnss.port, 2947);
 	cr_expect_eq(c->gnss.max_hdop, 5.0);
 	cr_expect_eq(c->gnss.retry_min_ms, 250);
 	cr_expect_eq(c->gnss.retry_max_ms, 10000);
 	cr_expect_eq(c->gnss.stale_s, 30);
+	cr_expect_eq(c->obd.driver, CONFIG_OBD_NONE);
+	cr_expect_str_eq(c->obd.device, "/dev/ttyUSB0");
+	cr_expect_eq(c->obd.baud, 38400);
+	cr_expect_str_eq(c->obd.interface, "can0");
+	cr_expect_eq(c->obd.timeout_ms, 1000);
+	cr_expect_eq(c->obd.poll_fast_ms, 1000);
+	cr_expect_eq(c->obd.poll_slow_ms, 10000);
+	cr_expect_eq(c->obd.dtc_interval_s, 300);
+	cr_expect_eq(c->obd.retry_min_ms, 1000);
+	cr_expect_eq(c->obd.retry_max_ms, 60000);
+	cr_expect_eq(c->trips.ign_off_end_s, 60);
+	cr_expect_eq(c->trips.stationary_end_s, 300);
 	cr_expect_str_eq(c->storage.path, "/var/lib/fleetgw/fleetgw.db");
 	cr_expect_eq(c->storage.max_size_mb, 512);
 	cr_expect_eq(c->storage.keep_days, 180);
@@ -279,12 +292,25 @@ Test(config, full_values)
 	cr_expect_eq(c->device.class, CONFIG_CLASS_LAW_ENFORCEMENT);
 	cr_expect_str_eq(c->device.timezone, "Asia/Urumqi");
 	cr_expect_eq(c->device.fuel, CONFIG_FUEL_HYBRID);
+	cr_expect_eq(c->device.tank_l, 62.5);
 	cr_expect_str_eq(c->gnss.host, "gpsd.example.lan");
 	cr_expect_eq(c->gnss.port, 2948);
 	cr_expect_eq(c->gnss.max_hdop, 2.5);
 	cr_expect_eq(c->gnss.retry_min_ms, 500);
 	cr_expect_eq(c->gnss.retry_max_ms, 60000);
 	cr_expect_eq(c->gnss.stale_s, 120);
+	cr_expect_eq(c->obd.driver, CONFIG_OBD_ELM327);
+	cr_expect_str_eq(c->obd.device, "tcp:192.168.0.10:35000");
+	cr_expect_eq(c->obd.baud, 115200);
+	cr_expect_str_eq(c->obd.interface, "vcan1");
+	cr_expect_eq(c->obd.timeout_ms, 2500);
+	cr_expect_eq(c->obd.poll_fast_ms, 250);
+	cr_expect_eq(c->obd.poll_slow_ms, 5000);
+	cr_expect_eq(c->obd.dtc_interval_s, 600);
+	cr_expect_eq(c->obd.retry_min_ms, 500);
+	cr_expect_eq(c->obd.retry_max_ms, 120000);
+	cr_expect_eq(c->trips.ign_off_end_s, 120);
+	cr_expect_eq(c->trips.stationary_end_s, 900);
 	cr_expect_str_eq(c->storage.path, "data/fleetgw-test.db");
 	cr_expect_eq(c->storage.max_size_mb, 1024);
 	cr_expect_eq(c->storage.keep_days, 365);
@@ -383,6 +409,19 @@ Test(config, min_file)
 	cr_expect_eq(c->gnss.retry_min_ms, 20);
 	cr_expect_eq(c->gnss.retry_max_ms, 20);
 	cr_expect_eq(c->gnss.stale_s, 5);
+	cr_expect_eq(c->device.tank_l, 0.0);
+	cr_expect_eq(c->obd.driver, CONFIG_OBD_NONE);
+	cr_expect_str_eq(c->obd.device, "");
+	cr_expect_eq(c->obd.baud, 9600);
+	cr_expect_str_eq(c->obd.interface, "");
+	cr_expect_eq(c->obd.timeout_ms, 100);
+	cr_expect_eq(c->obd.poll_fast_ms, 20);
+	cr_expect_eq(c->obd.poll_slow_ms, 100);
+	cr_expect_eq(c->obd.dtc_interval_s, 10);
+	cr_expect_eq(c->obd.retry_min_ms, 100);
+	cr_expect_eq(c->obd.retry_max_ms, 1000);
+	cr_expect_eq(c->trips.ign_off_end_s, 0);
+	cr_expect_eq(c->trips.stationary_end_s, 30);
 	cr_expect_str_eq(c->storage.path, "d");
 	cr_expect_eq(c->storage.max_size_mb, 8);
 	cr_expect_eq(c->storage.keep_days, 1);
@@ -407,6 +446,18 @@ Test(config, max_file)
 	cr_expect_eq(c->gnss.retry_min_ms, 60000);
 	cr_expect_eq(c->gnss.retry_max_ms, 600000);
 	cr_expect_eq(c->gnss.stale_s, 3600);
+	cr_expect_eq(c->device.tank_l, 2000.0);
+	cr_expect_eq(c->obd.driver, CONFIG_OBD_SOCKETCAN);
+	cr_expect_eq(c->obd.baud, 2000000);
+	cr_expect_eq(strlen(c->obd.interface), 15);
+	cr_expect_eq(c->obd.timeout_ms, 30000);
+	cr_expect_eq(c->obd.poll_fast_ms, 60000);
+	cr_expect_eq(c->obd.poll_slow_ms, 3600000);
+	cr_expect_eq(c->obd.dtc_interval_s, 86400);
+	cr_expect_eq(c->obd.retry_min_ms, 60000);
+	cr_expect_eq(c->obd.retry_max_ms, 3600000);
+	cr_expect_eq(c->trips.ign_off_end_s, 3600);
+	cr_expect_eq(c->trips.stationary_end_s, 7200);
 	cr_expect_eq(c->storage.max_size_mb, 65536);
 	cr_expect_eq(c->storage.keep_days, 3650);
 	cr_expect_eq(c->storage.commit_interval_s, 60);
@@ -428,6 +479,10 @@ Test(config, example_is_valid_and_complete)
 	cr_expect_str_eq(c->device.plate, "川A12345");
 	cr_expect_str_eq(c->storage.path, "/var/lib/fleetgw/fleetgw.db");
 	cr_expect_str_eq(c->ctl.socket, "/run/fleetgw/ctl.sock");
+	/* DESIGN.md §5 shows an ELM327 on /dev/ttyUSB0 at 38400. */
+	cr_expect_eq(c->obd.driver, CONFIG_OBD_ELM327);
+	cr_expect_str_eq(c->obd.device, "/dev/ttyUSB0");
+	cr_expect_eq(c->obd.baud, 38400);
 	config_free(c);
 
 	config_init(&lc);
@@ -751,6 +806,15 @@ roundtrip(const char *path)
 	cr_expect_eq(b->device.class, a->device.class);
 	cr_expect_eq(b->gnss.max_hdop, a->gnss.max_hdop);
 	cr_expect_eq(b->storage.commit_rows, a->storage.commit_rows);
+	cr_expect_eq(b->device.tank_l, a->device.tank_l);
+	cr_expect_eq(b->obd.driver, a->obd.driver);
+	cr_expect_str_eq(b->obd.device, a->obd.device);
+	cr_expect_str_eq(b->obd.interface, a->obd.interface);
+	cr_expect_eq(b->obd.baud, a->obd.baud);
+	cr_expect_eq(b->obd.poll_slow_ms, a->obd.poll_slow_ms);
+	cr_expect_eq(b->obd.retry_max_ms, a->obd.retry_max_ms);
+	cr_expect_eq(b->trips.ign_off_end_s, a->trips.ign_off_end_s);
+	cr_expect_eq(b->trips.stationary_end_s, a->trips.stationary_end_s);
 	unlink(tmp);
 	free(tmp);
 	free(text);
@@ -803,6 +867,12 @@ Test(config, dump_format)
 	cr_expect(strstr(text, "\tclass = \"general\";\n") != NULL, "%s",
 	    text);
 	cr_expect(strstr(text, "\tport = 2947;\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "\ttank_l = 0.0;\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "obd = {\n\tdriver = \"none\";\n"
+	    "\tdevice = \"/dev/ttyUSB0\";\n\tbaud = 38400;\n") != NULL, "%s",
+	    text);
+	cr_expect(strstr(text, "trips = {\n\tign_off_end_s = 60;\n"
+	    "\tstationary_end_s = 300;\n};\n") != NULL, "%s", text);
 	free(text);
 	config_free(c);
 }
@@ -817,17 +887,32 @@ other_enum_value(const struct config_keyinfo *ki)
 	return ki->values[1];	/* the default is values[0] */
 }
 
-/* A valid value for ki that differs from its default. */
+static bool
+is_key(const struct config_keyinfo *ki, const char *group, const char *name)
+{
+	return strcmp(ki->group, group) == 0 && strcmp(ki->name, name) == 0;
+}
+
+/*
+ * A valid value for ki that differs from its default, on its own: the
+ * largest, except where that breaks a rule with a default (poll_fast_ms
+ * above the default poll_slow_ms).
+ */
 static void
 non_default_value(const struct config_keyinfo *ki, char *buf, size_t len)
 {
-	if (strcmp(ki->type, "int") == 0 || strcmp(ki->type, "float") == 0)
+	if (is_key(ki, "obd", "poll_fast_ms"))
+		snprintf(buf, len, "%.17g", ki->min);
+	else if (strcmp(ki->type, "int") == 0 ||
+	    strcmp(ki->type, "float") == 0)
 		snprintf(buf, len, "%.17g", ki->max);
 	else if (strcmp(ki->type, "enum") == 0)
 		snprintf(buf, len, "\"%s\"", other_enum_value(ki));
 	else if (strcmp(ki->group, "device") == 0 &&
 	    strcmp(ki->name, "timezone") == 0)
 		snprintf(buf, len, "\"Europe/Berlin\"");
+	else if (is_key(ki, "obd", "device"))
+		snprintf(buf, len, "\"/dev/ttyACM0\"");
 	else
 		snprintf(buf, len, "\"changed\"");
 }
@@ -936,6 +1021,14 @@ Test(config, enum_names)
 	cr_expect_str_eq(config_fuel_name(CONFIG_FUEL_DIESEL), "diesel");
 	cr_expect_str_eq(config_fuel_name(CONFIG_FUEL_CNG), "cng");
 	cr_expect_str_eq(config_fuel_name((enum config_fuel)99), "unknown");
+	cr_expect_str_eq(config_obd_driver_name(CONFIG_OBD_NONE), "none");
+	cr_expect_str_eq(config_obd_driver_name(CONFIG_OBD_ELM327), "elm327");
+	cr_expect_str_eq(config_obd_driver_name(CONFIG_OBD_SOCKETCAN),
+	    "socketcan");
+	cr_expect_str_eq(config_obd_driver_name((enum config_obd_driver)99),
+	    "unknown");
+	cr_expect_str_eq(config_obd_driver_name((enum config_obd_driver)-1),
+	    "unknown");
 }
 
 /* Every value of every enum key loads, to the index of its name. */
@@ -950,17 +1043,24 @@ Test(config, every_enum_value)
 		if (strcmp(ki.type, "enum") != 0)
 			continue;
 		for (v = 0; ki.values[v] != NULL; v++) {
-			snprintf(text, sizeof(text), "device = { id = "
-			    "\"SC-0001\"; %s = \"%s\"; };\n", ki.name,
-			    ki.values[v]);
-			cr_assert_str_eq(ki.group, "device");
+			if (strcmp(ki.group, "device") == 0)
+				snprintf(text, sizeof(text), "device = { id = "
+				    "\"SC-0001\"; %s = \"%s\"; };\n", ki.name,
+				    ki.values[v]);
+			else
+				snprintf(text, sizeof(text), "device = { id = "
+				    "\"SC-0001\"; };\n%s = { %s = \"%s\"; };\n",
+				    ki.group, ki.name, ki.values[v]);
 			c = load_text_ok(text);
-			if (strcmp(ki.name, "class") == 0)
+			if (is_key(&ki, "device", "class"))
 				cr_expect_str_eq(config_class_name(
 				    c->device.class), ki.values[v]);
-			else if (strcmp(ki.name, "fuel") == 0)
+			else if (is_key(&ki, "device", "fuel"))
 				cr_expect_str_eq(config_fuel_name(
 				    c->device.fuel), ki.values[v]);
+			else if (is_key(&ki, "obd", "driver"))
+				cr_expect_str_eq(config_obd_driver_name(
+				    c->obd.driver), ki.values[v]);
 			else
 				cr_expect_fail("enum %s.%s not checked",
 				    ki.group, ki.name);
@@ -996,7 +1096,9 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 
 	fp = open_memstream(&text, &len);
 	cr_assert_not_null(fp);
-	fprintf(fp, "device = { id = \"SC-0001\"; };\n");
+	/* device's own numeric keys join the group that holds the id. */
+	fprintf(fp, "device = {\n\tid = \"SC-0001\";\n");
+	group = "device";
 	for (i = 0; config_key_info(i, &ki) == 0; i++) {
 		if (strcmp(ki.type, "int") != 0 &&
 		    strcmp(ki.type, "float") != 0)
@@ -1015,8 +1117,7 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 			    at_max ? ki.max : ki.min);
 		fprintf(fp, "\t%s = %s;\n", ki.name, num);
 	}
-	if (group != NULL)
-		fprintf(fp, "};\n");
+	fprintf(fp, "};\n");
 	fclose(fp);
 	return text;
 }
@@ -1029,6 +1130,8 @@ numeric_value(const struct config *c, const struct config_keyinfo *ki)
 		size_t		 off;
 		bool		 is_float;
 	} fields[] = {
+		{ "device.tank_l", offsetof(struct config, device.tank_l),
+		  true },
 		{ "gnss.port", offsetof(struct config, gnss.port), false },
 		{ "gnss.max_hdop", offsetof(struct config, gnss.max_hdop),
 		  true },
@@ -1040,6 +1143,23 @@ numeric_value(const struct config *c, const struct config_keyinfo *ki)
 		  offsetof(struct config, gnss.retry_max_ms), false },
 		{ "gnss.stale_s", offsetof(struct config, gnss.stale_s),
 		  false },
+		{ "obd.baud", offsetof(struct config, obd.baud), false },
+		{ "obd.timeout_ms", offsetof(struct config, obd.timeout_ms),
+		  false },
+		{ "obd.poll_fast_ms",
+		  offsetof(struct config, obd.poll_fast_ms), false },
+		{ "obd.poll_slow_ms",
+		  offsetof(struct config, obd.poll_slow_ms), false },
+		{ "obd.dtc_interval_s",
+		  offsetof(struct config, obd.dtc_interval_s), false },
+		{ "obd.retry_min_ms",
+		  offsetof(struct config, obd.retry_min_ms), false },
+		{ "obd.retry_max_ms",
+		  offsetof(struct config, obd.retry_max_ms), false },
+		{ "trips.ign_off_end_s",
+		  offsetof(struct config, trips.ign_off_end_s), false },
+		{ "trips.stationary_end_s",
+		  offsetof(struct config, trips.stationary_end_s), false },
 		{ "storage.max_size_mb",
 		  offsetof(struct config, storage.max_size_mb), false },
 		{ "storage.keep_days",
@@ -1139,6 +1259,8 @@ Test(config, string_lengths)
 			cr_assert_not_null(value);
 			memset(value, 'a', n);
 			value[n] = '\0';
+			if (is_key(&ki, "obd", "device"))
+				value[0] = '/';	/* a path, not "tcp:" */
 			if (strcmp(ki.group, "device") == 0) {
 				cr_assert(asprintf(&text, "device = { %s = "
 				    "\"%s\"; %s };\n", ki.name, value,
@@ -1165,6 +1287,434 @@ Test(config, string_lengths)
 			free(value);
 		}
 	}
+}
+
+/* obd and trips. */
+
+/* "device = { id }; obd = { BODY };", which must load. */
+static struct config *
+load_obd_ok(const char *body)
+{
+	struct config	*c;
+	char		*text;
+
+	cr_assert(asprintf(&text, "device = { id = \"SC-0001\"; };\n"
+	    "obd = {\n%s\n};\n", body) != -1);
+	c = load_text_ok(text);
+	free(text);
+	return c;
+}
+
+/*
+ * "device = { id }; obd = {\nBODY\n};", which must fail with exactly one
+ * line ending in want ("LINE: message"; BODY starts on line 3).
+ */
+static void
+expect_obd_error(const char *body, const char *want)
+{
+	char	*text, *out;
+
+	cr_assert(asprintf(&text, "device = { id = \"SC-0001\"; };\n"
+	    "obd = {\n%s\n};\n", body) != -1);
+	out = load_text_fail(text, NULL);
+	cr_expect(strchr(out, '\n') == out + strlen(out) - 1,
+	    "%s: more than one line:\n%s", body, out);
+	cr_expect(has_suffix(out, want) && out[strlen(out) - strlen(want) -
+	    1] == ':', "%s:\n--- got\n%s--- want\n...:%s", body, out, want);
+	free(out);
+	free(text);
+}
+
+Test(config, obd_baud_list)
+{
+	static const int	 rates[] = { 9600, 19200, 38400, 57600, 115200,
+	    230400, 460800, 500000, 921600, 1000000, 2000000 };
+	struct config_keyinfo	 ki;
+	struct config		*c;
+	char			 body[64], want[512];
+	const char		*list;
+	size_t			 i, k;
+	int			 d, v;
+
+	for (k = 0; config_key_info(k, &ki) == 0; k++)
+		if (is_key(&ki, "obd", "baud"))
+			break;
+	cr_assert(is_key(&ki, "obd", "baud"));
+	list = "9600, 19200, 38400, 57600, 115200, 230400, 460800, "
+	    "500000, 921600, 1000000, 2000000";
+	/* The help names exactly the rates that load. */
+	cr_expect(strstr(ki.help, list) != NULL, "%s", ki.help);
+	cr_expect_eq(ki.min, rates[0]);
+	cr_expect_eq(ki.max, rates[sizeof(rates) / sizeof(rates[0]) - 1]);
+	for (i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		snprintf(body, sizeof(body), "baud = %d;", rates[i]);
+		c = load_obd_ok(body);
+		cr_expect_eq(c->obd.baud, rates[i]);
+		config_free(c);
+		for (d = -1; d <= 1; d += 2) {
+			v = rates[i] + d;
+			snprintf(body, sizeof(body), "baud = %d;", v);
+			if (v < ki.min || v > ki.max)
+				snprintf(want, sizeof(want), "3: obd.baud: %d "
+				    "is out of range 9600..2000000\n", v);
+			else
+				snprintf(want, sizeof(want), "3: obd.baud: %d "
+				    "is not a standard rate: use one of %s\n",
+				    v, list);
+			expect_obd_error(body, want);
+		}
+	}
+	expect_obd_error("baud = 10400;", "3: obd.baud: 10400 is not a "
+	    "standard rate: use one of 9600, 19200, 38400, 57600, 115200, "
+	    "230400, 460800, 500000, 921600, 1000000, 2000000\n");
+	expect_obd_error("baud = 38400.0;", "3: obd.baud: expected int, got "
+	    "float\n");
+	expect_obd_error("baud = \"38400\";", "3: obd.baud: expected int, got "
+	    "string\n");
+}
+
+Test(config, obd_device_tcp_good)
+{
+	static const char *const good[] = {
+		"tcp:192.168.0.10:35000",	/* the usual Wi-Fi dongle */
+		"tcp:192.168.4.1:23",
+		"tcp:127.0.0.1:1",
+		"tcp:10.0.0.1:65535",
+		"tcp:0.0.0.0:35000",
+		"tcp:[::1]:35000",
+		"tcp:[fe80::1]:35000",
+		"tcp:[2001:db8::a:b]:23",
+		"tcp:[::ffff:192.168.0.10]:35000",
+		"tcp:[fd00::10]:35000",
+		/* the longest IPv6 text, 45 characters */
+		"tcp:[0000:0000:0000:0000:0000:ffff:192.168.100.200]:65535",
+	};
+	struct config	*c;
+	char		 body[128];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(body, sizeof(body), "driver = \"elm327\"; "
+		    "device = \"%s\";", good[i]);
+		c = load_obd_ok(body);
+		cr_expect_str_eq(c->obd.device, good[i]);
+		cr_expect_eq(c->obd.driver, CONFIG_OBD_ELM327);
+		config_free(c);
+	}
+}
+
+Test(config, obd_device_tcp_bad)
+{
+	static const struct {
+		const char	*device;
+		const char	*why;
+	} bad[] = {
+		{ "tcp:", "no port, expected tcp:HOST:PORT such as "
+		  "\"tcp:192.168.0.10:35000\"" },
+		{ "tcp:192.168.0.10", "no port, expected tcp:HOST:PORT such as "
+		  "\"tcp:192.168.0.10:35000\"" },
+		{ "tcp::35000", "no host, expected tcp:HOST:PORT such as "
+		  "\"tcp:192.168.0.10:35000\"" },
+		{ "tcp:192.168.0.10:", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:0", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:65536", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:350000", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:035000", "port must be a number "
+		  "1..65535" },	/* no leading zero: octal or decimal? */
+		{ "tcp:192.168.0.10:08080", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:00", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:+35", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:-1", "port must be a number 1..65535" },
+		{ "tcp:192.168.0.10:35000 ", "port must be a number "
+		  "1..65535" },
+		{ "tcp:192.168.0.10:3500x", "port must be a number 1..65535" },
+		{ "tcp: 192.168.0.10:35000", "host must be a numeric IPv4 "
+		  "address or an [IPv6] address, not a name" },
+		{ "tcp:192.168.0:35000", "host must be a numeric IPv4 address "
+		  "or an [IPv6] address, not a name" },
+		{ "tcp:256.1.1.1:35000", "host must be a numeric IPv4 address "
+		  "or an [IPv6] address, not a name" },
+		{ "tcp:wifi-obd.local:35000", "host must be a numeric IPv4 "
+		  "address or an [IPv6] address, not a name" },
+		{ "tcp:localhost:35000", "host must be a numeric IPv4 address "
+		  "or an [IPv6] address, not a name" },
+		{ "tcp:192.168.0.10:35000:1", "host must be a numeric IPv4 "
+		  "address or an [IPv6] address, not a name" },
+		{ "tcp:fe80::1:35000", "an IPv6 address goes in brackets, as "
+		  "in \"tcp:[fe80::1]:35000\"" },
+		{ "tcp:::1:35000", "an IPv6 address goes in brackets, as in "
+		  "\"tcp:[fe80::1]:35000\"" },
+		{ "tcp:[::1]", "no port, expected tcp:[IPv6]:PORT" },
+		{ "tcp:[::1]35000", "no port, expected tcp:[IPv6]:PORT" },
+		{ "tcp:[::1]:", "port must be a number 1..65535" },
+		{ "tcp:[::1]:70000", "port must be a number 1..65535" },
+		{ "tcp:[::1:35000", "no \"]\" closing the IPv6 address, "
+		  "expected tcp:[IPv6]:PORT" },
+		{ "tcp:[]:35000", "not a numeric IPv6 address in [ ]" },
+		{ "tcp:[192.168.0.10]:35000", "not a numeric IPv6 address in "
+		  "[ ]" },
+		{ "tcp:[fe80::1%wlan0]:35000", "not a numeric IPv6 address in "
+		  "[ ]" },
+		{ "tcp:[obd.local]:35000", "not a numeric IPv6 address in "
+		  "[ ]" },
+		/* longer than any IPv6 address */
+		{ "tcp:[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]:1",
+		  "not a numeric IPv6 address in [ ]" },
+		{ "tcp:[0000:0000:0000:0000:0000:ffff:192.168.100.2001]:1",
+		  "not a numeric IPv6 address in [ ]" },
+	};
+	char	 body[256], want[512];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "device = \"%s\";",
+		    bad[i].device);
+		snprintf(want, sizeof(want), "3: obd.device: \"%s\": %s\n",
+		    bad[i].device, bad[i].why);
+		expect_obd_error(body, want);
+	}
+}
+
+/* Not "tcp:": an absolute path, whatever the driver. */
+Test(config, obd_device_paths)
+{
+	static const char *const good[] = {
+		"/dev/ttyUSB0",
+		"/dev/ttyACM0",
+		"/dev/rfcomm0",
+		"/dev/pts/3",
+		"/dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A5028-if00-port0",
+	};
+	struct config	*c;
+	char		 body[128];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(body, sizeof(body), "device = \"%s\";", good[i]);
+		c = load_obd_ok(body);
+		cr_expect_str_eq(c->obd.device, good[i]);
+		config_free(c);
+	}
+	expect_obd_error("device = \"ttyUSB0\";", "3: obd.device: "
+	    "\"ttyUSB0\" is neither an absolute device path such as "
+	    "\"/dev/ttyUSB0\" nor \"tcp:HOST:PORT\"\n");
+	expect_obd_error("device = \"TCP:192.168.0.10:35000\";", "3: "
+	    "obd.device: \"TCP:192.168.0.10:35000\" is neither an absolute "
+	    "device path such as \"/dev/ttyUSB0\" nor \"tcp:HOST:PORT\"\n");
+	expect_obd_error("device = \"192.168.0.10:35000\";", "3: obd.device: "
+	    "\"192.168.0.10:35000\" is neither an absolute device path such "
+	    "as \"/dev/ttyUSB0\" nor \"tcp:HOST:PORT\"\n");
+	expect_obd_error("device = \"/dev/\";", "3: obd.device: must name a "
+	    "device, not a directory (ends in \"/\")\n");
+	expect_obd_error("device = \"/dev/tty\\tUSB0\";", "3: obd.device: "
+	    "contains a control character\n");
+	/* Empty is fine while no driver needs it. */
+	c = load_obd_ok("device = \"\";");
+	cr_expect_str_eq(c->obd.device, "");
+	config_free(c);
+	c = load_obd_ok("driver = \"socketcan\"; device = \"\";");
+	cr_expect_str_eq(c->obd.device, "");
+	config_free(c);
+}
+
+Test(config, obd_interface_names)
+{
+	static const char *const good[] = {
+		"can0", "vcan0", "slcan0", "can-bus_1.x", "can012345678901",
+	};
+	static const char *const bad[] = {
+		"can 0", "can/0", "can:0", ".", "..", " can0",
+	};
+	struct config	*c;
+	char		 body[128], want[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(body, sizeof(body), "driver = \"socketcan\"; "
+		    "interface = \"%s\";", good[i]);
+		c = load_obd_ok(body);
+		cr_expect_str_eq(c->obd.interface, good[i]);
+		cr_expect_eq(c->obd.driver, CONFIG_OBD_SOCKETCAN);
+		config_free(c);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(body, sizeof(body), "interface = \"%s\";", bad[i]);
+		snprintf(want, sizeof(want), "3: obd.interface: \"%s\" is not "
+		    "a network interface name (no \"/\", \":\" or spaces, not "
+		    "\".\" or \"..\")\n", bad[i]);
+		expect_obd_error(body, want);
+	}
+	/* IFNAMSIZ is 16 with the NUL. */
+	expect_obd_error("driver = \"socketcan\";\ninterface = "
+	    "\"can0123456789012\";", "4: obd.interface: is 16 bytes long, at "
+	    "most 15 allowed\n");
+	c = load_obd_ok("interface = \"\";");
+	cr_expect_str_eq(c->obd.interface, "");
+	config_free(c);
+	c = load_obd_ok("driver = \"elm327\"; interface = \"\";");
+	cr_expect_str_eq(c->obd.interface, "");
+	config_free(c);
+}
+
+/*
+ * Rules between two keys: reported once, at the later key in the file,
+ * naming the default when the other key is left out; not reported when
+ * the other key is wrong itself.
+ */
+Test(config, obd_cross_field_rules)
+{
+	struct config	*c;
+	char		*out;
+
+	/* Equal is fine. */
+	c = load_obd_ok("poll_fast_ms = 5000; poll_slow_ms = 5000;\n"
+	    "retry_min_ms = 60000; retry_max_ms = 60000;");
+	cr_expect_eq(c->obd.poll_slow_ms, 5000);
+	cr_expect_eq(c->obd.retry_min_ms, 60000);
+	config_free(c);
+	/* Fine in either order, and against the defaults. */
+	c = load_obd_ok("poll_slow_ms = 20000;\npoll_fast_ms = 15000;");
+	config_free(c);
+	c = load_obd_ok("poll_fast_ms = 10000;");
+	config_free(c);
+	c = load_obd_ok("retry_min_ms = 60000;");
+	config_free(c);
+
+	expect_obd_error("poll_fast_ms = 5000;\npoll_slow_ms = 4999;",
+	    "4: obd.poll_slow_ms: 4999 must not be less than "
+	    "obd.poll_fast_ms (5000)\n");
+	expect_obd_error("poll_slow_ms = 4999;\ntimeout_ms = 500;\n"
+	    "poll_fast_ms = 5000;", "5: obd.poll_fast_ms: 5000 must not be "
+	    "more than obd.poll_slow_ms (4999)\n");
+	expect_obd_error("poll_fast_ms = 10001;", "3: obd.poll_fast_ms: 10001 "
+	    "must not be more than obd.poll_slow_ms (10000, the default)\n");
+	expect_obd_error("poll_slow_ms = 999;", "3: obd.poll_slow_ms: 999 "
+	    "must not be less than obd.poll_fast_ms (1000, the default)\n");
+	expect_obd_error("retry_min_ms = 2000;\nretry_max_ms = 1999;",
+	    "4: obd.retry_max_ms: 1999 must not be less than "
+	    "obd.retry_min_ms (2000)\n");
+	expect_obd_error("retry_max_ms = 1999;\nretry_min_ms = 2000;",
+	    "4: obd.retry_min_ms: 2000 must not be more than "
+	    "obd.retry_max_ms (1999)\n");
+	c = load_obd_ok("retry_max_ms = 1000;");	/* == the default min */
+	config_free(c);
+
+	/* The other key wrong: only its own error. */
+	expect_obd_error("poll_fast_ms = 70000;\npoll_slow_ms = 500;",
+	    "3: obd.poll_fast_ms: 70000 is out of range 20..60000\n");
+	expect_obd_error("poll_slow_ms = \"x\";\npoll_fast_ms = 20000;",
+	    "3: obd.poll_slow_ms: expected int, got string\n");
+
+	/* Drivers that need a device or an interface. */
+	expect_obd_error("driver = \"elm327\";\ndevice = \"\";",
+	    "4: obd.device: must not be empty when obd.driver is "
+	    "\"elm327\"\n");
+	expect_obd_error("device = \"\";\ndriver = \"elm327\";",
+	    "4: obd.driver: \"elm327\" needs obd.device, which is empty\n");
+	expect_obd_error("driver = \"socketcan\";\ninterface = \"\";",
+	    "4: obd.interface: must not be empty when obd.driver is "
+	    "\"socketcan\"\n");
+	expect_obd_error("interface = \"\";\ndriver = \"socketcan\";",
+	    "4: obd.driver: \"socketcan\" needs obd.interface, which is "
+	    "empty\n");
+	/* A bad driver name says so, and no more. */
+	expect_obd_error("device = \"\";\ndriver = \"ELM327\";",
+	    "4: obd.driver: \"ELM327\" is not one of none, elm327, "
+	    "socketcan\n");
+	c = load_obd_ok("driver = \"none\"; device = \"\"; interface = \"\";");
+	config_free(c);
+
+	/* Errors stay in file order around a rule reported late. */
+	out = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "obd = {\n"
+	    "\tbaud = 1;\n"
+	    "\tpoll_slow_ms = 500;\n"
+	    "\tdtc_interval_s = 5;\n"
+	    "\tpoll_fast_ms = 600;\n"
+	    "\ttimeout_ms = 50;\n"
+	    "};\n"
+	    "trips = { stationary_end_s = 1; };\n", NULL);
+	cr_expect(strstr(out, ":3: obd.baud: 1 is out of range 9600..2000000\n")
+	    != NULL, "%s", out);
+	cr_expect(strstr(out, ":5: obd.dtc_interval_s: 5 is out of range "
+	    "10..86400\n") != NULL && strstr(out, ":6: obd.poll_fast_ms: 600 "
+	    "must not be more than obd.poll_slow_ms (500)\n") != NULL &&
+	    strstr(out, ":7: obd.timeout_ms: 50 is out of range 100..30000\n")
+	    != NULL && strstr(out, ":9: trips.stationary_end_s: 1 is out of "
+	    "range 30..7200\n") != NULL, "%s", out);
+	cr_expect(strstr(out, ":3:") < strstr(out, ":5:") &&
+	    strstr(out, ":5:") < strstr(out, ":6:") &&
+	    strstr(out, ":6:") < strstr(out, ":7:") &&
+	    strstr(out, ":7:") < strstr(out, ":9:"), "%s", out);
+	free(out);
+}
+
+/* The checks also apply to an obd group pulled in with @include. */
+Test(config, obd_rule_across_include)
+{
+	char	 main[PATH_MAX], want[PATH_MAX + 128];
+	char	*dir = make_tmpdir();
+
+	snprintf(main, sizeof(main), "%s/main.conf", dir);
+	write_in(dir, "main.conf", "device = { id = \"SC-0001\"; };\n"
+	    "obd = {\n\tpoll_fast_ms = 4000;\n@include \"obd.conf\"\n};\n");
+	write_in(dir, "obd.conf", "# slow readings\n\tpoll_slow_ms = 3000;\n");
+	snprintf(want, sizeof(want), "%s/obd.conf:2: obd.poll_slow_ms: 3000 "
+	    "must not be less than obd.poll_fast_ms (4000)", dir);
+	expect_one_error(main, want);
+	rm_in(dir, "main.conf");
+	rm_in(dir, "obd.conf");
+	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+	free(dir);
+}
+
+Test(config, trips_and_tank)
+{
+	struct config	*c;
+	char		*out;
+
+	c = load_text_ok("device = { id = \"SC-0001\"; tank_l = 55; };\n"
+	    "trips = { ign_off_end_s = 0; stationary_end_s = 30; };\n");
+	cr_expect_eq(c->device.tank_l, 55.0);
+	cr_expect_eq(c->trips.ign_off_end_s, 0);
+	cr_expect_eq(c->trips.stationary_end_s, 30);
+	config_free(c);
+	c = load_text_ok("device = { id = \"SC-0001\"; tank_l = 47.5; };\n");
+	cr_expect_eq(c->device.tank_l, 47.5);
+	config_free(c);
+	out = load_text_fail("device = { id = \"SC-0001\";\n"
+	    "tank_l = \"55\"; };\ntrips = { ign_off_end_s = 1.5; };\n", NULL);
+	cr_expect(strstr(out, ":2: device.tank_l: expected float, got "
+	    "string\n") != NULL && strstr(out, ":3: trips.ign_off_end_s: "
+	    "expected int, got float\n") != NULL, "%s", out);
+	free(out);
+	out = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "trips = { idle_end_s = 60; };\n", NULL);
+	cr_expect(has_suffix(out, ":2: trips.idle_end_s: unknown key (known: "
+	    "ign_off_end_s, stationary_end_s)\n"), "%s", out);
+	free(out);
+}
+
+/* --help-config shows the new groups with their ranges and choices. */
+Test(config, print_table_obd_and_trips)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_print_table(fp);
+	fclose(fp);
+	cr_expect(strstr(text, "\nobd.driver ") != NULL &&
+	    strstr(text, "none|elm327|socketcan") != NULL, "%s", text);
+	cr_expect(strstr(text, "\"/dev/ttyUSB0\"") != NULL);
+	cr_expect(strstr(text, "9600..2000000") != NULL);
+	cr_expect(strstr(text, "0..15 bytes") != NULL);
+	cr_expect(strstr(text, "\ntrips.stationary_end_s ") != NULL);
+	cr_expect(strstr(text, "\ndevice.tank_l ") != NULL &&
+	    strstr(text, "0..2000") != NULL);
+	free(text);
 }
 
 /* Bounded output: a file with very many mistakes gives 100 + 1 lines. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_posjson.c - positions as fleetgwctl prints them.
+ * test_posjson.c - positions as fleetgwctl prints them, with and without
+ * OBD values.
  */
 #include <criterion/criterion.h>
 
@@ -43,7 +44,28 @@ sample(void)
 	p.fix.sys[GNSS_SYS_GLONASS].used = 1;
 	p.fix.sys[GNSS_SYS_GALILEO].visible = 2;
 	p.fix.sys[GNSS_SYS_GALILEO].used = 0;
+	record_obd_clear(&p.obd);
 	return p;
+}
+
+/* Values as the decoders produce them (percentages in 100/255 steps). */
+static struct obd_sample
+obd_sample(void)
+{
+	struct obd_sample	o;
+
+	record_obd_clear(&o);
+	o.rpm = 1725.25;
+	o.speed_kmh = 50;
+	o.coolant_c = 88;
+	o.load_pct = 100.0 * 87 / 255;		/* 34.117647... */
+	o.fuel_level_pct = 100.0 * 160 / 255;	/* 62.745098... */
+	o.fuel_rate_lph = 0.1 * 17.35 / 0.3;	/* binary noise */
+	o.fuel_rate_estimated = 1;
+	o.battery_v = 14.123;
+	o.odometer_km = 123456.7;
+	o.mil_on = 0;
+	return o;
 }
 
 static struct store_position
@@ -107,6 +129,60 @@ Test(posjson, unknown_is_null)
 		    keys[i]);
 	cr_expect(json_is_real(json_object_get(j, "lat")));
 	cr_expect_eq(json_object_size(j), 10);
+	cr_expect_null(json_object_get(j, "obd"), "no OBD values: no member");
+	json_decref(j);
+}
+
+Test(posjson, obd_object_known_fields_only)
+{
+	struct store_position	 p = sample();
+	json_t			*j;
+	char			*s;
+
+	p.obd = obd_sample();
+	j = posjson_position(&p, "Asia/Shanghai");
+	cr_assert_not_null(j);
+	s = dump(json_object_get(j, "obd"));
+	cr_assert_str_eq(s,
+	    "{\"rpm\":1725.25,\"speed_kmh\":50.0,\"coolant_c\":88.0,"
+	    "\"load_pct\":34.1,\"fuel_level_pct\":62.7,"
+	    "\"fuel_rate_lph\":5.783,\"battery_v\":14.123,"
+	    "\"odometer_km\":123456.7,\"fuel_rate_estimated\":true,"
+	    "\"mil_on\":false}");
+	free(s);
+	/* The object comes last, after constellations. */
+	s = dump(j);
+	cr_expect(strstr(s, "\"galileo\":{\"visible\":2,\"used\":0}},"
+	    "\"obd\":{") != NULL, "%s", s);
+	free(s);
+	json_decref(j);
+}
+
+Test(posjson, obd_single_values)
+{
+	struct obd_sample	 o;
+	json_t			*j;
+	char			*s;
+
+	record_obd_clear(&o);
+	cr_expect_null(posjson_obd(&o));
+	/* Estimated says nothing without a rate. */
+	o.fuel_rate_estimated = 1;
+	cr_expect_null(posjson_obd(&o));
+	o.mil_on = 1;
+	j = posjson_obd(&o);
+	s = dump(j);
+	cr_expect_str_eq(s, "{\"mil_on\":true}");
+	free(s);
+	json_decref(j);
+	record_obd_clear(&o);
+	o.ambient_c = -7;
+	o.run_time_s = 600;
+	o.intake_c = INFINITY;
+	j = posjson_obd(&o);
+	s = dump(j);
+	cr_expect_str_eq(s, "{\"ambient_c\":-7.0,\"run_time_s\":600.0}");
+	free(s);
 	json_decref(j);
 }
 
@@ -215,17 +291,18 @@ Test(posjson, text_table)
 	int			 rc;
 
 	rows[0] = sample();
+	rows[0].obd = obd_sample();
 	rows[1] = unknowns();
 	rows[1].seq = 1234567;
 	out = run_list(false, 2, rows, "Asia/Shanghai", &rc);
 	cr_assert_eq(rc, 0);
 	cr_assert_str_eq(out,
 	    "       SEQ TIME                                 LAT         LON"
-	    "   ALT_M   KM/H   HDG  HDOP SATS BDS(v/u)\n"
+	    "   ALT_M   KM/H   HDG  HDOP SATS   RPM FUEL% BDS(v/u)\n"
 	    "        42 2026-03-02T21:14:05+08:00      30.572300  104.066500"
-	    "   512.3   50.0 271.5   0.9   14 12/8\n"
+	    "   512.3   50.0 271.5   0.9   14  1725  62.7 12/8\n"
 	    "   1234567 2026-03-02T21:14:05+08:00      30.572300  104.066500"
-	    "       -      -     -     -    - 12/8\n"
+	    "       -      -     -     -    -     -     - 12/8\n"
 	    "2 positions\n");
 	/* Columns line up: every field ends at the same offset. */
 	line2 = strchr(out, '\n') + 1;

@@ -4,9 +4,14 @@
  * across reopen and crashes (kill -9 between and inside commits, through a
  * killing VFS), seq derived from the rows and meta.seq_floor (never reused
  * after retention deleted every row), commits that write no counter page,
- * value round trip, retention by age and size, migrations (v1 next_seq to
- * v2 seq_floor), open errors, read-only access beside a writer, commit
- * failures (SQLITE_FULL) that keep rows pending and give their seqs back.
+ * value round trip (OBD columns included), retention by age and size
+ * (trips and DTC rows too, never the open trip), migrations (v1 next_seq
+ * to v2 seq_floor, v2 to v3 in one transaction), open errors, read-only
+ * access beside a writer and to older files, commit failures
+ * (SQLITE_FULL) that keep rows pending and give their seqs back.  Trips:
+ * begin, progress written by the batch, end with a seq from the shared
+ * stream, the open trip found again after a crash, window queries.  DTC
+ * history: new, persisting and cleared codes.  VIN in meta.
  *
  * Every test works in its own mkdtemp directory, removed afterwards.
  */
@@ -32,6 +37,8 @@
 #include "log.h"
 #include "record.h"
 #include "store.h"
+#include "trip.h"
+#include "util.h"
 
 /* 2026-03-02T00:00:00Z */
 #define T0_MS		INT64_C(1772409600000)
@@ -1443,7 +1450,9 @@ Test(store, empty_file_is_migrated)
 	close(fd);
 	st = store_open(&o);
 	cr_assert_not_null(st);
-	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 2);
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 3);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM sqlite_master "
+	    "WHERE name IN ('trips', 'dtcs', 'trips_start_utc_ms')"), 3);
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM "
 	    "pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	cr_assert_eq(sql_int(store_db(st), "SELECT value FROM meta "
@@ -1547,10 +1556,10 @@ Test(store, v1_database_keeps_next_seq)
 		st = store_open(&o);
 		log = capture_end();
 		cr_assert_not_null(st);
-		cr_assert(strstr(log, "schema migrated to version 2") != NULL,
-		    "log: %s", log);
+		cr_assert(strstr(log, "schema migrated to version 3 (from 1)")
+		    != NULL, "log: %s", log);
 		db = store_db(st);
-		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 2);
+		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 3);
 		cr_assert_eq(seq_floor(db), next[i]);
 		cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
 		    "WHERE key = 'next_seq'"), 0);
@@ -2024,4 +2033,1048 @@ Test(store, failed_commit_via_commit_due_then_recovers)
 	put_n(st, 500, 100, 6000);
 	cr_assert_eq(store_next_due_ms(st, 6000), 0);
 	store_close(st);
+}
+
+/* ---- schema version 3: OBD columns, trips, DTCs, VIN ---- */
+
+/* Version 2 as it shipped: the version 1 file after migration 2. */
+static void
+make_v2_db(int64_t seq_floor)
+{
+	make_v1_db(seq_floor);
+	make_raw_db("UPDATE meta SET key = 'seq_floor' WHERE key = 'next_seq';"
+	    "PRAGMA user_version = 2");
+}
+
+static int
+count_trips(const struct store_trip *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_dtcs(const struct store_dtc *d, void *arg)
+{
+	(void)d;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int64_t
+has_column(sqlite3 *db, const char *table, const char *column)
+{
+	char		 sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pragma_table_info"
+	    "('%s') WHERE name = '%s'", table, column);
+	return sql_int(db, sql);
+}
+
+Test(store, v2_database_read_as_is_then_migrated)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t;
+	struct rows	 r;
+	struct fix	 f;
+	struct obd_sample obd;
+	sqlite3		*db;
+	const char	*log;
+	int		 n;
+
+	make_v2_db(60);
+
+	/* fleetgwctl reads it without migrating: no trips, no OBD. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 42);
+	cr_assert_eq(s.next_seq, 60);
+	cr_assert_eq(s.trips, 0);
+	cr_assert_eq(s.dtcs_active, 0);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 42);
+	assert_dense(&r, 1, 0);
+	cr_assert_not(record_obd_any(&r.p[0].obd));
+	cr_assert_eq(r.p[0].obd.mil_on, -1);
+	rows_free(&r);
+	n = 0;
+	cr_assert_eq(store_query_trips(st, INT64_MIN, INT64_MAX, 0,
+	    count_trips, &n), 0);
+	cr_assert_eq(store_query_dtcs(st, false, count_dtcs, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(store_trip_open_get(st, &t), 0);
+	cr_assert_str_eq(store_vin(st), "");
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 2);
+	store_close(st);
+
+	capture_start();
+	st = store_open(&o);
+	log = capture_end();
+	cr_assert_not_null(st);
+	cr_assert(strstr(log, "schema migrated to version 3 (from 2)") != NULL,
+	    "log: %s", log);
+	db = store_db(st);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 3);
+	cr_assert_eq(has_column(db, "positions", "obd_mil_on"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
+	    "WHERE obd_rpm IS NOT NULL OR obd_mil_on IS NOT NULL"), 0);
+	cr_assert_eq(seq_floor(db), 60);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 42);
+	cr_assert_eq(s.next_seq, 60);
+	f = mkfix(42);
+	record_obd_clear(&obd);
+	obd.rpm = 800;
+	cr_assert_eq(store_put_position_obd(st, &f, &obd, 0), 0);
+	cr_assert_eq(store_commit(st), 0);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 43);
+	r.n = 42;
+	assert_dense(&r, 1, 0);
+	cr_assert_eq(r.p[42].seq, 60);
+	cr_assert_eq(r.p[42].obd.rpm, 800);
+	rows_free(&r);
+	store_close(st);
+	assert_integrity();
+}
+
+/* A migration that fails half way leaves the file as it was. */
+Test(store, failed_migration_changes_nothing)
+{
+	struct store_opts o = mkopts();
+	sqlite3		*db;
+	const char	*log;
+
+	make_v2_db(43);
+	/* Migration 3 creates trips; a table of that name makes it fail. */
+	make_raw_db("CREATE TABLE trips(x)");
+	capture_start();
+	cr_assert_null(store_open(&o));
+	log = capture_end();
+	cr_assert(strstr(log, "trips already exists") != NULL, "log: %s", log);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 2);
+	/* The ALTER TABLEs before the failing step were rolled back too. */
+	cr_assert_eq(has_column(db, "positions", "obd_rpm"), 0);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions"), 42);
+	sqlite3_close(db);
+
+	/* From version 1, both steps or neither. */
+	unlink(dbpath);
+	unlink(wal_path());
+	unlink(shm_path());
+	make_v1_db(43);
+	make_raw_db("CREATE TABLE dtcs(x)");
+	capture_start();
+	cr_assert_null(store_open(&o));
+	(void)capture_end();
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
+	    "WHERE key = 'next_seq'"), 1);
+	sqlite3_close(db);
+}
+
+static struct obd_sample
+mkobd(int i)
+{
+	struct obd_sample o;
+
+	record_obd_clear(&o);
+	o.rpm = 800.25 + i;
+	o.speed_kmh = 37;
+	o.coolant_c = 90;
+	o.intake_c = 31;
+	o.ambient_c = -4;
+	o.load_pct = 100.0 * 87 / 255;
+	o.throttle_pct = 16.078431372549;
+	o.maf_gps = 5.12;
+	o.fuel_level_pct = 62.7450980392;
+	o.fuel_rate_lph = 1.85;
+	o.battery_v = 14.1;
+	o.odometer_km = 123456.7;
+	o.run_time_s = 612;
+	o.fuel_rate_estimated = 1;
+	o.mil_on = 1;
+	return o;
+}
+
+Test(store, obd_columns_round_trip)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct obd_sample full, part, none;
+	struct fix	 f;
+	struct rows	 r;
+	sqlite3		*db;
+	size_t		 k;
+
+	full = mkobd(0);
+	part = mkobd(1);
+	part.rpm = NAN;
+	part.coolant_c = INFINITY;	/* not finite: unknown too */
+	part.fuel_rate_lph = NAN;	/* then "estimated" is unknown */
+	part.mil_on = -1;
+	record_obd_clear(&none);
+	none.fuel_rate_estimated = 1;	/* alone it is nothing */
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	f = mkfix(0);
+	cr_assert_eq(store_put_position_obd(st, &f, &full, 0), 0);
+	f = mkfix(1);
+	cr_assert_eq(store_put_position_obd(st, &f, &part, 0), 0);
+	f = mkfix(2);
+	cr_assert_eq(store_put_position_obd(st, &f, &none, 0), 0);
+	f = mkfix(3);
+	cr_assert_eq(store_put_position_obd(st, &f, NULL, 0), 0);
+	put_n(st, 4, 1, 0);		/* the plain wrapper */
+	cr_assert_eq(store_commit(st), 0);
+
+	query_all(st, &r);
+	cr_assert_eq(r.n, 5);
+	cr_assert_eq(memcmp(&r.p[0].obd, &full, sizeof(full)), 0);
+	cr_assert(isnan(r.p[1].obd.rpm));
+	cr_assert(isnan(r.p[1].obd.coolant_c));
+	cr_assert(isnan(r.p[1].obd.fuel_rate_lph));
+	cr_assert_eq(r.p[1].obd.fuel_rate_estimated, 0);
+	cr_assert_eq(r.p[1].obd.mil_on, -1);
+	cr_assert_eq(r.p[1].obd.battery_v, 14.1);
+	for (k = 2; k < 5; k++) {
+		cr_assert_not(record_obd_any(&r.p[k].obd), "row %zu", k);
+		cr_assert_eq(r.p[k].obd.fuel_rate_estimated, 0);
+		cr_assert_eq(r.p[k].obd.mil_on, -1);
+	}
+	rows_free(&r);
+
+	/* NULL in the file for every unknown, 0/1 for the flags. */
+	db = store_db(st);
+	cr_assert_eq(sql_int(db, "SELECT obd_fuel_rate_estimated * 10 + "
+	    "obd_mil_on FROM positions WHERE seq = 1"), 11);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions WHERE seq = 2"
+	    " AND obd_rpm IS NULL AND obd_coolant_c IS NULL AND "
+	    "obd_fuel_rate_lph IS NULL AND obd_fuel_rate_estimated IS NULL "
+	    "AND obd_mil_on IS NULL AND obd_battery_v = 14.1"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions WHERE seq >= 3"
+	    " AND coalesce(obd_rpm, obd_speed_kmh, obd_coolant_c, "
+	    "obd_intake_c, obd_ambient_c, obd_load_pct, obd_throttle_pct, "
+	    "obd_maf_gps, obd_fuel_level_pct, obd_fuel_rate_lph, "
+	    "obd_battery_v, obd_odometer_km, obd_run_time_s, "
+	    "obd_fuel_rate_estimated, obd_mil_on) IS NULL"), 3);
+	store_close(st);
+
+	/* The same through a read-only connection. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	query_all(st, &r);
+	cr_assert_eq(r.n, 5);
+	cr_assert_eq(memcmp(&r.p[0].obd, &full, sizeof(full)), 0);
+	rows_free(&r);
+	store_close(st);
+}
+
+/* A trip in progress at i minutes: every field set, some unknown. */
+static struct trip_summary
+mktrip(int64_t start_ms, int minutes)
+{
+	struct trip_summary t;
+
+	memset(&t, 0, sizeof(t));
+	t.start_utc_ms = start_ms;
+	t.end_utc_ms = start_ms + (int64_t)minutes * 60000;
+	t.distance_m = 750.5 * minutes;
+	t.duration_s = 60.0 * minutes;
+	t.driving_s = 50.0 * minutes;
+	t.idle_s = 10.0 * minutes;
+	t.max_speed_kmh = 60 + minutes;
+	t.avg_speed_kmh = 54.036;
+	t.fuel_used_l = minutes > 0 ? 0.1 * minutes : NAN;
+	t.start_lat_deg = 30.5723;
+	t.start_lon_deg = 104.0665;
+	t.end_lat_deg = 30.5723 + 0.001 * minutes;
+	t.end_lon_deg = 104.0665 + 0.001 * minutes;
+	t.odometer_start_km = 1000.0;
+	t.odometer_end_km = NAN;
+	t.ended_by = TRIP_END_NONE;
+	t.gnss_gap = minutes % 2;
+	t.towed = false;
+	return t;
+}
+
+/* Equal, with NaN equal to NaN. */
+static bool
+same_real(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+static void
+assert_same_trip(const struct trip_summary *a, const struct trip_summary *b)
+{
+	cr_assert_eq(a->id, b->id);
+	cr_assert_eq(a->start_utc_ms, b->start_utc_ms);
+	cr_assert_eq(a->end_utc_ms, b->end_utc_ms);
+	cr_assert(same_real(a->distance_m, b->distance_m));
+	cr_assert(same_real(a->duration_s, b->duration_s));
+	cr_assert(same_real(a->driving_s, b->driving_s));
+	cr_assert(same_real(a->idle_s, b->idle_s));
+	cr_assert(same_real(a->max_speed_kmh, b->max_speed_kmh));
+	cr_assert(same_real(a->avg_speed_kmh, b->avg_speed_kmh));
+	cr_assert(same_real(a->fuel_used_l, b->fuel_used_l));
+	cr_assert(same_real(a->start_lat_deg, b->start_lat_deg));
+	cr_assert(same_real(a->start_lon_deg, b->start_lon_deg));
+	cr_assert(same_real(a->end_lat_deg, b->end_lat_deg));
+	cr_assert(same_real(a->end_lon_deg, b->end_lon_deg));
+	cr_assert(same_real(a->odometer_start_km, b->odometer_start_km));
+	cr_assert(same_real(a->odometer_end_km, b->odometer_end_km));
+	cr_assert_eq(a->ended_by, b->ended_by);
+	cr_assert_eq(a->gnss_gap, b->gnss_gap);
+	cr_assert_eq(a->towed, b->towed);
+}
+
+struct trips {
+	struct store_trip	 t[32];
+	size_t			 n;
+	size_t			 stop_at;
+};
+
+static int
+collect_trip(const struct store_trip *t, void *arg)
+{
+	struct trips	*r = arg;
+
+	cr_assert_lt(r->n, NELEM(r->t));
+	r->t[r->n++] = *t;
+	return r->stop_at != 0 && r->n == r->stop_at;
+}
+
+static void
+query_trips(struct store *st, int64_t from, int64_t to, uint64_t limit,
+    struct trips *r)
+{
+	memset(r, 0, sizeof(*r));
+	cr_assert_eq(store_query_trips(st, from, to, limit, collect_trip, r),
+	    0);
+}
+
+Test(store, trip_begin_progress_end)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t, got;
+	struct trips	 r;
+	sqlite3		*db;
+
+	o.commit_rows = 100;
+	o.commit_interval_ms = 5000;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	cr_assert_eq(store_trip_open_get(st, &got), 0);
+
+	/* Begin commits the pending positions with it, at once. */
+	put_n(st, 0, 3, 1000);
+	t = mktrip(mkfix(3).t_utc_ms, 0);
+	t.id = 99;			/* ignored */
+	t.ended_by = TRIP_END_SHUTDOWN;	/* ignored */
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	cr_assert_eq(t.id, 1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0);
+	cr_assert_eq(s.positions, 3);
+	cr_assert_eq(s.trips, 1);
+	cr_assert_eq(s.next_seq, 4, "an open trip takes no seq");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE id = 1 AND "
+	    "open = 1 AND seq IS NULL AND ended_by IS NULL"), 1);
+	cr_assert_eq(count_readonly(), 3);
+
+	/* Progress waits in RAM for the next batch ... */
+	put_n(st, 3, 2, 2000);
+	t = mktrip(t.start_utc_ms, 5);
+	t.id = 1;
+	cr_assert_eq(store_trip_progress(st, &t), 0);
+	cr_assert_eq(store_commit_due(st, 6999), 0);
+	cr_assert_eq(sql_int(db, "SELECT end_utc_ms FROM trips WHERE id = 1"),
+	    t.start_utc_ms);
+	/* ... but the open trip as the store sees it is current. */
+	cr_assert_eq(store_trip_open_get(st, &got), 1);
+	assert_same_trip(&got, &t);
+	/* ... which writes it. */
+	cr_assert_eq(store_commit_due(st, 7000), 0);
+	cr_assert_eq(sql_int(db, "SELECT end_utc_ms FROM trips WHERE id = 1"),
+	    t.end_utc_ms);
+	cr_assert_eq(sql_int(db, "SELECT seq IS NULL FROM trips WHERE id = 1"),
+	    1);
+	/* Progress alone makes a batch due one interval later. */
+	t = mktrip(t.start_utc_ms, 6);
+	t.id = 1;
+	cr_assert_eq(store_next_due_ms(st, 8000), UINT64_MAX);
+	cr_assert_eq(store_commit_due(st, 8000), 0);
+	cr_assert_eq(store_trip_progress(st, &t), 0);
+	cr_assert_eq(store_next_due_ms(st, 8000), 5000);
+	cr_assert_eq(store_commit_due(st, 13000), 0);
+	cr_assert_eq(sql_int(db, "SELECT end_utc_ms FROM trips WHERE id = 1"),
+	    t.end_utc_ms);
+	cr_assert_eq(store_next_due_ms(st, 13000), UINT64_MAX);
+
+	/* A progress copy without an id is refused. */
+	got = t;
+	got.id = 0;
+	cr_assert_eq(store_trip_progress(st, &got), -1);
+
+	/* End: the positions before it, then the trip, in the seq order. */
+	put_n(st, 5, 2, 14000);
+	t = mktrip(t.start_utc_ms, 7);
+	t.id = 1;
+	t.ended_by = TRIP_END_IGNITION_OFF;
+	t.odometer_end_km = 1005.3;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0);
+	cr_assert_eq(s.positions, 7);
+	cr_assert_eq(s.next_seq, 9);
+	cr_assert_eq(s.trips, 1);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips WHERE id = 1"), 8);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE id = 1 AND "
+	    "open = 0 AND ended_by = 'ignition_off' AND "
+	    "fuel_used_l = 0.1 * 7 AND "
+	    "odometer_end_km = 1005.3"), 1);
+	cr_assert_eq(store_trip_open_get(st, &got), 0);
+
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.t[0].seq, 8);
+	cr_assert_not(r.t[0].open);
+	assert_same_trip(&r.t[0].trip, &t);
+
+	/* Ending again, or without a reason, is refused and changes nothing. */
+	capture_start();
+	cr_assert_eq(store_trip_end(st, &t), -1);
+	t.ended_by = TRIP_END_NONE;
+	t.id = 0;
+	cr_assert_eq(store_trip_end(st, &t), -1);
+	(void)capture_end();
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 9);
+	cr_assert_eq(s.trips, 1);
+
+	/* Unknown values are NULL in the file. */
+	t = mktrip(mkfix(100).t_utc_ms, 0);
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	cr_assert_eq(t.id, 2);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE id = 2 AND "
+	    "fuel_used_l IS NULL AND odometer_end_km IS NULL AND "
+	    "odometer_start_km = 1000.0"), 1);
+	store_close(st);
+	assert_integrity();
+}
+
+/*
+ * A child begins a trip, commits progress with a batch, buffers more
+ * progress and dies without closing: the next run finds the trip open with
+ * the committed progress and closes it as a power loss.
+ */
+static void
+trip_crash_child(void)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct trip_summary t;
+
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	t = mktrip(mkfix(0).t_utc_ms, 0);
+	if (store_trip_begin(st, &t) != 0)
+		_exit(3);
+	put_n(st, 0, 10, 0);
+	t = mktrip(t.start_utc_ms, 3);
+	t.id = 1;
+	if (store_trip_progress(st, &t) != 0 || store_commit_due(st, 5000) != 0)
+		_exit(4);
+	put_n(st, 10, 2, 6000);
+	t = mktrip(t.start_utc_ms, 4);	/* never committed */
+	t.id = 1;
+	if (store_trip_progress(st, &t) != 0)
+		_exit(5);
+	_exit(0);
+}
+
+Test(store, open_trip_survives_crash_and_is_recovered)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t, want;
+	struct trips	 r;
+	pid_t		 pid;
+	int		 status;
+
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0)
+		trip_crash_child();
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d",
+	    status);
+
+	/* fleetgwctl sees it open. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert(r.t[0].open);
+	cr_assert_eq(r.t[0].seq, 0);
+	cr_assert_eq(store_trip_open_get(st, &t), 1);
+	store_close(st);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_trip_open_get(st, &t), 1);
+	want = mktrip(mkfix(0).t_utc_ms, 3);
+	want.id = 1;
+	assert_same_trip(&t, &want);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 10);
+	cr_assert_eq(s.next_seq, 11);
+	cr_assert_eq(s.trips, 1);
+
+	/* Recovery: a trip this run never began. */
+	t.ended_by = TRIP_END_POWER_LOSS;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	cr_assert_eq(store_trip_open_get(st, &t), 0);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.t[0].seq, 11);
+	cr_assert_eq(r.t[0].trip.ended_by, TRIP_END_POWER_LOSS);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, close_writes_progress_and_never_ends_the_trip)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct trip_summary t, got;
+	struct trips	 r;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	t = mktrip(T0_MS, 0);
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	t = mktrip(T0_MS, 9);
+	t.id = 1;
+	cr_assert_eq(store_trip_progress(st, &t), 0);
+	store_close(st);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_trip_open_get(st, &got), 1);
+	assert_same_trip(&got, &t);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert(r.t[0].open);
+	store_close(st);
+}
+
+/* An end for a trip the database does not have is inserted closed. */
+Test(store, trip_end_without_begin_inserts)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t;
+	struct trips	 r;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	t = mktrip(T0_MS, 10);
+	t.ended_by = TRIP_END_STATIONARY;
+	cr_assert_eq(store_trip_end(st, &t), 0);	/* id 0: a new id */
+	t.id = 40;
+	cr_assert_eq(store_trip_end(st, &t), 0);	/* id 40 kept */
+	store_get_stats(st, &s);
+	cr_assert_eq(s.trips, 2);
+	cr_assert_eq(s.next_seq, 3);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.t[0].trip.id, 1);
+	cr_assert_eq(r.t[0].seq, 1);
+	cr_assert_eq(r.t[1].trip.id, 40);
+	cr_assert_eq(r.t[1].seq, 2);
+	/* Ids keep growing, also past deleted trips (AUTOINCREMENT). */
+	sql_exec(store_db(st), "DELETE FROM trips WHERE id = 40");
+	t = mktrip(T0_MS, 0);
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	cr_assert_eq(t.id, 41);
+	store_close(st);
+}
+
+Test(store, trips_and_dtcs_share_the_seq_stream)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t;
+	struct obd_dtc	 d[2] = { { "P0301", 0x03 }, { "P0420", 0x03 } };
+	sqlite3		*db;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	put_n(st, 0, 3, 0);
+	t = mktrip(mkfix(3).t_utc_ms, 0);
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	put_n(st, 3, 2, 0);
+	t.ended_by = TRIP_END_IGNITION_OFF;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 5);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips"), 6);
+	store_close(st);
+
+	/* The trip holds the highest seq: the next run continues above it. */
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 7);
+	cr_assert_eq(store_dtc_scan(st, d, 2, mkfix(10).t_utc_ms), 2);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 9);
+	store_close(st);
+
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 9, "read-only derives from dtcs too");
+	cr_assert_eq(s.trips, 1);
+	cr_assert_eq(s.dtcs_active, 2);
+	store_close(st);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	put_n(st, 5, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	/* Dense across the three tables, nothing used twice. */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM (SELECT seq FROM "
+	    "positions UNION ALL SELECT seq FROM trips UNION ALL "
+	    "SELECT seq FROM dtcs)"), 9);
+	cr_assert_eq(sql_int(db, "SELECT count(DISTINCT seq) FROM (SELECT seq "
+	    "FROM positions UNION ALL SELECT seq FROM trips UNION ALL "
+	    "SELECT seq FROM dtcs)"), 9);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 9);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, query_trips_window_overlap)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct trip_summary t;
+	struct trips	 r;
+	const int64_t	 m = 60000;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	/* Added out of order: the listing sorts by start. */
+	t = mktrip(T0_MS + 30 * m, 10);		/* B [30, 40] */
+	t.ended_by = TRIP_END_IGNITION_OFF;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	t = mktrip(T0_MS + 10 * m, 10);		/* A [10, 20] */
+	t.ended_by = TRIP_END_STATIONARY;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	t = mktrip(T0_MS + 50 * m, 10);		/* C [50, 60], open */
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	t = mktrip(T0_MS + 50 * m, 10);
+	t.id = 3;
+	cr_assert_eq(store_trip_progress(st, &t), 0);
+	cr_assert_eq(store_commit(st), 0);
+
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 3);
+	cr_assert_eq(r.t[0].trip.id, 2);
+	cr_assert_eq(r.t[1].trip.id, 1);
+	cr_assert_eq(r.t[2].trip.id, 3);
+	cr_assert(r.t[2].open);
+	/* start < to: a trip starting at to is outside. */
+	query_trips(st, T0_MS, T0_MS + 10 * m, 0, &r);
+	cr_assert_eq(r.n, 0);
+	query_trips(st, T0_MS, T0_MS + 10 * m + 1, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.t[0].trip.id, 2);
+	/* end >= from: a trip ending at from is inside. */
+	query_trips(st, T0_MS + 20 * m, T0_MS + 30 * m, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.t[0].trip.id, 2);
+	query_trips(st, T0_MS + 20 * m + 1, T0_MS + 30 * m + 1, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.t[0].trip.id, 1);
+	/* A window inside one trip. */
+	query_trips(st, T0_MS + 33 * m, T0_MS + 34 * m, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.t[0].trip.id, 1);
+	/* Between trips; the open trip by its last known time. */
+	query_trips(st, T0_MS + 41 * m, T0_MS + 50 * m, 0, &r);
+	cr_assert_eq(r.n, 0);
+	query_trips(st, T0_MS + 60 * m, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.t[0].trip.id, 3);
+	query_trips(st, T0_MS + 60 * m + 1, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 0);
+	/* Limit and an early stop. */
+	query_trips(st, INT64_MIN, INT64_MAX, 2, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.t[1].trip.id, 1);
+	memset(&r, 0, sizeof(r));
+	r.stop_at = 1;
+	cr_assert_eq(store_query_trips(st, INT64_MIN, INT64_MAX, 0,
+	    collect_trip, &r), 0);
+	cr_assert_eq(r.n, 1);
+	store_close(st);
+}
+
+struct dtcs {
+	struct store_dtc	 d[16];
+	size_t			 n;
+};
+
+static int
+collect_dtc(const struct store_dtc *d, void *arg)
+{
+	struct dtcs	*r = arg;
+
+	cr_assert_lt(r->n, NELEM(r->d));
+	r->d[r->n++] = *d;
+	return 0;
+}
+
+static void
+query_dtcs(struct store *st, bool active_only, struct dtcs *r)
+{
+	memset(r, 0, sizeof(*r));
+	cr_assert_eq(store_query_dtcs(st, active_only, collect_dtc, r), 0);
+}
+
+static void
+assert_dtc(const struct store_dtc *d, uint64_t seq, const char *code,
+    int mode, int64_t first, int64_t last, int64_t cleared)
+{
+	cr_assert_eq(d->seq, seq, "seq %llu", (unsigned long long)d->seq);
+	cr_assert_str_eq(d->code, code);
+	cr_assert_eq(d->mode, mode);
+	cr_assert_eq(d->first_utc_ms, first, "%s first", code);
+	cr_assert_eq(d->last_utc_ms, last, "%s last", code);
+	cr_assert_eq(d->cleared_utc_ms, cleared, "%s cleared", code);
+}
+
+Test(store, dtc_scan_new_persisting_cleared)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct dtcs	 r;
+	const int64_t	 t1 = T0_MS, t2 = T0_MS + 60000, t3 = T0_MS + 120000,
+			 t4 = T0_MS + 180000;
+	struct obd_dtc	 scan1[] = {
+		{ "P0301", 0x03 }, { "P0420", 0x03 }, { "P0301", 0x07 },
+		{ "P0301", 0x03 },	/* reported twice: once */
+	};
+	struct obd_dtc	 scan2[] = { { "P0420", 0x03 }, { "P0301", 0x03 } };
+	struct obd_dtc	 scan3[] = { { "P0301", 0x07 } };
+	struct obd_dtc	 bad[] = { { "P0301", 0x03 }, { "P03", 0x03 } };
+	struct obd_dtc	 badmode[] = { { "P0301", 0x01 } };
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 2, 0);		/* committed first: seq 1, 2 */
+	cr_assert_eq(store_dtc_scan(st, scan1, NELEM(scan1), t1), 3);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.dtcs_active, 3);
+	cr_assert_eq(s.next_seq, 6);
+	cr_assert_eq(s.positions, 2);
+
+	/* Still there: last moves; gone (pending P0301): cleared. */
+	cr_assert_eq(store_dtc_scan(st, scan2, NELEM(scan2), t2), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.dtcs_active, 2);
+	cr_assert_eq(s.next_seq, 6);
+
+	/* Back again: a new episode, a new row; the others cleared. */
+	cr_assert_eq(store_dtc_scan(st, scan3, NELEM(scan3), t3), 1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.dtcs_active, 1);
+	cr_assert_eq(s.next_seq, 7);
+
+	/* Invalid scans record nothing. */
+	capture_start();
+	cr_assert_eq(store_dtc_scan(st, bad, NELEM(bad), t4), -1);
+	cr_assert_eq(store_dtc_scan(st, badmode, NELEM(badmode), t4), -1);
+	(void)capture_end();
+
+	query_dtcs(st, false, &r);
+	cr_assert_eq(r.n, 4);
+	assert_dtc(&r.d[0], 3, "P0301", 0x03, t1, t2, t3);
+	assert_dtc(&r.d[1], 4, "P0420", 0x03, t1, t2, t3);
+	assert_dtc(&r.d[2], 5, "P0301", 0x07, t1, t1, t2);
+	assert_dtc(&r.d[3], 6, "P0301", 0x07, t3, t3, 0);
+	query_dtcs(st, true, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.d[0].seq, 6);
+
+	/* An empty scan clears everything. */
+	cr_assert_eq(store_dtc_scan(st, NULL, 0, t4), 0);
+	query_dtcs(st, true, &r);
+	cr_assert_eq(r.n, 0);
+	store_close(st);
+
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.dtcs_active, 0);
+	query_dtcs(st, false, &r);
+	cr_assert_eq(r.n, 4);
+	assert_dtc(&r.d[3], 6, "P0301", 0x07, t3, t3, t4);
+	cr_assert_eq(store_dtc_scan(st, scan3, 1, t4), -1, "read-only");
+	store_close(st);
+}
+
+Test(store, vin_set_and_change)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	const char	*log;
+	char		 longvin[40];
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_vin(st), "");
+	capture_start();
+	cr_assert_eq(store_set_vin(st, "LSVAU2180N2183294"), 0);
+	cr_assert_eq(store_set_vin(st, "LSVAU2180N2183294"), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "VIN changes") == NULL, "log: %s", log);
+	cr_assert_str_eq(store_vin(st), "LSVAU2180N2183294");
+	store_close(st);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_vin(st), "LSVAU2180N2183294");
+	capture_start();
+	cr_assert_eq(store_set_vin(st, "LFV2A21K6A3042001"), 0);
+	memset(longvin, 'A', sizeof(longvin) - 1);
+	longvin[sizeof(longvin) - 1] = '\0';
+	cr_assert_eq(store_set_vin(st, ""), -1);
+	cr_assert_eq(store_set_vin(st, longvin), -1);
+	cr_assert_eq(store_set_vin(st, "LSV AU2180"), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "VIN changes from LSVAU2180N2183294 to "
+	    "LFV2A21K6A3042001") != NULL, "log: %s", log);
+	cr_assert_str_eq(store_vin(st), "LFV2A21K6A3042001");
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM meta WHERE "
+	    "key = 'vin' AND value = 'LFV2A21K6A3042001'"), 1);
+	store_close(st);
+
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_vin(st), "LFV2A21K6A3042001");
+	cr_assert_eq(store_set_vin(st, "LSVAU2180N2183294"), -1);
+	store_close(st);
+}
+
+Test(store, retention_by_age_includes_trips_never_the_open_one)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t;
+	struct trips	 r;
+	struct dtcs	 dr;
+	struct obd_dtc	 d1[] = { { "P0301", 0x03 }, { "P0171", 0x03 } };
+	struct obd_dtc	 d2[] = { { "P0171", 0x03 } };
+	struct fix	 f;
+	const char	*log;
+	const int64_t	 h = 3600000;
+	int		 i;
+
+	o.keep_days = 1;
+	o.commit_rows = 4096;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	/* Day 0: a DTC that clears at once and one that stays active. */
+	cr_assert_eq(store_dtc_scan(st, d1, 2, T0_MS), 2);	/* seq 1, 2 */
+	cr_assert_eq(store_dtc_scan(st, d2, 1, T0_MS + h), 0);
+	/* A trip a day, 50 hours of positions once a minute. */
+	for (i = 0; i < 3000; i++) {
+		f = mkfix(0);
+		f.t_utc_ms = T0_MS + (int64_t)i * 60000;
+		cr_assert_eq(store_put_position(st, &f, 0), 0);
+		if (i % 1440 == 600) {
+			t = mktrip(f.t_utc_ms - 30 * 60000, 30);
+			t.ended_by = TRIP_END_IGNITION_OFF;
+			cr_assert_eq(store_trip_end(st, &t), 0);
+		}
+	}
+	/* The open trip began on day 0 and has not been heard of since. */
+	t = mktrip(T0_MS + 2 * h, 5);
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	cr_assert_eq(store_commit(st), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.trips, 3);
+	cr_assert_eq(s.dtcs_active, 1);
+
+	capture_start();
+	cr_assert_gt(store_retention(st, T0_MS + 50 * h), 1500);
+	log = capture_end();
+	cr_assert(strstr(log, "store: retention dropped 1 trips (seq ") !=
+	    NULL, "log: %s", log);
+	cr_assert(strstr(log, "store: retention dropped 1 DTC rows (seq 1..1, "
+	    "reason: age)") != NULL, "log: %s", log);
+
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 2, "the day 0 trip went, day 1 and the open one "
+	    "stay");
+	cr_assert(r.t[0].open);
+	cr_assert_eq(r.t[0].trip.id, t.id);
+	cr_assert_not(r.t[1].open);
+	cr_assert_geq(r.t[1].trip.end_utc_ms, T0_MS + 26 * h);
+	query_dtcs(st, false, &dr);
+	cr_assert_eq(dr.n, 1);
+	cr_assert_str_eq(dr.d[0].code, "P0171");
+	store_get_stats(st, &s);
+	cr_assert_eq(s.trips, 2);
+	cr_assert_eq(s.dtcs_active, 1);
+
+	/* Everything ages out but the open trip and the active DTC. */
+	cr_assert_gt(store_retention(st, T0_MS + 500 * h), 0);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert(r.t[0].open);
+	query_dtcs(st, false, &dr);
+	cr_assert_eq(dr.n, 1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 0);
+	cr_assert_eq(s.trips, 1);
+	/* The trip's end still works, with a seq above everything deleted. */
+	t.ended_by = TRIP_END_POWER_LOSS;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.t[0].seq, 3000 + 2 + 2 + 1);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, retention_by_size_includes_trips_never_the_open_one)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t, open_t;
+	struct trips	 r;
+	sqlite3		*db;
+	int64_t		 min_pos;
+	size_t		 k;
+	int		 i;
+
+	o.commit_rows = 4096;
+	o.max_size_mb = 0;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	open_t = mktrip(T0_MS, 0);
+	cr_assert_eq(store_trip_begin(st, &open_t), 0);
+	/* A closed trip after every 1000 positions. */
+	for (i = 0; i < 24; i++) {
+		put_n(st, i * 1000, 1000, 0);
+		t = mktrip(mkfix(i * 1000).t_utc_ms, 16);
+		t.ended_by = TRIP_END_IGNITION_OFF;
+		cr_assert_eq(store_trip_end(st, &t), 0);
+	}
+	cr_assert_gt(live_bytes(db), 2 * MIB);
+	o.max_size_mb = 1;
+	store_set_limits(st, &o);
+	cr_assert_gt(store_retention(st, mkfix(24000).t_utc_ms), 0);
+	cr_assert_leq(live_bytes(db), 1 * MIB);
+
+	/* Oldest seqs first across both tables; the open trip stays. */
+	min_pos = sql_int(db, "SELECT min(seq) FROM positions");
+	cr_assert_gt(min_pos, 1);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_lt(r.n, 25);
+	cr_assert_gt(r.n, 1);
+	cr_assert(r.t[0].open);
+	cr_assert_eq(r.t[0].trip.id, open_t.id);
+	for (k = 1; k < r.n; k++)
+		cr_assert_gt((int64_t)r.t[k].seq, min_pos - 1,
+		    "trip seq %llu kept below positions from %lld",
+		    (unsigned long long)r.t[k].seq, (long long)min_pos);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE seq < "
+	    "(SELECT min(seq) FROM positions)"), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.trips, r.n);
+	cr_assert_eq(s.next_seq, 24000 + 24 + 1);
+	store_close(st);
+	assert_integrity();
+}
+
+/* A trip end whose commit fails waits in RAM and goes with the next one. */
+Test(store, failed_trip_end_is_kept_and_retried)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct trip_summary t, got;
+	struct trips	 r;
+	sqlite3		*db;
+	const char	*log;
+	char		 sql[128];
+
+	o.commit_rows = 4096;
+	o.commit_interval_ms = 1000;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	t = mktrip(T0_MS, 0);
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)sql_int(db, "PRAGMA page_count"));
+	sql_exec(db, sql);
+	put_n(st, 0, 3000, 0);
+	t = mktrip(T0_MS, 50);
+	t.id = 1;
+	t.ended_by = TRIP_END_SHUTDOWN;
+	capture_start();
+	cr_assert_eq(store_trip_end(st, &t), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "keeping 3000 positions, 1 trip end in memory")
+	    != NULL, "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert(s.commit_failing);
+	cr_assert_eq(s.pending, 3000);
+	/* Still open in the file, and no progress copy left to apply. */
+	cr_assert_eq(store_trip_open_get(st, &got), 1);
+	cr_assert_eq(got.end_utc_ms, T0_MS);
+	cr_assert_eq(store_next_due_ms(st, 5000), 0);
+	cr_assert_eq(store_commit_due(st, 5000), -1);
+	cr_assert_eq(store_next_due_ms(st, 5000), 1000);
+
+	sql_exec(db, "PRAGMA max_page_count = 1073741823");
+	cr_assert_eq(store_commit_due(st, 6000), 0);
+	store_get_stats(st, &s);
+	cr_assert_not(s.commit_failing);
+	cr_assert_eq(s.pending, 0);
+	cr_assert_eq(s.next_seq, 3002);
+	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_not(r.t[0].open);
+	cr_assert_eq(r.t[0].seq, 3001, "after the positions of its batch");
+	cr_assert_eq(r.t[0].trip.end_utc_ms, t.end_utc_ms);
+	cr_assert_eq(store_trip_open_get(st, &got), 0);
+	store_close(st);
+	assert_integrity();
 }
