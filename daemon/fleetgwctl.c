@@ -652,7 +652,7 @@ status_obd(FILE *fp, const json_t *o)
 	static const char *const done[] = {
 		"driver", "device", "state", "adapter", "protocol_num",
 		"protocol", "vin", "vin_check_ok", "values", "values_age_s",
-		"mil_on", "dtcs", "last_error", NULL
+		"mil_on", "dtcs", "last_error", "supported_pids", NULL
 	};
 	static const struct status_value eng[] = {
 		{ "rpm", "", 0, " rpm" }, { "speed_kmh", "", 0, " km/h" },
@@ -740,6 +740,8 @@ status_obd(FILE *fp, const json_t *o)
 	if (json_is_string(v = json_object_get(o, "last_error")) &&
 	    json_string_length(v) > 0)
 		print_field(fp, 2, "last error", v);
+	if ((v = json_object_get(o, "supported_pids")) != NULL)
+		print_field(fp, 2, "PIDs supported", v);
 	print_rest(fp, 2, o, done);
 }
 
@@ -748,8 +750,10 @@ status_trip(FILE *fp, const json_t *t)
 {
 	static const char *const done[] = {
 		"id", "start", "duration_s", "distance_m", "idle_s",
-		"max_speed_kmh", "fuel_used_l", NULL
+		"max_speed_kmh", "fuel_used_l", "driving_s", "avg_speed_kmh",
+		"odometer_start_km", "start_lat", "start_lon", NULL
 	};
+	const json_t	*lat, *lon;
 	const json_t	*v;
 	char		 dur[TIMEFMT_DURATION_BUFSZ];
 
@@ -778,6 +782,28 @@ status_trip(FILE *fp, const json_t *t)
 	if (json_is_number(v))
 		fprintf(fp, ", fuel %.2f L", json_number_value(v));
 	fputc('\n', fp);
+	v = json_object_get(t, "driving_s");
+	if (json_is_number(v) && timefmt_duration(
+	    (int64_t)json_number_value(v), dur, sizeof(dur)) == 0) {
+		print_label(fp, 2, "driving");
+		fputs(dur, fp);
+		v = json_object_get(t, "avg_speed_kmh");
+		if (json_is_number(v))
+			fprintf(fp, ", average %.1f km/h", json_number_value(v));
+		fputc('\n', fp);
+	}
+	lat = json_object_get(t, "start_lat");
+	lon = json_object_get(t, "start_lon");
+	if (json_is_number(lat) && json_is_number(lon)) {
+		print_label(fp, 2, "from");
+		fprintf(fp, "%.6f, %.6f", json_number_value(lat),
+		    json_number_value(lon));
+		v = json_object_get(t, "odometer_start_km");
+		if (json_is_number(v))
+			fprintf(fp, " (odometer %.1f km)",
+			    json_number_value(v));
+		fputc('\n', fp);
+	}
 	print_rest(fp, 2, t, done);
 }
 

@@ -34,7 +34,7 @@ scenario=tests/sim/scenarios/chengdu-day.json
 READY_S=15
 CONNECT_S=15
 REPLAY_S=400
-SETTLE_S=30
+TRIP_END_S=90	# trips.ign_off_end_s (60) of GNSS time, at 1x once the log is over
 # gpsfake -c: seconds between sentences; 10 sentences per GNSS second.
 PACE=0.004
 SPEEDUP=25
@@ -238,13 +238,17 @@ stop_group "$gpid"		# with -1 it would wait -W 1 s, then exit 1
 gpid=
 say
 # The last trip ends trips.ign_off_end_s of GNSS time after the engine
-# stopped; GNSS time goes on with the monotonic clock after the replay.
+# stopped; GNSS time goes on with the monotonic clock after the replay,
+# so this wait is in real time.
 no_trip()
 {
 	"$fleetgwctl" -s "$work/ctl.sock" --json status 2>/dev/null |
 	    $py -c 'import json, sys; sys.exit(json.load(sys.stdin)["trip"] is not None)'
 }
-wait_for $SETTLE_S "the last trip to end" no_trip
+say
+say "   the log is over; the last trip ends 60 s (trips.ign_off_end_s) after the"
+say "   engine stopped, and GNSS time now runs at real speed: about a minute ..."
+wait_for $TRIP_END_S "the last trip to end" no_trip
 say "   at the end (car parked, ignition off): fleetgwctl -s CTL.SOCK status | grep ..."
 "$fleetgwctl" -s "$work/ctl.sock" status |
     grep -E '^ *(state|fixes|rejected|time steps|positions|pending|trips|VIN|trouble codes) |^trip|^  none' |
