@@ -329,9 +329,10 @@ cat <<EOF
    * fleetgwctl read them back: from the running daemon's socket (status)
      and straight from the database file (--db), in the vehicle's zone
      (+08:00), as a table for people or as JSON (--json) for programs.
-   * gpsfake plays the day in seconds, so the parked periods (hours of GNSS
-     time gone in a moment of real time) show up as "time steps" in
-     status; on the road the receiver's clock and the gateway's agree.
+   * gpsfake plays the day ${SPEEDUP} times faster than real time, and the
+     parked periods (hours of GNSS time with the receiver off) in a moment,
+     so they show up as "time steps" in status; on the road the
+     receiver's clock and the gateway's agree.
    * $n of $expected epochs were recorded; the replay is deterministic, so
      running it again gives the same rows.  The trips' times may differ by
      a second from run to run: the adapter is polled in real time.

@@ -37,6 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   gpsd_line   a 40-satellite SKY line is about 6 KB
 #   ctl_request CTL_MAX_REQUEST is 4096 bytes
 #   timefmt     the longest valid T is 35 bytes
+#   elm327_reply ELM327_MAX_REPLY is 16384 bytes
 max_len()
 {
 	case $1 in
@@ -44,6 +45,7 @@ max_len()
 	gpsd_line)	echo 12288 ;;
 	ctl_request)	echo 6144 ;;
 	timefmt)	echo 128 ;;
+	elm327_reply)	echo 17408 ;;
 	*)		echo 4096 ;;
 	esac
 }
