@@ -26,7 +26,9 @@
 enum elm327_status {
 	ELM327_EMPTY = 0,		/* nothing but echo/blank lines */
 	ELM327_OK,			/* "OK" */
-	ELM327_DATA,			/* at least one message */
+	ELM327_DATA,			/* data lines; nmsg may be 0 when
+					   every frame was broken (nerr,
+					   incomplete say why) */
 	ELM327_TEXT,			/* other text (ATI, ATRV, ATDPN, ATDP) */
 	ELM327_NO_DATA,
 	ELM327_CAN_ERROR,
