@@ -5,7 +5,8 @@
 #                   ASan+UBSan into build/san, run unit + integration tests
 #   make demo       install missing packages (as root), build, replay a
 #                   simulated day in Chengdu and show what was recorded
-#   make bench      store benchmark (BENCH name value unit lines)
+#   make bench      store and geofence benchmarks (BENCH name value unit
+#                   lines)
 #   make install    PREFIX, DESTDIR, SYSCONFDIR, UNITDIR honoured
 
 PREFIX     ?= /usr/local
@@ -70,6 +71,25 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcore.a
 $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# GEOS is the geofence oracle and baseline of these two only (with the
+# seeded reference set, tests/bench/fencegen.c); the daemon never links
+# it.  Recursive variables: pkg-config runs only when they are built.
+GEOS_CFLAGS = $(shell pkg-config --cflags geos)
+GEOS_LIBS   = $(shell pkg-config --libs geos)
+FENCEGEN   := $(BUILD)/tests/bench/fencegen.o
+GEOS_OBJS  := $(FENCEGEN) $(BUILD)/tests/unit/test_fence_geos.o \
+	      $(BUILD)/tests/bench/bench_fence.o
+$(GEOS_OBJS): CPPFLAGS += $(GEOS_CFLAGS)
+
+$(BUILD)/tests/unit/test_fence_geos: $(BUILD)/tests/unit/test_fence_geos.o \
+    $(FENCEGEN) $(BUILD)/libcore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GEOS_LIBS) \
+	    $(shell pkg-config --libs criterion)
+
+$(BUILD)/tests/bench/bench_fence: $(BUILD)/tests/bench/bench_fence.o \
+    $(FENCEGEN) $(BUILD)/libcore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GEOS_LIBS)
+
 units: $(UNITS)
 benches: $(BENCHES)
 
@@ -117,6 +137,11 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/fleetgw/fleetgw.conf || \
 	    install -m 0640 conf/fleetgw.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/fleetgw/fleetgw.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/fleetgw/fences
+	for f in conf/fences/*.geojson; do \
+	    t=$(DESTDIR)$(SYSCONFDIR)/fleetgw/fences/$${f##*/}; \
+	    test -e $$t || install -m 0644 $$f $$t || exit 1; \
+	done
 	# The unit in the tree is valid as it stands (systemd-analyze reads
 	# it), with the default paths; install rewrites them.
 	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
@@ -139,8 +164,8 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(UNITS:=.d) $(BENCHES:=.d)
-.SECONDARY: $(UNITS:=.o) $(BENCHES:=.o)
+-include $(OBJS:.o=.d) $(UNITS:=.d) $(BENCHES:=.d) $(FENCEGEN:.o=.d)
+.SECONDARY: $(UNITS:=.o) $(BENCHES:=.o) $(FENCEGEN)
 .PHONY: all units benches deps check check-unit check-integration bench soak \
 	demo install uninstall clean
 

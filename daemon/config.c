@@ -192,6 +192,7 @@ static const int obd_bauds[] = {
 static setting_check check_device_id, check_timezone, check_host,
     check_file_path, check_obd_device, check_ifname;
 static setting_icheck check_baud;
+static char	*dir_of(const char *);
 
 #define OFF(member)	offsetof(struct config, member)
 
@@ -917,13 +918,14 @@ group_keys(char *buf, size_t len, const char *group)
 static void
 known_groups(char *buf, size_t len)
 {
-	const char	*names[NELEM(settings)];
+	const char	*names[NELEM(settings) + 1];
 	size_t		 i, n = 0;
 
 	for (i = 0; i < NELEM(settings); i++)
 		if (i == 0 || strcmp(settings[i].group,
 		    settings[i - 1].group) != 0)
 			names[n++] = settings[i].group;
+	names[n++] = "fences";
 	join(buf, len, names, n);
 }
 
@@ -1247,6 +1249,550 @@ load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g)
 	}
 }
 
+/*
+ * The "fences" list (电子围栏): a list of groups, one a fence.  Names,
+ * types and ranges are checked here, with the line of each setting; the
+ * geometry is checked when fenceload.c builds the set.
+ */
+
+#define FENCE_NAME_MAX		128
+#define FENCE_CATEGORY_MAX	64
+#define FENCE_SPEED_MIN		1.0
+#define FENCE_SPEED_MAX		300.0
+#define FENCE_DWELL_MAX		86400
+#define FENCE_RADIUS_MIN	1.0	/* metres; below GNSS noise is moot */
+#define FENCE_WIDTH_MIN		1.0
+/* Inline rings are for a few corners; a bigger shape goes in GeoJSON. */
+#define FENCE_INLINE_POINTS_MAX	10000
+#define FENCES_MAX		10000
+
+static const char *const fence_keys[] = {
+	"id", "name", "kind", "category", "crs", "speed_limit_kmh", "dwell_s",
+	"geojson", "circle", "polygon", "holes", "rectangle", "corridor", NULL
+};
+
+static const char *const fence_geom_keys[] = {
+	[CONFIG_FENCE_GEOJSON] = "geojson",
+	[CONFIG_FENCE_CIRCLE] = "circle",
+	[CONFIG_FENCE_POLYGON] = "polygon",
+	[CONFIG_FENCE_RECTANGLE] = "rectangle",
+	[CONFIG_FENCE_CORRIDOR] = "corridor"
+};
+
+static bool
+is_number(const config_setting_t *cs)
+{
+	int	t = config_setting_type(cs);
+
+	return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ||
+	    t == CONFIG_TYPE_FLOAT;
+}
+
+static double
+number_of(const config_setting_t *cs)
+{
+	if (config_setting_type(cs) == CONFIG_TYPE_FLOAT)
+		return config_setting_get_float(cs);
+	return (double)config_setting_get_int64(cs);
+}
+
+/* A free-text string of a fence: printable UTF-8 of min..max bytes. */
+static int
+fence_string(struct loadctx *ctx, const char *who, const config_setting_t *cs,
+    size_t min, size_t max, char **out)
+{
+	const char	*v, *p;
+	size_t		 len;
+
+	if (config_setting_type(cs) != CONFIG_TYPE_STRING) {
+		SETTING_ERROR(ctx, cs, "%s: %s: expected string, got %s", who,
+		    config_setting_name(cs), libconfig_type_name(cs));
+		return -1;
+	}
+	v = config_setting_get_string(cs);
+	len = strlen(v);
+	if (len < min) {
+		SETTING_ERROR(ctx, cs, "%s: %s: must not be empty", who,
+		    config_setting_name(cs));
+		return -1;
+	}
+	if (len > max) {
+		SETTING_ERROR(ctx, cs, "%s: %s: is %zu bytes long, at most %zu "
+		    "allowed", who, config_setting_name(cs), len, max);
+		return -1;
+	}
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			SETTING_ERROR(ctx, cs, "%s: %s: contains a control "
+			    "character", who, config_setting_name(cs));
+			return -1;
+		}
+	if (!utf8_valid(v)) {
+		SETTING_ERROR(ctx, cs, "%s: %s: is not valid UTF-8", who,
+		    config_setting_name(cs));
+		return -1;
+	}
+	free(*out);
+	*out = xstrdup(v);
+	return 0;
+}
+
+/* A number in [min, max]; what names the setting in messages. */
+static int
+fence_number(struct loadctx *ctx, const char *who, const char *what,
+    const config_setting_t *cs, double min, double max, double *out)
+{
+	char	 a[64], b[64], d[64];
+	double	 v;
+
+	if (!is_number(cs)) {
+		SETTING_ERROR(ctx, cs, "%s: %s: expected a number, got %s", who,
+		    what, libconfig_type_name(cs));
+		return -1;
+	}
+	v = number_of(cs);
+	if (!(v >= min && v <= max)) {
+		fmt_double(a, sizeof(a), v);
+		fmt_double(b, sizeof(b), min);
+		fmt_double(d, sizeof(d), max);
+		SETTING_ERROR(ctx, cs, "%s: %s: %s is out of range %s..%s", who,
+		    what, a, b, d);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* [lon, lat]: an array of two numbers in range. */
+static int
+fence_point(struct loadctx *ctx, const char *who, const char *what,
+    const config_setting_t *cs, double *lonlat)
+{
+	const config_setting_t	*lon, *lat;
+	char			 v[64];
+
+	if (config_setting_type(cs) != CONFIG_TYPE_ARRAY ||
+	    config_setting_length(cs) != 2) {
+		SETTING_ERROR(ctx, cs, "%s: %s: expected [lon, lat], got %s",
+		    who, what, config_setting_type(cs) == CONFIG_TYPE_ARRAY ?
+		    "an array of another length" : libconfig_type_name(cs));
+		return -1;
+	}
+	lon = config_setting_get_elem(cs, 0);
+	lat = config_setting_get_elem(cs, 1);
+	if (!is_number(lon) || !is_number(lat)) {
+		SETTING_ERROR(ctx, cs, "%s: %s: expected [lon, lat] numbers",
+		    who, what);
+		return -1;
+	}
+	lonlat[0] = number_of(lon);
+	lonlat[1] = number_of(lat);
+	if (!(lonlat[0] >= -180.0 && lonlat[0] <= 180.0)) {
+		fmt_double(v, sizeof(v), lonlat[0]);
+		SETTING_ERROR(ctx, cs, "%s: %s: longitude %s is out of range "
+		    "-180..180", who, what, v);
+		return -1;
+	}
+	if (!(lonlat[1] >= -90.0 && lonlat[1] <= 90.0)) {
+		fmt_double(v, sizeof(v), lonlat[1]);
+		SETTING_ERROR(ctx, cs, "%s: %s: latitude %s is out of range "
+		    "-90..90 (is it [lon, lat]?)", who, what, v);
+		return -1;
+	}
+	return 0;
+}
+
+/* ( [lon, lat], ... ): at least min points. */
+static int
+fence_points(struct loadctx *ctx, const char *who, const char *what,
+    const config_setting_t *cs, size_t min, struct config_ring *ring)
+{
+	char	 where[96];
+	size_t	 i, n;
+	int	 rc = 0;
+
+	if (!config_setting_is_list(cs) && !config_setting_is_array(cs)) {
+		SETTING_ERROR(ctx, cs, "%s: %s: expected a list of [lon, lat] "
+		    "points, got %s", who, what, libconfig_type_name(cs));
+		return -1;
+	}
+	n = (size_t)config_setting_length(cs);
+	if (n < min) {
+		SETTING_ERROR(ctx, cs, "%s: %s: has %zu points, at least %zu "
+		    "needed", who, what, n, min);
+		return -1;
+	}
+	if (n > FENCE_INLINE_POINTS_MAX) {
+		SETTING_ERROR(ctx, cs, "%s: %s: has %zu points, at most %d "
+		    "inline (put bigger shapes in a GeoJSON file)", who, what,
+		    n, FENCE_INLINE_POINTS_MAX);
+		return -1;
+	}
+	ring->lonlat = xreallocarray(NULL, n, 2 * sizeof(double));
+	ring->npoints = n;
+	for (i = 0; i < n; i++) {
+		snprintf(where, sizeof(where), "%s point %zu", what, i + 1);
+		if (fence_point(ctx, who, where,
+		    config_setting_get_elem(cs, (unsigned int)i),
+		    &ring->lonlat[2 * i]) == -1)
+			rc = -1;
+	}
+	return rc;
+}
+
+static void
+fence_ring_free(struct config_ring *r)
+{
+	free(r->lonlat);
+	r->lonlat = NULL;
+	r->npoints = 0;
+}
+
+static void
+fence_free(struct config_fence *f)
+{
+	size_t	i;
+
+	free(f->id);
+	free(f->name);
+	free(f->category);
+	free(f->geojson);
+	free(f->geojson_path);
+	free(f->file);
+	fence_ring_free(&f->shell);
+	for (i = 0; i < f->nholes; i++)
+		fence_ring_free(&f->holes[i]);
+	free(f->holes);
+}
+
+/* Only the keys named in keys may appear in group g. */
+static int
+fence_subkeys(struct loadctx *ctx, const char *who, const config_setting_t *g,
+    const char *const *keys)
+{
+	const config_setting_t	*cs;
+	char			 known[MSG_MAX / 2];
+	size_t			 i, k, n;
+	int			 rc = 0;
+
+	n = (size_t)config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		cs = config_setting_get_elem(g, (unsigned int)i);
+		for (k = 0; keys[k] != NULL; k++)
+			if (strcmp(keys[k], config_setting_name(cs)) == 0)
+				break;
+		if (keys[k] == NULL) {
+			for (k = 0; keys[k] != NULL; k++)
+				;
+			join(known, sizeof(known), keys, k);
+			SETTING_ERROR(ctx, cs, "%s: %s.%s: unknown key "
+			    "(known: %s)", who, config_setting_name(g),
+			    config_setting_name(cs), known);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static int
+fence_geometry(struct loadctx *ctx, const char *who, struct config_fence *f,
+    const config_setting_t *cs)
+{
+	static const char *const circle_keys[] = { "center", "radius_m",
+	    NULL };
+	static const char *const corridor_keys[] = { "path", "width_m",
+	    NULL };
+	const config_setting_t	*m, *h;
+	char			*dir, what[64];
+	size_t			 i;
+	int			 rc = 0;
+
+	switch (f->geom) {
+	case CONFIG_FENCE_GEOJSON:
+		if (fence_string(ctx, who, cs, 1, PATH_MAX - 1, &f->geojson) ==
+		    -1)
+			return -1;
+		if (f->geojson[0] == '/' || (dir = dir_of(f->file)) == NULL)
+			f->geojson_path = xstrdup(f->geojson);
+		else {
+			f->geojson_path = xasprintf("%s%s%s", dir,
+			    dir[strlen(dir) - 1] == '/' ? "" : "/",
+			    f->geojson);
+			free(dir);
+		}
+		return 0;
+	case CONFIG_FENCE_CIRCLE:
+		if (!config_setting_is_group(cs)) {
+			SETTING_ERROR(ctx, cs, "%s: circle: expected group "
+			    "{ center = [lon, lat]; radius_m = ...; }, got %s",
+			    who, libconfig_type_name(cs));
+			return -1;
+		}
+		rc = fence_subkeys(ctx, who, cs, circle_keys);
+		if ((m = config_setting_get_member(cs, "center")) == NULL) {
+			SETTING_ERROR(ctx, cs, "%s: circle.center: required "
+			    "key is missing", who);
+			rc = -1;
+		} else if (fence_point(ctx, who, "circle.center", m,
+		    f->center) == -1)
+			rc = -1;
+		if ((m = config_setting_get_member(cs, "radius_m")) == NULL) {
+			SETTING_ERROR(ctx, cs, "%s: circle.radius_m: required "
+			    "key is missing", who);
+			rc = -1;
+		} else if (fence_number(ctx, who, "circle.radius_m", m,
+		    FENCE_RADIUS_MIN, FENCE_MAX_RADIUS_M, &f->radius_m) == -1)
+			rc = -1;
+		return rc;
+	case CONFIG_FENCE_POLYGON:
+		if (fence_points(ctx, who, "polygon", cs, 3, &f->shell) == -1)
+			rc = -1;
+		if ((h = config_setting_get_member(config_setting_parent(cs),
+		    "holes")) == NULL)
+			return rc;
+		if (!config_setting_is_list(h)) {
+			SETTING_ERROR(ctx, h, "%s: holes: expected a list of "
+			    "rings ( ( [lon, lat], ... ), ... ), got %s", who,
+			    libconfig_type_name(h));
+			return -1;
+		}
+		f->nholes = (size_t)config_setting_length(h);
+		f->holes = xcalloc(f->nholes + 1, sizeof(*f->holes));
+		for (i = 0; i < f->nholes; i++) {
+			snprintf(what, sizeof(what), "hole %zu", i + 1);
+			if (fence_points(ctx, who, what,
+			    config_setting_get_elem(h, (unsigned int)i), 3,
+			    &f->holes[i]) == -1)
+				rc = -1;
+		}
+		return rc;
+	case CONFIG_FENCE_RECTANGLE:
+		if (config_setting_type(cs) != CONFIG_TYPE_ARRAY ||
+		    config_setting_length(cs) != 4) {
+			SETTING_ERROR(ctx, cs, "%s: rectangle: expected "
+			    "[west, south, east, north]", who);
+			return -1;
+		}
+		for (i = 0; i < 4; i++) {
+			m = config_setting_get_elem(cs, (unsigned int)i);
+			if (!is_number(m)) {
+				SETTING_ERROR(ctx, cs, "%s: rectangle: expected "
+				    "[west, south, east, north] numbers", who);
+				return -1;
+			}
+			f->rect[i] = number_of(m);
+		}
+		if (!(f->rect[0] >= -180.0 && f->rect[2] <= 180.0 &&
+		    f->rect[1] >= -90.0 && f->rect[3] <= 90.0)) {
+			SETTING_ERROR(ctx, cs, "%s: rectangle: out of range "
+			    "(longitude -180..180, latitude -90..90)", who);
+			return -1;
+		}
+		if (!(f->rect[0] < f->rect[2] && f->rect[1] < f->rect[3])) {
+			SETTING_ERROR(ctx, cs, "%s: rectangle: west must be "
+			    "less than east and south less than north", who);
+			return -1;
+		}
+		return 0;
+	case CONFIG_FENCE_CORRIDOR:
+		if (!config_setting_is_group(cs)) {
+			SETTING_ERROR(ctx, cs, "%s: corridor: expected group "
+			    "{ path = ( [lon, lat], ... ); width_m = ...; }, "
+			    "got %s", who, libconfig_type_name(cs));
+			return -1;
+		}
+		rc = fence_subkeys(ctx, who, cs, corridor_keys);
+		if ((m = config_setting_get_member(cs, "path")) == NULL) {
+			SETTING_ERROR(ctx, cs, "%s: corridor.path: required "
+			    "key is missing", who);
+			rc = -1;
+		} else if (fence_points(ctx, who, "corridor.path", m, 2,
+		    &f->shell) == -1)
+			rc = -1;
+		if ((m = config_setting_get_member(cs, "width_m")) == NULL) {
+			SETTING_ERROR(ctx, cs, "%s: corridor.width_m: required "
+			    "key is missing", who);
+			rc = -1;
+		} else if (fence_number(ctx, who, "corridor.width_m", m,
+		    FENCE_WIDTH_MIN, 2 * FENCE_MAX_RADIUS_M, &f->width_m) ==
+		    -1)
+			rc = -1;
+		return rc;
+	}
+	return -1;
+}
+
+/* One entry of the list; 0, or -1 when something was reported. */
+static int
+load_fence(struct loadctx *ctx, const config_setting_t *g, size_t idx,
+    struct config_fence *f)
+{
+	const config_setting_t	*cs, *geom = NULL;
+	const char		*name;
+	char			 who[FENCE_ID_MAX + 32], known[MSG_MAX / 2];
+	size_t			 i, k, n;
+	int			 rc = 0;
+	double			 v;
+	bool			 have_geom = false, kind_bad = false;
+
+	f->file = display_file(ctx, config_setting_source_file(g));
+	f->line = config_setting_source_line(g);
+	f->name = xstrdup("");
+	f->category = xstrdup("");
+	f->crs = GEO_CRS_WGS84;
+	f->dwell_s = -1;
+	snprintf(who, sizeof(who), "fences[%zu]", idx + 1);
+
+	if (!config_setting_is_group(g)) {
+		SETTING_ERROR(ctx, g, "%s: expected a group { id = ...; ... }, "
+		    "got %s", who, libconfig_type_name(g));
+		return -1;
+	}
+	/* The id first, so that every later message can name the fence. */
+	if ((cs = config_setting_get_member(g, "id")) == NULL) {
+		SETTING_ERROR(ctx, g, "%s: id: required key is missing", who);
+		rc = -1;
+	} else if (fence_string(ctx, who, cs, 1, FENCE_ID_MAX, &f->id) == 0)
+		snprintf(who, sizeof(who), "fence \"%s\"", f->id);
+	else
+		rc = -1;
+
+	n = (size_t)config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		cs = config_setting_get_elem(g, (unsigned int)i);
+		name = config_setting_name(cs);
+		if (strcmp(name, "id") == 0 || strcmp(name, "holes") == 0)
+			continue;
+		if (strcmp(name, "name") == 0) {
+			if (fence_string(ctx, who, cs, 0, FENCE_NAME_MAX,
+			    &f->name) == -1)
+				rc = -1;
+		} else if (strcmp(name, "category") == 0) {
+			if (fence_string(ctx, who, cs, 0, FENCE_CATEGORY_MAX,
+			    &f->category) == -1)
+				rc = -1;
+		} else if (strcmp(name, "kind") == 0) {
+			if (config_setting_type(cs) != CONFIG_TYPE_STRING ||
+			    fence_kind_parse(config_setting_get_string(cs),
+			    &f->kind) == -1) {
+				SETTING_ERROR(ctx, cs, "%s: kind: expected one "
+				    "of region, forbidden, parking, office, "
+				    "destination", who);
+				kind_bad = true;
+				rc = -1;
+			} else
+				f->has_kind = true;
+		} else if (strcmp(name, "crs") == 0) {
+			if (config_setting_type(cs) != CONFIG_TYPE_STRING ||
+			    geo_crs_parse(config_setting_get_string(cs),
+			    &f->crs) == -1) {
+				SETTING_ERROR(ctx, cs, "%s: crs: unknown "
+				    "coordinate system (known: wgs84, cgcs2000, "
+				    "gcj02, bd09)", who);
+				rc = -1;
+			}
+		} else if (strcmp(name, "speed_limit_kmh") == 0) {
+			if (fence_number(ctx, who, name, cs, 0.0,
+			    FENCE_SPEED_MAX, &f->speed_limit_kmh) == -1)
+				rc = -1;
+			else if (f->speed_limit_kmh != 0.0 &&
+			    f->speed_limit_kmh < FENCE_SPEED_MIN) {
+				SETTING_ERROR(ctx, cs, "%s: speed_limit_kmh: "
+				    "0 (none) or 1..300", who);
+				rc = -1;
+			}
+		} else if (strcmp(name, "dwell_s") == 0) {
+			if (config_setting_type(cs) != CONFIG_TYPE_INT &&
+			    config_setting_type(cs) != CONFIG_TYPE_INT64) {
+				SETTING_ERROR(ctx, cs, "%s: dwell_s: expected "
+				    "int, got %s", who,
+				    libconfig_type_name(cs));
+				rc = -1;
+			} else if (fence_number(ctx, who, name, cs, 0.0,
+			    FENCE_DWELL_MAX, &v) == -1)
+				rc = -1;
+			else
+				f->dwell_s = (int)v;
+		} else {
+			for (k = 0; k < NELEM(fence_geom_keys); k++)
+				if (strcmp(name, fence_geom_keys[k]) == 0)
+					break;
+			if (k == NELEM(fence_geom_keys)) {
+				for (k = 0; fence_keys[k] != NULL; k++)
+					;
+				join(known, sizeof(known), fence_keys, k);
+				SETTING_ERROR(ctx, cs, "%s: %s: unknown key "
+				    "(known: %s)", who, name, known);
+				rc = -1;
+				continue;
+			}
+			if (have_geom) {
+				SETTING_ERROR(ctx, cs, "%s: %s: a fence has one "
+				    "shape, and %s was given already", who,
+				    name, config_setting_name(geom));
+				rc = -1;
+				continue;
+			}
+			have_geom = true;
+			geom = cs;
+			f->geom = (enum config_fence_geom)k;
+		}
+	}
+	if (!have_geom) {
+		SETTING_ERROR(ctx, g, "%s: no shape: give one of geojson, "
+		    "circle, polygon, rectangle, corridor", who);
+		return -1;
+	}
+	if ((cs = config_setting_get_member(g, "holes")) != NULL &&
+	    f->geom != CONFIG_FENCE_POLYGON) {
+		SETTING_ERROR(ctx, cs, "%s: holes: only a polygon has holes",
+		    who);
+		rc = -1;
+	}
+	if (!f->has_kind && !kind_bad && f->geom != CONFIG_FENCE_GEOJSON) {
+		SETTING_ERROR(ctx, g, "%s: kind: required key is missing", who);
+		rc = -1;
+	}
+	if (fence_geometry(ctx, who, f, geom) == -1)
+		rc = -1;
+	return rc;
+}
+
+static void
+load_fences(struct loadctx *ctx, struct config *c, const config_setting_t *l)
+{
+	const config_setting_t	*g;
+	size_t			 i, j, n;
+
+	if (!config_setting_is_list(l)) {
+		SETTING_ERROR(ctx, l, "fences: expected a list ( { id = ...; "
+		    "... }, ... ), got %s", libconfig_type_name(l));
+		return;
+	}
+	n = (size_t)config_setting_length(l);
+	if (n > FENCES_MAX) {
+		SETTING_ERROR(ctx, l, "fences: %zu entries, at most %d "
+		    "(put many places in one GeoJSON file)", n, FENCES_MAX);
+		return;
+	}
+	c->fences = xcalloc(n + 1, sizeof(*c->fences));
+	c->nfences = n;
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(l, (unsigned int)i);
+		if (load_fence(ctx, g, i, &c->fences[i]) == -1 ||
+		    c->fences[i].id == NULL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (c->fences[j].id != NULL &&
+			    strcmp(c->fences[j].id, c->fences[i].id) == 0) {
+				SETTING_ERROR(ctx, g, "fence \"%s\": duplicate "
+				    "id (first at %s:%u)", c->fences[i].id,
+				    c->fences[j].file, c->fences[j].line);
+				break;
+			}
+	}
+}
+
 static void
 load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 {
@@ -1276,6 +1822,13 @@ load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 	for (i = 0; i < (size_t)n; i++) {
 		cs = config_setting_get_elem(root, (unsigned int)i);
 		name = config_setting_name(cs);
+		if (strcmp(name, "fences") == 0) {
+			if (c->fences != NULL)
+				SETTING_ERROR(ctx, cs, "fences: given twice");
+			else
+				load_fences(ctx, c, cs);
+			continue;
+		}
 		if (!group_known(name)) {
 			if (config_setting_is_group(cs))
 				SETTING_ERROR(ctx, cs, "%s: unknown group "
@@ -1694,6 +2247,9 @@ config_free(struct config *c)
 	for (i = 0; i < NELEM(settings); i++)
 		if (settings[i].type == SET_STRING)
 			free(*field_str(c, &settings[i]));
+	for (i = 0; i < c->nfences; i++)
+		fence_free(&c->fences[i]);
+	free(c->fences);
 	free(c->file);
 	free(c);
 }
@@ -1710,6 +2266,99 @@ config_errors_free(struct config_errors *errs)
 	free(errs->lines);
 	errs->lines = NULL;
 	errs->n = 0;
+}
+
+/* A float literal even for whole numbers: libconfig arrays hold one
+ * type, and [ 104, 30.5 ] would not load back. */
+static void
+fmt_coord(char *buf, size_t len, double v)
+{
+	fmt_double(buf, len, v);
+	if (strpbrk(buf, ".e") == NULL && strlen(buf) + 2 < len)
+		strcat(buf, ".0");
+}
+
+static void
+dump_points(FILE *fp, const struct config_ring *r)
+{
+	char	a[64], b[64];
+	size_t	i;
+
+	fprintf(fp, "(");
+	for (i = 0; i < r->npoints; i++) {
+		fmt_coord(a, sizeof(a), r->lonlat[2 * i]);
+		fmt_coord(b, sizeof(b), r->lonlat[2 * i + 1]);
+		fprintf(fp, "%s [ %s, %s ]", i == 0 ? "" : ",", a, b);
+	}
+	fprintf(fp, " )");
+}
+
+static void
+dump_fence(FILE *fp, const struct config_fence *f)
+{
+	char	v[VALUE_MAX], a[64], b[64], d[64], e[64];
+	size_t	i;
+
+	quote(v, sizeof(v), f->id, SIZE_MAX);
+	fprintf(fp, "\t{ id = %s;", v);
+	if (f->name[0] != '\0') {
+		quote(v, sizeof(v), f->name, SIZE_MAX);
+		fprintf(fp, " name = %s;", v);
+	}
+	if (f->has_kind)
+		fprintf(fp, " kind = \"%s\";", fence_kind_name(f->kind));
+	if (f->category[0] != '\0') {
+		quote(v, sizeof(v), f->category, SIZE_MAX);
+		fprintf(fp, " category = %s;", v);
+	}
+	fprintf(fp, " crs = \"%s\";", geo_crs_name(f->crs));
+	if (f->speed_limit_kmh != 0.0) {
+		fmt_double(a, sizeof(a), f->speed_limit_kmh);
+		fprintf(fp, " speed_limit_kmh = %s;", a);
+	}
+	if (f->dwell_s >= 0)
+		fprintf(fp, " dwell_s = %d;", f->dwell_s);
+	fprintf(fp, "\n\t  ");
+	switch (f->geom) {
+	case CONFIG_FENCE_GEOJSON:
+		quote(v, sizeof(v), f->geojson, SIZE_MAX);
+		fprintf(fp, "geojson = %s;", v);
+		break;
+	case CONFIG_FENCE_CIRCLE:
+		fmt_coord(a, sizeof(a), f->center[0]);
+		fmt_coord(b, sizeof(b), f->center[1]);
+		fmt_double(d, sizeof(d), f->radius_m);
+		fprintf(fp, "circle = { center = [ %s, %s ]; radius_m = %s; };",
+		    a, b, d);
+		break;
+	case CONFIG_FENCE_POLYGON:
+		fprintf(fp, "polygon = ");
+		dump_points(fp, &f->shell);
+		fprintf(fp, ";");
+		if (f->nholes > 0) {
+			fprintf(fp, "\n\t  holes = (");
+			for (i = 0; i < f->nholes; i++) {
+				fprintf(fp, "%s ", i == 0 ? "" : ",");
+				dump_points(fp, &f->holes[i]);
+			}
+			fprintf(fp, " );");
+		}
+		break;
+	case CONFIG_FENCE_RECTANGLE:
+		fmt_coord(a, sizeof(a), f->rect[0]);
+		fmt_coord(b, sizeof(b), f->rect[1]);
+		fmt_coord(d, sizeof(d), f->rect[2]);
+		fmt_coord(e, sizeof(e), f->rect[3]);
+		fprintf(fp, "rectangle = [ %s, %s, %s, %s ];", a, b, d, e);
+		break;
+	case CONFIG_FENCE_CORRIDOR:
+		fprintf(fp, "corridor = { path = ");
+		dump_points(fp, &f->shell);
+		fmt_double(a, sizeof(a), f->width_m);
+		fprintf(fp, "; width_m = %s; };", a);
+		break;
+	}
+	fprintf(fp, " }");
 }
 
 void
@@ -1738,6 +2387,14 @@ config_dump(const struct config *c, FILE *fp)
 	}
 	if (group != NULL)
 		fprintf(fp, "};\n");
+	if (c->nfences == 0)
+		return;
+	fprintf(fp, "fences = (\n");
+	for (i = 0; i < c->nfences; i++) {
+		dump_fence(fp, &c->fences[i]);
+		fprintf(fp, "%s\n", i + 1 < c->nfences ? "," : "");
+	}
+	fprintf(fp, ");\n");
 }
 
 /* The range column of config_print_table(). */
@@ -1801,6 +2458,50 @@ config_print_table(FILE *fp)
 			free(*field_str(&d, &settings[i]));
 }
 
+static bool
+ring_equal(const struct config_ring *a, const struct config_ring *b)
+{
+	return a->npoints == b->npoints && (a->npoints == 0 ||
+	    memcmp(a->lonlat, b->lonlat, a->npoints * 2 * sizeof(double)) ==
+	    0);
+}
+
+/* Equal as written: geojson_path, file and line are not compared. */
+static bool
+fence_equal(const struct config_fence *a, const struct config_fence *b)
+{
+	size_t	i;
+
+	if (strcmp(a->id, b->id) != 0 || strcmp(a->name, b->name) != 0 ||
+	    a->has_kind != b->has_kind ||
+	    (a->has_kind && a->kind != b->kind) ||
+	    strcmp(a->category, b->category) != 0 || a->crs != b->crs ||
+	    a->speed_limit_kmh != b->speed_limit_kmh ||
+	    a->dwell_s != b->dwell_s || a->geom != b->geom)
+		return false;
+	switch (a->geom) {
+	case CONFIG_FENCE_GEOJSON:
+		return strcmp(a->geojson, b->geojson) == 0;
+	case CONFIG_FENCE_CIRCLE:
+		return a->center[0] == b->center[0] &&
+		    a->center[1] == b->center[1] && a->radius_m == b->radius_m;
+	case CONFIG_FENCE_POLYGON:
+		if (!ring_equal(&a->shell, &b->shell) ||
+		    a->nholes != b->nholes)
+			return false;
+		for (i = 0; i < a->nholes; i++)
+			if (!ring_equal(&a->holes[i], &b->holes[i]))
+				return false;
+		return true;
+	case CONFIG_FENCE_RECTANGLE:
+		return memcmp(a->rect, b->rect, sizeof(a->rect)) == 0;
+	case CONFIG_FENCE_CORRIDOR:
+		return ring_equal(&a->shell, &b->shell) &&
+		    a->width_m == b->width_m;
+	}
+	return false;
+}
+
 bool
 config_equal(const struct config *a, const struct config *b)
 {
@@ -1829,6 +2530,11 @@ config_equal(const struct config *a, const struct config *b)
 			break;
 		}
 	}
+	if (a->nfences != b->nfences)
+		return false;
+	for (i = 0; i < a->nfences; i++)
+		if (!fence_equal(&a->fences[i], &b->fences[i]))
+			return false;
 	return true;
 }
 

@@ -9,8 +9,11 @@
  * Exit status: 0 ok, 1 run-time error (database or daemon unreachable
  * ...), 2 usage error.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +25,10 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "fence.h"
+#include "fencejson.h"
+#include "fenceload.h"
+#include "geo.h"
 #include "log.h"
 #include "posjson.h"
 #include "store.h"
@@ -48,7 +55,10 @@ enum {
 	OPT_JSON,
 	OPT_FROM,
 	OPT_TO,
-	OPT_LIMIT
+	OPT_LIMIT,
+	OPT_AT,
+	OPT_CRS,
+	OPT_FROM_CONFIG
 };
 
 struct ctl_opts {
@@ -88,7 +98,12 @@ usage_text(FILE *fp)
 "                             inclusive, --to exclusive\n"
 "  trips [--from T] [--to T] [--limit N]\n"
 "                             trips that overlap the window, by start\n"
-"  events, dispatch, check, export, verify, report, fences, pubkey\n"
+"  fences [--at LON,LAT [--crs CRS]] [--from-config]\n"
+"                             the daemon's fences, or those that contain a\n"
+"                             point (CRS wgs84, cgcs2000, gcj02, bd09) and\n"
+"                             those within 1 km; without the daemon, or\n"
+"                             with --from-config, the configuration's\n"
+"  events, dispatch, check, export, verify, report, pubkey\n"
 "                             not available in this version\n"
 "\n"
 "options:\n"
@@ -960,16 +975,228 @@ out:
 	return rc;
 }
 
+/* "LON,LAT" in degrees; 0, or -1. */
+static int
+parse_lonlat(const char *s, double *lon, double *lat)
+{
+	char	*end;
+
+	errno = 0;
+	*lon = strtod(s, &end);
+	if (end == s || *end != ',' || errno != 0)
+		return -1;
+	s = end + 1;
+	*lat = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0)
+		return -1;
+	if (!(fabs(*lon) <= 180.0 && fabs(*lat) <= 90.0))
+		return -1;
+	return 0;
+}
+
+/* The fences as the daemon has them, page by page; NULL on failure. */
+static json_t *
+fences_from_daemon(const char *sock)
+{
+	json_t		*all = json_array(), *req, *reply, *page;
+	json_int_t	 total, off = 0;
+	const char	*e;
+
+	do {
+		req = json_pack("{s:s, s:I}", "cmd", "fences", "offset", off);
+		reply = ctl_request(sock, req, STATUS_TIMEOUT_MS);
+		json_decref(req);
+		if (reply == NULL)
+			goto fail;
+		if (!json_is_true(json_object_get(reply, "ok"))) {
+			e = json_string_value(json_object_get(reply, "error"));
+			fprintf(stderr, "%s: fences: ", progname);
+			print_clean(stderr, e != NULL ? e :
+			    "daemon reported failure");
+			fputc('\n', stderr);
+			json_decref(reply);
+			goto fail;
+		}
+		total = json_integer_value(json_object_get(reply, "total"));
+		page = json_object_get(reply, "fences");
+		if (!json_is_array(page) || (json_array_size(page) == 0 &&
+		    off < total)) {
+			fprintf(stderr, "%s: fences: malformed reply\n",
+			    progname);
+			json_decref(reply);
+			goto fail;
+		}
+		json_array_extend(all, page);
+		off += (json_int_t)json_array_size(page);
+		json_decref(reply);
+	} while (off < total);
+	return all;
+fail:
+	json_decref(all);
+	return NULL;
+}
+
+static int
+print_json(const json_t *j)
+{
+	if (json_dumpf(j, stdout, JSON_INDENT(2) |
+	    JSON_REAL_PRECISION(POSJSON_REAL_PRECISION)) == -1 ||
+	    fputc('\n', stdout) == EOF)
+		return -1;
+	return 0;
+}
+
+/*
+ * fences [--at LON,LAT [--crs CRS]] [--from-config]: the daemon's fences,
+ * or, when it is not running (no socket) or with --from-config, the ones
+ * the configuration file defines.
+ */
+static int
+cmd_fences(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	 no_argument,		NULL,	OPT_JSON },
+		{ "at",		 required_argument,	NULL,	OPT_AT },
+		{ "crs",	 required_argument,	NULL,	OPT_CRS },
+		{ "from-config", no_argument,		NULL,	OPT_FROM_CONFIG },
+		{ "help",	 no_argument,		NULL,	'h' },
+		{ NULL,		 0,			NULL,	0 }
+	};
+	struct config		*cfg = NULL;
+	struct fence_set	*set = NULL;
+	struct config_errors	 errs, warns;
+	struct stat		 st;
+	const char		*sock = NULL, *at = NULL, *crsname = NULL, *e;
+	const char		*conffile;
+	enum geo_crs		 crs = GEO_CRS_WGS84;
+	json_t			*req, *out = NULL;
+	double			 lon = 0, lat = 0;
+	bool			 help = false, from_config = false;
+	size_t			 i;
+	int			 ch, rc = EXIT_RUNTIME;
+
+	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
+		switch (ch) {
+		case OPT_AT:
+			at = optarg;
+			break;
+		case OPT_CRS:
+			crsname = optarg;
+			break;
+		case OPT_FROM_CONFIG:
+			from_config = true;
+			break;
+		default:
+			return usage_error(NULL);
+		}
+	}
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("fences: unexpected argument \"%s\"",
+		    argv[optind]);
+	if (o->db != NULL)
+		return usage_error("fences are not in the database: use "
+		    "-s SOCKET or -c FILE, not --db");
+	if (at != NULL && parse_lonlat(at, &lon, &lat) == -1)
+		return usage_error("fences: --at wants LON,LAT in degrees, "
+		    "e.g. 104.0665,30.5723, got \"%s\"", at);
+	if (crsname != NULL && at == NULL)
+		return usage_error("fences: --crs goes with --at");
+	if (crsname != NULL && geo_crs_parse(crsname, &crs) == -1)
+		return usage_error("fences: --crs: \"%s\" is not one of wgs84, "
+		    "cgcs2000, gcj02, bd09", crsname);
+	if (o->socket != NULL && from_config)
+		return usage_error("fences: --from-config reads -c FILE, not "
+		    "-s SOCKET");
+
+	if (o->socket != NULL)
+		sock = o->socket;
+	else {
+		conffile = o->config != NULL ? o->config : DEFAULT_CONFIG;
+		if ((cfg = load_config(conffile)) == NULL)
+			return EXIT_RUNTIME;
+		if (!from_config && stat(cfg->ctl.socket, &st) == 0 &&
+		    S_ISSOCK(st.st_mode))
+			sock = cfg->ctl.socket;
+		else {
+			if (!from_config)
+				fprintf(stderr, "%s: daemon not running (no "
+				    "socket %s): fences as %s defines them\n",
+				    progname, cfg->ctl.socket, conffile);
+			set = fenceload(cfg, &errs, &warns);
+			for (i = 0; i < warns.n; i++)
+				fprintf(stderr, "warning: %s\n",
+				    warns.lines[i]);
+			for (i = 0; i < errs.n; i++)
+				fprintf(stderr, "%s\n", errs.lines[i]);
+			config_errors_free(&errs);
+			config_errors_free(&warns);
+			if (set == NULL)
+				goto done;
+		}
+	}
+
+	if (set != NULL) {
+		if (at != NULL)
+			out = fencejson_at(set, lon, lat, crs);
+		else {
+			out = json_array();
+			for (i = 0; i < fence_set_count(set); i++)
+				json_array_append_new(out,
+				    fencejson_info(set, i));
+		}
+	} else if (at != NULL) {
+		req = json_pack("{s:s, s:f, s:f, s:s}", "cmd", "fences_at",
+		    "lon", lon, "lat", lat, "crs", geo_crs_name(crs));
+		out = ctl_request(sock, req, STATUS_TIMEOUT_MS);
+		json_decref(req);
+		if (out == NULL)
+			goto done;
+		if (!json_is_true(json_object_get(out, "ok"))) {
+			e = json_string_value(json_object_get(out, "error"));
+			fprintf(stderr, "%s: fences: ", progname);
+			print_clean(stderr, e != NULL ? e :
+			    "daemon reported failure");
+			fputc('\n', stderr);
+			goto done;
+		}
+		json_object_del(out, "ok");
+	} else if ((out = fences_from_daemon(sock)) == NULL)
+		goto done;
+
+	if (o->json) {
+		if (print_json(out) == -1)
+			goto write_error;
+	} else if (at != NULL)
+		fencejson_print_at(stdout, out);
+	else
+		fencejson_print_list(stdout, out);
+	if (fflush(stdout) == EOF)
+		goto write_error;
+	rc = EXIT_OK;
+	goto done;
+write_error:
+	fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+done:
+	json_decref(out);
+	fence_set_free(set);
+	config_free(cfg);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "status",	cmd_status },
 	{ "positions",	cmd_positions },
 	{ "trips",	cmd_trips },
+	{ "fences",	cmd_fences },
 };
 
 /* DESIGN.md §4 commands that later versions implement. */
 static const char *const future_commands[] = {
-	"events", "dispatch", "check", "export", "verify", "report", "fences",
-	"pubkey"
+	"events", "dispatch", "check", "export", "verify", "report", "pubkey"
 };
 
 int

@@ -25,6 +25,9 @@
 #include "config.h"
 #include "ctl.h"
 #include "ev.h"
+#include "fence.h"
+#include "fencejson.h"
+#include "fenceload.h"
 #include "gnss.h"
 #include "log.h"
 #include "notify.h"
@@ -49,6 +52,11 @@
 /* Created by systemd-timesyncd while the system clock is synchronised. */
 #define TIMESYNC_FLAG		"/run/systemd/timesync/synchronized"
 
+/* Fences per "fences" reply: 2000 of them are about 600 KB of JSON,
+ * inside the client's 1 MiB cap. */
+#define CTL_FENCES_PAGE		2000
+#define CTL_FENCES_PAGE_STR	"2000"
+
 struct daemon {
 	struct config	*conf;
 	struct ev_loop	*loop;
@@ -56,6 +64,7 @@ struct daemon {
 	struct gnss	*gnss;
 	struct obd	*obd;
 	struct ctl	*ctl;
+	struct fence_set *fences;		/* never NULL once started */
 	struct trip_tracker trip;
 	uint64_t	 trip_id;		/* of the open trip, 0 none */
 	int64_t		 obd_utc_ms;		/* last OBD sample time */
@@ -185,6 +194,43 @@ print_errors(const struct config_errors *errs, int to_log)
 		else
 			fprintf(stderr, "%s\n", errs->lines[i]);
 	}
+}
+
+/*
+ * The fence set of c: NULL when it is invalid, after printing why (to the
+ * log or stderr).  Warnings are printed either way.
+ */
+static struct fence_set *
+load_fences(const struct config *c, int to_log)
+{
+	struct config_errors	 errs, warns;
+	struct fence_set	*set;
+	size_t			 i;
+
+	set = fenceload(c, &errs, &warns);
+	for (i = 0; i < warns.n; i++) {
+		if (to_log)
+			log_warnx("fences: %s", warns.lines[i]);
+		else
+			fprintf(stderr, "warning: %s\n", warns.lines[i]);
+	}
+	print_errors(&errs, to_log);
+	config_errors_free(&errs);
+	config_errors_free(&warns);
+	return set;
+}
+
+static void
+log_fences(const struct fence_set *set)
+{
+	size_t	i, large = 0;
+
+	for (i = 0; i < fence_set_count(set); i++)
+		if (fence_set_info(set, i)->large)
+			large++;
+	log_info("main: %zu fences loaded (%zu checked on their own), index "
+	    "%zu KiB", fence_set_count(set), large,
+	    fence_set_memory(set, NULL) / 1024);
 }
 
 /* Arm the commit timer for the next due batch, if any. */
@@ -662,7 +708,60 @@ status_json(struct daemon *d)
 	    d->start_mono_ms) / 1000),
 	    "gnss", g, "obd", obd_json(d), "trip", trip_json(d),
 	    "store", s);
+	json_object_set_new(root, "fences", json_pack("{s:I, s:I}", "count",
+	    (json_int_t)fence_set_count(d->fences), "index_kib",
+	    (json_int_t)(fence_set_memory(d->fences, NULL) / 1024)));
 	return root;
+}
+
+/*
+ * "fences": one page of the loaded fences, {"offset": N, "limit": M}
+ * (default 0 and CTL_FENCES_PAGE), so that a big set fits the reply cap.
+ */
+static json_t *
+fences_json(struct daemon *d, const json_t *req)
+{
+	json_t		*list;
+	json_int_t	 off = 0, lim = CTL_FENCES_PAGE;
+	size_t		 i, n = fence_set_count(d->fences);
+
+	if (json_object_get(req, "offset") != NULL)
+		off = json_integer_value(json_object_get(req, "offset"));
+	if (json_object_get(req, "limit") != NULL)
+		lim = json_integer_value(json_object_get(req, "limit"));
+	if (off < 0 || lim <= 0 || lim > CTL_FENCES_PAGE)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "offset must be an integer >= 0 and limit 1.."
+		    CTL_FENCES_PAGE_STR);
+	list = json_array();
+	for (i = (size_t)off; i < n && i < (size_t)off + (size_t)lim; i++)
+		json_array_append_new(list, fencejson_info(d->fences, i));
+	return json_pack("{s:b, s:I, s:I, s:o}", "ok", 1, "total",
+	    (json_int_t)n, "offset", off, "fences", list);
+}
+
+/* "fences_at": {"lon": X, "lat": Y, "crs": "gcj02"} (crs default wgs84). */
+static json_t *
+fences_at_json(struct daemon *d, const json_t *req)
+{
+	const json_t	*lon = json_object_get(req, "lon");
+	const json_t	*lat = json_object_get(req, "lat");
+	const char	*crsname = json_string_value(json_object_get(req, "crs"));
+	enum geo_crs	 crs = GEO_CRS_WGS84;
+	json_t		*at;
+
+	if (!json_is_number(lon) || !json_is_number(lat) ||
+	    !(fabs(json_number_value(lon)) <= 180.0) ||
+	    !(fabs(json_number_value(lat)) <= 90.0))
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "lon and lat must be numbers in -180..180 and -90..90");
+	if (crsname != NULL && geo_crs_parse(crsname, &crs) == -1)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "crs must be wgs84, cgcs2000, gcj02 or bd09");
+	at = fencejson_at(d->fences, json_number_value(lon),
+	    json_number_value(lat), crs);
+	json_object_set_new(at, "ok", json_true());
+	return at;
 }
 
 static json_t *
@@ -677,6 +776,10 @@ on_ctl_request(const json_t *req, void *arg)
 		    "request has no \"cmd\" string");
 	if (strcmp(cmd, "status") == 0)
 		return status_json(d);
+	if (strcmp(cmd, "fences") == 0)
+		return fences_json(d, req);
+	if (strcmp(cmd, "fences_at") == 0)
+		return fences_at_json(d, req);
 	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
 	    "unknown command", "cmd", cmd);
 }
@@ -690,6 +793,7 @@ reload(struct daemon *d)
 	struct gnss_opts	 go;
 	struct obd_opts		 oo;
 	struct ctl		*nctl;
+	struct fence_set	*nset;
 
 	notify_reloading();
 	log_info("main: reloading %s", d->conf->file);
@@ -701,6 +805,16 @@ reload(struct daemon *d)
 		notify_ready();
 		return;
 	}
+	if ((nset = load_fences(nc, 1)) == NULL) {
+		config_free(nc);
+		log_warnx("main: reload failed (fences), keeping the running "
+		    "configuration and fences");
+		notify_ready();
+		return;
+	}
+	fence_set_free(d->fences);
+	d->fences = nset;
+	log_fences(d->fences);
 	if (strcmp(nc->storage.path, d->conf->storage.path) != 0) {
 		log_warnx("main: storage.path changed to %s; takes effect at "
 		    "the next restart, still using %s", nc->storage.path,
@@ -821,10 +935,24 @@ main(int argc, char *argv[])
 		config_errors_free(&errs);
 		return 1;
 	}
+	if ((d.fences = load_fences(d.conf, !check && !foreground)) == NULL) {
+		if (!check && !foreground)
+			log_warnx("main: %s: invalid fences", conffile);
+		else if (!check)
+			fprintf(stderr, "fleetgwd: %s: invalid fences\n",
+			    conffile);
+		config_free(d.conf);
+		return 1;
+	}
 	if (check) {
-		if (verbose)
+		if (verbose) {
 			config_dump(d.conf, stdout);
+			printf("# %zu fences, index %zu KiB\n",
+			    fence_set_count(d.fences),
+			    fence_set_memory(d.fences, NULL) / 1024);
+		}
 		printf("configuration OK\n");
+		fence_set_free(d.fences);
 		config_free(d.conf);
 		return 0;
 	}
@@ -834,6 +962,7 @@ main(int argc, char *argv[])
 	ev_signal_set(d.loop, on_signal, &d);
 	log_info("main: fleetgwd %s starting, device %s", FLEETGW_VERSION,
 	    d.conf->device.id);
+	log_fences(d.fences);
 
 	opts_from_config(d.conf, &so, &go);
 	if ((d.store = store_open(&so)) == NULL) {
@@ -892,6 +1021,7 @@ out:
 		store_close(d.store);
 	}
 	log_info("main: stopped");
+	fence_set_free(d.fences);
 	config_free(d.conf);
 	ev_free(d.loop);
 	return rc;

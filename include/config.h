@@ -15,6 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fence.h"
+#include "geo.h"
+
 enum config_class {
 	CONFIG_CLASS_GENERAL,
 	CONFIG_CLASS_EMERGENCY,
@@ -103,6 +106,52 @@ struct config_trips {
 					   trip */
 };
 
+/*
+ * One entry of the top-level "fences" list (电子围栏).  config_load()
+ * checks names, types and ranges here; the geometry itself (rings that
+ * cross, holes outside shells, GeoJSON files) is checked by fenceload.h
+ * when the fence set is built.
+ */
+enum config_fence_geom {
+	CONFIG_FENCE_GEOJSON,		/* geojson = "file" */
+	CONFIG_FENCE_CIRCLE,		/* circle = { center; radius_m; } */
+	CONFIG_FENCE_POLYGON,		/* polygon = ( [lon, lat], ... );
+					   holes = ( ( [lon, lat], ... ), ... ) */
+	CONFIG_FENCE_RECTANGLE,		/* rectangle = [ W, S, E, N ] */
+	CONFIG_FENCE_CORRIDOR		/* corridor = { path; width_m; } */
+};
+
+struct config_ring {
+	double		*lonlat;	/* npoints (lon, lat) pairs */
+	size_t		 npoints;
+};
+
+struct config_fence {
+	char		*id;		/* required, 1..64 bytes */
+	char		*name;		/* "" when absent */
+	bool		 has_kind;	/* kind given (required unless
+					   geojson, whose features may set
+					   it) */
+	enum fence_kind	 kind;
+	char		*category;	/* "" when absent */
+	enum geo_crs	 crs;		/* default wgs84 */
+	double		 speed_limit_kmh; /* default 0 = none, else 1..300 */
+	int		 dwell_s;	/* default -1 = the rule's, 0..86400 */
+	enum config_fence_geom geom;	/* exactly one geometry key */
+	char		*geojson;	/* as written */
+	char		*geojson_path;	/* resolved against the folder of
+					   the file the entry is in */
+	double		 center[2];	/* circle */
+	double		 radius_m;	/* circle */
+	struct config_ring shell;	/* polygon; corridor: the path */
+	struct config_ring *holes;	/* polygon */
+	size_t		 nholes;
+	double		 rect[4];	/* west, south, east, north */
+	double		 width_m;	/* corridor */
+	char		*file;		/* where the entry is written, and */
+	unsigned int	 line;		/* its line, for messages */
+};
+
 struct config_storage {
 	char		*path;		/* default /var/lib/fleetgw/fleetgw.db */
 	int		 max_size_mb;	/* default 512 */
@@ -123,6 +172,8 @@ struct config {
 	struct config_trips   trips;
 	struct config_storage storage;
 	struct config_ctl     ctl;
+	struct config_fence  *fences;	/* in file order */
+	size_t		      nfences;
 };
 
 /* Problems found by config_load(), in file order. */

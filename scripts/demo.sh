@@ -170,7 +170,13 @@ obd = { driver = "elm327"; device = "$work/obd-tty"; baud = 38400;
 storage = { path = "$work/fleetgw.db"; commit_interval_s = 1;
 	    commit_rows = 256; max_size_mb = 512; keep_days = 180; };
 ctl = { socket = "$work/ctl.sock"; };
+# The geofences of conf/fleetgw.conf (its fences list, with paths made
+# absolute): the city region, the compound and its car park as drawn on
+# Amap (GCJ-02), example forbidden places, a dispatch route.
 EOF
+sed -n '/^fences = (/,/^);/p' conf/fleetgw.conf |
+    sed "s|geojson = \"fences/|geojson = \"$root/conf/fences/|" \
+    >>"$work/fleetgw.conf"
 "$fleetgwd" -n -c "$work/fleetgw.conf" >/dev/null ||
 	die "fleetgwd -n rejected the demo configuration"
 
@@ -254,6 +260,20 @@ say "   at the end (car parked, ignition off): fleetgwctl -s CTL.SOCK status | g
     grep -E '^ *(state|fixes|rejected|time steps|positions|pending|trips|VIN|trouble codes) |^trip|^  none' |
     sed 's/^/   | /'
 
+say
+say "   the geofences it checks fixes against: fleetgwctl -s CTL.SOCK fences"
+"$fleetgwctl" -s "$work/ctl.sock" fences | sed 's/^/   | /'
+say
+say "   where is the car park?  A point read off Amap (GCJ-02):"
+say "   fleetgwctl -s CTL.SOCK fences --at 104.0665,30.5723 --crs gcj02"
+"$fleetgwctl" -s "$work/ctl.sock" fences --at 104.0665,30.5723 --crs gcj02 |
+    sed 's/^/   | /'
+say
+say "   the morning meeting's parking spot (WGS-84, as the receiver reports it):"
+say "   fleetgwctl -s CTL.SOCK fences --at 104.0472,30.6456"
+"$fleetgwctl" -s "$work/ctl.sock" fences --at 104.0472,30.6456 |
+    sed 's/^/   | /'
+
 # SIGTERM: the daemon commits what is pending and exits 0.
 kill -TERM "$dpid"
 wait_for $READY_S "fleetgwd to exit after SIGTERM" exited "$dpid"
@@ -326,6 +346,9 @@ cat <<EOF
    * The trips were cut by the ignition the ECU reported (traffic lights
      do not split them), with distance from the filtered fixes, idle time,
      fuel from the fuel rate, odometer from PID A6.
+   * fleetgwd loaded the geofences of conf/fleetgw.conf, converting the
+     ones drawn on Amap (GCJ-02) to WGS-84 once, and fleetgwctl fences
+     --at told which of them contain a point and which are near.
    * fleetgwctl read them back: from the running daemon's socket (status)
      and straight from the database file (--db), in the vehicle's zone
      (+08:00), as a table for people or as JSON (--json) for programs.

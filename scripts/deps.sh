@@ -28,6 +28,7 @@ libconfig-dev
 libjansson-dev
 libsystemd-dev
 libcriterion-dev
+libgeos-dev
 libcurl4-openssl-dev
 libssl-dev
 zlib1g-dev
@@ -45,6 +46,9 @@ tzdata
 # now   libgps-dev libsqlite3-dev libconfig-dev libjansson-dev
 #       libsystemd-dev                 the daemon's libraries
 # now   libcriterion-dev               unit tests
+# now   libgeos-dev                    GEOS, the geofence oracle of
+#                                      test_fence_geos and the baseline of
+#                                      bench_fence (never the daemon)
 # later libcurl4-openssl-dev libssl-dev zlib1g-dev
 #                                      platform sync (HTTPS), SHA-256 and
 #                                      Ed25519 signatures, gzip bodies

@@ -89,3 +89,201 @@ Test(geo, destination_round_trip, .timeout = 10)
 	geo_destination(0.0, 179.5, 90.0, R * M_PI / 180.0, &lat, &lon);
 	cr_assert_float_eq(lon, -179.5, 1e-9);
 }
+
+/*
+ * Chinese coordinate systems against published vectors
+ * (../shared/reference/geofence-brief.md §2.5; the values are copied
+ * from the repositories named there, not computed by this code).
+ */
+
+struct vec {
+	const char	*what;
+	double		 in_lon, in_lat, out_lon, out_lat;
+};
+
+/* Metres between two (lon, lat) points. */
+static double
+apart_m(double lon1, double lat1, double lon2, double lat2)
+{
+	return geo_distance_m(lat1, lon1, lat2, lon2);
+}
+
+/*
+ * googollee/eviltransform c/test.c (written lat, lng there) and
+ * wandergis/coordtransform README.md.  They print 14-17 digits, so a
+ * correct formula matches to the last printed digit: 1e-9 degrees.
+ */
+Test(geo, gcj02_published_vectors, .timeout = 10)
+{
+	static const struct vec wgs2gcj[] = {
+		{ "eviltransform Shanghai", 121.5272106, 31.1774276,
+		    121.531541859215, 31.17530398364597 },
+		{ "eviltransform Shenzhen", 113.912316, 22.543847,
+		    113.9171764808363, 22.540796131694766 },
+		{ "eviltransform Beijing", 116.377817, 39.911954,
+		    116.38404722455657, 39.91334545536069 },
+		{ "coordtransform wgs84togcj02", 116.404, 39.915,
+		    116.41024449916938, 39.91640428150164 },
+	};
+	double	lon, lat;
+	size_t	i;
+
+	for (i = 0; i < sizeof(wgs2gcj) / sizeof(wgs2gcj[0]); i++) {
+		geo_wgs84_to_gcj02(wgs2gcj[i].in_lon, wgs2gcj[i].in_lat, &lon,
+		    &lat);
+		cr_expect(fabs(lon - wgs2gcj[i].out_lon) < 1e-9 &&
+		    fabs(lat - wgs2gcj[i].out_lat) < 1e-9, "%s: %.15f %.15f",
+		    wgs2gcj[i].what, lon, lat);
+	}
+	geo_gcj02_to_wgs84_approx(116.404, 39.915, &lon, &lat);
+	cr_expect(fabs(lon - 116.39775550083061) < 1e-9 &&
+	    fabs(lat - 39.91359571849836) < 1e-9, "gcj02towgs84 %.15f %.15f",
+	    lon, lat);
+	geo_gcj02_to_bd09(116.404, 39.915, &lon, &lat);
+	cr_expect(fabs(lon - 116.41036949371029) < 1e-9 &&
+	    fabs(lat - 39.92133699351021) < 1e-9, "gcj02tobd09 %.15f %.15f",
+	    lon, lat);
+	geo_bd09_to_gcj02_approx(116.404, 39.915, &lon, &lat);
+	cr_expect(fabs(lon - 116.39762729119315) < 1e-9 &&
+	    fabs(lat - 39.90865673957631) < 1e-9, "bd09togcj02 %.15f %.15f",
+	    lon, lat);
+}
+
+/*
+ * eviltransform's test also checks its inverses: the one-step gcj2wgs
+ * within 5 m, the exact one within 0.5 m.  Ours: within 1 mm.
+ */
+Test(geo, gcj02_inverse_of_published_vectors, .timeout = 10)
+{
+	static const struct vec v[] = {
+		{ "Shanghai", 121.5272106, 31.1774276, 121.531541859215,
+		    31.17530398364597 },
+		{ "Shenzhen", 113.912316, 22.543847, 113.9171764808363,
+		    22.540796131694766 },
+		{ "Beijing", 116.377817, 39.911954, 116.38404722455657,
+		    39.91334545536069 },
+	};
+	double	lon, lat;
+	size_t	i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		geo_gcj02_to_wgs84(v[i].out_lon, v[i].out_lat, &lon, &lat);
+		cr_expect_lt(apart_m(lon, lat, v[i].in_lon, v[i].in_lat), 0.001,
+		    "%s", v[i].what);
+		geo_gcj02_to_wgs84_approx(v[i].out_lon, v[i].out_lat, &lon,
+		    &lat);
+		cr_expect_lt(apart_m(lon, lat, v[i].in_lon, v[i].in_lat), 5.0,
+		    "%s one-step", v[i].what);
+	}
+}
+
+/*
+ * hujiulong/gcoord: test/unit/crs/WGS84.spec.ts and the Sichuan cities
+ * of test/fixtures/china-cities.json.  The fixture's WGS-84 column came
+ * from a slightly different conversion (about 0.7 m off, the brief
+ * §2.3), so these hold within 1 m.
+ */
+Test(geo, gcoord_fixture_within_1m, .timeout = 10)
+{
+	static const struct {
+		const char	*what;
+		double		 wgs[2], gcj[2], bd[2];
+	} c[] = {
+		{ "WGS84.spec [123, 45]", { 123, 45 },
+		    { 123.00607541, 45.00197815 }, { 123.0124491, 45.0083293 } },
+		{ "成都市 武侯区", { 104.0640437, 30.5747262 },
+		    { 104.0665489, 30.5722732 }, { 104.0730134, 30.5783237 } },
+		{ "泸州市", { 105.4386655, 28.8748404 },
+		    { 105.4422659, 28.871815 }, { 105.4487888, 28.8776874 } },
+		{ "凉山 西昌市", { 102.2658401, 27.8850446 },
+		    { 102.2673386, 27.8816151 }, { 102.2738428, 27.8876621 } },
+		{ "阿坝 马尔康", { 102.2230086, 31.9016557 },
+		    { 102.2246598, 31.8994162 }, { 102.2310766, 31.9056239 } },
+	};
+	double	lon, lat;
+	size_t	i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		geo_wgs84_to_gcj02(c[i].wgs[0], c[i].wgs[1], &lon, &lat);
+		cr_expect_lt(apart_m(lon, lat, c[i].gcj[0], c[i].gcj[1]), 1.0,
+		    "%s wgs->gcj", c[i].what);
+		geo_gcj02_to_bd09(c[i].gcj[0], c[i].gcj[1], &lon, &lat);
+		cr_expect_lt(apart_m(lon, lat, c[i].bd[0], c[i].bd[1]), 1.0,
+		    "%s gcj->bd", c[i].what);
+		geo_bd09_to_wgs84(c[i].bd[0], c[i].bd[1], &lon, &lat);
+		cr_expect_lt(apart_m(lon, lat, c[i].wgs[0], c[i].wgs[1]), 1.0,
+		    "%s bd->wgs", c[i].what);
+	}
+}
+
+/*
+ * Round trips over a 101 x 101 grid of the Sichuan bounding box: the
+ * exact inverses within 1 mm, while the one-step inverse is off by more
+ * than half a metre somewhere (the reason the iteration exists).
+ */
+Test(geo, round_trip_sichuan_grid, .timeout = 10)
+{
+	double	lon0, lat0, glon, glat, lon, lat, d, worst = 0, worst1 = 0,
+		worstbd = 0;
+	int	i, j;
+
+	for (i = 0; i <= 100; i++) {
+		for (j = 0; j <= 100; j++) {
+			lon0 = 97.3 + (108.6 - 97.3) * i / 100.0;
+			lat0 = 26.0 + (34.4 - 26.0) * j / 100.0;
+			geo_wgs84_to_gcj02(lon0, lat0, &glon, &glat);
+			/* The offset is real: 100 m to 1 km here. */
+			d = apart_m(lon0, lat0, glon, glat);
+			cr_assert(d > 100.0 && d < 1000.0, "offset %f m", d);
+			geo_gcj02_to_wgs84(glon, glat, &lon, &lat);
+			worst = fmax(worst, apart_m(lon, lat, lon0, lat0));
+			geo_gcj02_to_wgs84_approx(glon, glat, &lon, &lat);
+			worst1 = fmax(worst1, apart_m(lon, lat, lon0, lat0));
+			geo_from_wgs84(GEO_CRS_BD09, lon0, lat0, &glon, &glat);
+			geo_to_wgs84(GEO_CRS_BD09, glon, glat, &lon, &lat);
+			worstbd = fmax(worstbd, apart_m(lon, lat, lon0, lat0));
+		}
+	}
+	cr_expect_lt(worst, 0.001, "gcj02 round trip %.6f m", worst);
+	cr_expect_lt(worstbd, 0.001, "bd09 round trip %.6f m", worstbd);
+	cr_expect_gt(worst1, 0.5, "one-step inverse only %.3f m off", worst1);
+}
+
+Test(geo, outside_china_and_nan, .timeout = 10)
+{
+	double	lon, lat;
+
+	/* Paris: GCJ-02 is WGS-84 outside the China box. */
+	geo_wgs84_to_gcj02(2.35, 48.85, &lon, &lat);
+	cr_assert(lon == 2.35 && lat == 48.85);
+	geo_gcj02_to_wgs84(2.35, 48.85, &lon, &lat);
+	cr_assert(lon == 2.35 && lat == 48.85);
+	cr_assert(geo_in_china(104.06, 30.57));
+	cr_assert(!geo_in_china(30.57, 104.06));
+	cr_assert(!geo_in_china(2.35, 48.85));
+	geo_gcj02_to_wgs84(NAN, 30.0, &lon, &lat);
+	cr_assert(isnan(lon) && isnan(lat));
+	geo_wgs84_to_bd09(104.0, INFINITY, &lon, &lat);
+	cr_assert(isnan(lon) && isnan(lat));
+	geo_to_wgs84(GEO_CRS_WGS84, 104.0, 30.0, &lon, &lat);
+	cr_assert(lon == 104.0 && lat == 30.0);
+	geo_to_wgs84(GEO_CRS_CGCS2000, 104.0, 30.0, &lon, &lat);
+	cr_assert(lon == 104.0 && lat == 30.0);
+}
+
+Test(geo, crs_names, .timeout = 10)
+{
+	static const char *const bad[] = { "WGS84", "", "utm", "gcj-02",
+	    "wgs84 " };
+	enum geo_crs	 crs, out;
+	size_t		 i;
+
+	for (crs = GEO_CRS_WGS84; crs <= GEO_CRS_BD09; crs++) {
+		cr_assert_eq(geo_crs_parse(geo_crs_name(crs), &out), 0);
+		cr_assert_eq(out, crs);
+	}
+	cr_assert_str_eq(geo_crs_name(GEO_CRS_GCJ02), "gcj02");
+	cr_assert_str_eq(geo_crs_name((enum geo_crs)99), "unknown");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(geo_crs_parse(bad[i], &out), -1, "%s", bad[i]);
+}
