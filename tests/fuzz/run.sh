@@ -38,6 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   ctl_request CTL_MAX_REQUEST is 4096 bytes
 #   timefmt     the longest valid T is 35 bytes
 #   elm327_reply ELM327_MAX_REPLY is 16384 bytes
+#   geojson     small fence files; the 16 MiB cap is a unit test
 max_len()
 {
 	case $1 in
@@ -46,6 +47,7 @@ max_len()
 	ctl_request)	echo 6144 ;;
 	timefmt)	echo 128 ;;
 	elm327_reply)	echo 17408 ;;
+	geojson)	echo 16384 ;;
 	*)		echo 4096 ;;
 	esac
 }
