@@ -223,14 +223,15 @@ load_fences(const struct config *c, int to_log)
 static void
 log_fences(const struct fence_set *set)
 {
-	size_t	i, large = 0;
+	size_t	i, large = 0, index, total;
 
 	for (i = 0; i < fence_set_count(set); i++)
 		if (fence_set_info(set, i)->large)
 			large++;
+	total = fence_set_memory(set, &index);
 	log_info("main: %zu fences loaded (%zu checked on their own), index "
-	    "%zu KiB", fence_set_count(set), large,
-	    fence_set_memory(set, NULL) / 1024);
+	    "%zu KiB, %zu KiB in all", fence_set_count(set), large,
+	    (index + 1023) / 1024, (total + 1023) / 1024);
 }
 
 /* Arm the commit timer for the next due batch, if any. */
@@ -665,6 +666,7 @@ status_json(struct daemon *d)
 	json_t			*root, *g, *cons, *s;
 	char			 tbuf[64];
 	enum gnss_sys		 i;
+	size_t			 index, total;
 
 	gnss_get_status(d->gnss, &gs);
 	store_get_stats(d->store, &ss);
@@ -708,9 +710,11 @@ status_json(struct daemon *d)
 	    d->start_mono_ms) / 1000),
 	    "gnss", g, "obd", obd_json(d), "trip", trip_json(d),
 	    "store", s);
-	json_object_set_new(root, "fences", json_pack("{s:I, s:I}", "count",
-	    (json_int_t)fence_set_count(d->fences), "index_kib",
-	    (json_int_t)(fence_set_memory(d->fences, NULL) / 1024)));
+	total = fence_set_memory(d->fences, &index);
+	json_object_set_new(root, "fences", json_pack("{s:I, s:I, s:I}",
+	    "count", (json_int_t)fence_set_count(d->fences),
+	    "index_kib", (json_int_t)((index + 1023) / 1024),
+	    "total_kib", (json_int_t)((total + 1023) / 1024)));
 	return root;
 }
 
@@ -885,6 +889,7 @@ main(int argc, char *argv[])
 	const char		*conffile = DEFAULT_CONFIG;
 	int			 ch, check = 0, foreground = 0, verbose = 0;
 	int			 rc = 0;
+	size_t			 index, total;
 
 	while ((ch = getopt_long(argc, argv, "c:ndvVh", longopts,
 	    NULL)) != -1) {
@@ -947,9 +952,10 @@ main(int argc, char *argv[])
 	if (check) {
 		if (verbose) {
 			config_dump(d.conf, stdout);
-			printf("# %zu fences, index %zu KiB\n",
-			    fence_set_count(d.fences),
-			    fence_set_memory(d.fences, NULL) / 1024);
+			total = fence_set_memory(d.fences, &index);
+			printf("# %zu fences, index %zu KiB, %zu KiB in all\n",
+			    fence_set_count(d.fences), (index + 1023) / 1024,
+			    (total + 1023) / 1024);
 		}
 		printf("configuration OK\n");
 		fence_set_free(d.fences);
