@@ -140,10 +140,16 @@ Test(fence_geos, sichuan_outline, .timeout = 300)
 	size_t			 inconsistent = 0;
 	bool			 ours, geos;
 
-	if ((p = outline_path(path, sizeof(path))) == NULL)
+	if ((p = outline_path(path, sizeof(path))) == NULL) {
+		/* Criterion shows skips only with --verbose: say it here. */
+		fprintf(stderr, "test_fence_geos: %s not found "
+		    "(../shared/testdata/geo beside the checkout, or set "
+		    "FLEETGW_GEO_TESTDATA): Sichuan outline test skipped\n",
+		    OUTLINE_NAME);
 		cr_skip_test("%s not found (../shared/testdata/geo beside the "
 		    "checkout, or set FLEETGW_GEO_TESTDATA): Sichuan outline "
 		    "test skipped", OUTLINE_NAME);
+	}
 	cr_assert_eq(fencegen_outline_read(p, &o, why, sizeof(why)), 0, "%s",
 	    why);
 	/* SOURCES.md: 2352 positions, first = last. */
