@@ -1363,7 +1363,9 @@ fence_check_point(double lon, double lat, size_t i, char *why,
 		    "of range [-180, 180]", i + 1, lon);
 	if (lat < -90.0 || lat > 90.0)
 		return fence_err(why, whylen, "point %zu: latitude %.7f out "
-		    "of range [-90, 90]", i + 1, lat);
+		    "of range [-90, 90]%s", i + 1, lat,
+		    fabs(lon) <= 90.0 ? " (are longitude and latitude "
+		    "swapped? GeoJSON and the config take [lon, lat])" : "");
 	return 0;
 }
 

@@ -496,14 +496,17 @@ Test(fenceload, outside_china_warns_and_loads)
 
 Test(fenceload, swapped_sichuan_point_is_an_error)
 {
+	const char	*out;
+
 	/* Sichuan's longitude, above 90, cannot be a latitude. */
 	expect_error("{ id = \"s\"; kind = \"office\";\n"
 	    "  circle = { center = [ 30.57, 104.06 ]; radius_m = 100.0; }; }",
 	    "is it [lon, lat]?");
 	write_file("sw.geojson", "{\"type\": \"Polygon\", \"coordinates\": "
 	    "[[[30.0, 104.0], [30.1, 104.0], [30.1, 104.1], [30.0, 104.0]]]}");
-	expect_error("{ id = \"sw\"; kind = \"region\"; geojson = "
+	out = expect_error("{ id = \"sw\"; kind = \"region\"; geojson = "
 	    "\"sw.geojson\"; }", "sw.geojson: fence \"sw\": ");
+	cr_assert_not_null(strstr(out, "swapped?"), "%s", out);
 }
 
 Test(fenceload, every_error_reported_not_just_the_first)
