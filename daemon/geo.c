@@ -77,8 +77,12 @@ geo_destination(double lat_deg, double lon_deg, double bearing_deg,
 /*
  * Inverse by fixed-point iteration: the offset varies by at most a few
  * metres per kilometre, so each round shrinks the error about a
- * thousandfold; 1e-10 degrees (0.01 mm) is reached in 2-3 rounds and the
- * cap is never met in China.
+ * thousandfold.  Measured (rounds = forward evaluations, the last one
+ * confirming |step| < 1e-10 degrees, 0.01 mm): GCJ-02 on a 401 x 401 grid
+ * of Sichuan 2-4 (92 % take 3), anywhere in the China box at least 0.05
+ * degrees from its edges at most 4; BD-09 2-3 in Sichuan and at most 4
+ * anywhere on Earth.  The cap is only met in the strip where no exact
+ * inverse exists (see invert()).
  */
 #define INVERSE_EPS_DEG	1e-10
 #define INVERSE_ROUNDS	20
@@ -240,14 +244,26 @@ geo_bd09_to_gcj02_approx(double lon, double lat, double *olon, double *olat)
 
 typedef void forward_fn(double, double, double *, double *);
 
-/* Solve forward(w) = (lon, lat) for w, starting from the guess in w. */
+/*
+ * Solve forward(w) = (lon, lat) for w, starting from the guess in w.
+ *
+ * The GCJ-02 offset drops to zero at the edge of the China box, so along
+ * its west and south edges (where the offset points inwards) a strip of
+ * GCJ-02 points about one offset wide (~500 m at 72.004 E, ~120 m at
+ * 0.8293 N, all outside Chinese territory) is the image of no WGS-84
+ * point: the iteration hops across the edge and back without converging.
+ * There we keep the one-step guess, the answer of the published formula,
+ * rather than whichever side of the edge the cap happened to stop on.
+ */
 static void
 invert(forward_fn *forward, double lon, double lat, double *wlon,
     double *wlat)
 {
-	double	flon, flat, elon, elat;
+	double	glon, glat, flon, flat, elon, elat;
 	int	i;
 
+	glon = *wlon;
+	glat = *wlat;
 	for (i = 0; i < INVERSE_ROUNDS; i++) {
 		forward(*wlon, *wlat, &flon, &flat);
 		elon = lon - flon;
@@ -255,8 +271,10 @@ invert(forward_fn *forward, double lon, double lat, double *wlon,
 		*wlon += elon;
 		*wlat += elat;
 		if (fabs(elon) < INVERSE_EPS_DEG && fabs(elat) < INVERSE_EPS_DEG)
-			break;
+			return;
 	}
+	*wlon = glon;
+	*wlat = glat;
 }
 
 void
@@ -295,11 +313,16 @@ geo_to_wgs84(enum geo_crs crs, double lon, double lat, double *olon,
 	case GEO_CRS_BD09:
 		geo_bd09_to_wgs84(lon, lat, olon, olat);
 		return;
-	default:
-		*olon = lon;
-		*olat = lat;
+	case GEO_CRS_WGS84:
+	case GEO_CRS_CGCS2000:
+		if (finite2(lon, lat, olon, olat)) {
+			*olon = lon;
+			*olat = lat;
+		}
 		return;
 	}
+	/* Not a crs: a wrong fence must not pass as a WGS-84 one. */
+	*olon = *olat = NAN;
 }
 
 void
@@ -313,9 +336,14 @@ geo_from_wgs84(enum geo_crs crs, double lon, double lat, double *olon,
 	case GEO_CRS_BD09:
 		geo_wgs84_to_bd09(lon, lat, olon, olat);
 		return;
-	default:
-		*olon = lon;
-		*olat = lat;
+	case GEO_CRS_WGS84:
+	case GEO_CRS_CGCS2000:
+		if (finite2(lon, lat, olon, olat)) {
+			*olon = lon;
+			*olat = lat;
+		}
 		return;
 	}
+	/* Not a crs: a wrong fence must not pass as a WGS-84 one. */
+	*olon = *olat = NAN;
 }

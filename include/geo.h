@@ -74,7 +74,11 @@ void	geo_bd09_to_gcj02_approx(double lon, double lat, double *olon,
 	    double *olat);
 
 /* Exact inverses by iteration from the one-step guess: the result maps
- * forward to the input within 1e-9 degrees (0.1 mm), in a few rounds. */
+ * forward to the input within 1e-9 degrees (0.1 mm), in a few rounds;
+ * except within about one offset inside the China box's west and south
+ * edges (outside Chinese territory), where no exact inverse exists and
+ * the one-step answer is returned.  Between crs values: an invalid crs
+ * gives NaN. */
 void	geo_gcj02_to_wgs84(double lon, double lat, double *olon, double *olat);
 void	geo_bd09_to_gcj02(double lon, double lat, double *olon, double *olat);
 void	geo_bd09_to_wgs84(double lon, double lat, double *olon, double *olat);

@@ -111,7 +111,9 @@ apart_m(double lon1, double lat1, double lon2, double lat2)
 /*
  * googollee/eviltransform c/test.c (written lat, lng there) and
  * wandergis/coordtransform README.md.  They print 14-17 digits, so a
- * correct formula matches to the last printed digit: 1e-9 degrees.
+ * correct formula matches to the last printed digit: 1e-9 degrees (with
+ * glibc all seven match bit for bit; the tolerance leaves room for a libm
+ * whose sin() differs in the last ulp).
  */
 Test(geo, gcj02_published_vectors, .timeout = 10)
 {
@@ -223,8 +225,8 @@ Test(geo, gcoord_fixture_within_1m, .timeout = 10)
  */
 Test(geo, round_trip_sichuan_grid, .timeout = 10)
 {
-	double	lon0, lat0, glon, glat, lon, lat, d, worst = 0, worst1 = 0,
-		worstbd = 0;
+	double	lon0, lat0, glon, glat, blon, blat, lon, lat, d, worst = 0,
+		worst1 = 0, worstbd = 0, worstgb = 0, worstgb1 = 0;
 	int	i, j;
 
 	for (i = 0; i <= 100; i++) {
@@ -239,17 +241,113 @@ Test(geo, round_trip_sichuan_grid, .timeout = 10)
 			worst = fmax(worst, apart_m(lon, lat, lon0, lat0));
 			geo_gcj02_to_wgs84_approx(glon, glat, &lon, &lat);
 			worst1 = fmax(worst1, apart_m(lon, lat, lon0, lat0));
-			geo_from_wgs84(GEO_CRS_BD09, lon0, lat0, &glon, &glat);
-			geo_to_wgs84(GEO_CRS_BD09, glon, glat, &lon, &lat);
+			geo_gcj02_to_bd09(glon, glat, &blon, &blat);
+			geo_bd09_to_gcj02(blon, blat, &lon, &lat);
+			worstgb = fmax(worstgb, apart_m(lon, lat, glon, glat));
+			geo_bd09_to_gcj02_approx(blon, blat, &lon, &lat);
+			worstgb1 = fmax(worstgb1, apart_m(lon, lat, glon, glat));
+			geo_from_wgs84(GEO_CRS_BD09, lon0, lat0, &blon, &blat);
+			geo_to_wgs84(GEO_CRS_BD09, blon, blat, &lon, &lat);
 			worstbd = fmax(worstbd, apart_m(lon, lat, lon0, lat0));
 		}
 	}
+	/* Measured: 5e-8 m, 2e-7 m and 2e-7 m; one-step 2.26 m and 0.13 m. */
 	cr_expect_lt(worst, 0.001, "gcj02 round trip %.6f m", worst);
-	cr_expect_lt(worstbd, 0.001, "bd09 round trip %.6f m", worstbd);
+	cr_expect_lt(worstgb, 0.001, "gcj02-bd09 round trip %.6f m", worstgb);
+	cr_expect_lt(worstbd, 0.001, "wgs84-bd09 round trip %.6f m", worstbd);
 	cr_expect_gt(worst1, 0.5, "one-step inverse only %.3f m off", worst1);
+	cr_expect_gt(worstgb1, 0.05, "one-step bd09 only %.3f m off",
+	    worstgb1);
 }
 
-Test(geo, outside_china_and_nan, .timeout = 10)
+/*
+ * The box is the published one, bounds included: a different box (e.g.
+ * coordtransform's 73.66..135.05 / 3.86..53.55) shifts whole border
+ * regions by hundreds of metres.
+ */
+Test(geo, china_box_edges, .timeout = 10)
+{
+	static const double	edge[][2] = {
+		{ 72.004, 30.0 }, { 137.8347, 30.0 },
+		{ 100.0, 0.8293 }, { 100.0, 55.8271 },
+	};
+	double	lon, lat;
+	size_t	i;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		lon = edge[i][0];
+		lat = edge[i][1];
+		cr_assert(geo_in_china(lon, lat), "%.4f %.4f", lon, lat);
+		/* One ulp further out is outside. */
+		if (lon != 100.0)
+			lon = nextafter(lon, lon < 100.0 ? 0.0 : 180.0);
+		else
+			lat = nextafter(lat, lat < 30.0 ? -90.0 : 90.0);
+		cr_assert(!geo_in_china(lon, lat), "%.17g %.17g", lon, lat);
+	}
+	cr_assert(!geo_in_china(NAN, 30.0));
+	cr_assert(!geo_in_china(104.0, NAN));
+}
+
+/*
+ * Just inside the west edge, GCJ-02 points closer to the edge than the
+ * offset (~500 m) are the image of no WGS-84 point: the offset jumps
+ * from 0 to ~500 m eastwards at the edge.  The inverse must still stop
+ * and give the one-step answer; a point beyond the strip is exact again.
+ */
+Test(geo, gcj02_inverse_at_box_edge, .timeout = 10)
+{
+	double	lon, lat, alon, alat, flon, flat;
+
+	geo_gcj02_to_wgs84(72.006, 30.0, &lon, &lat);
+	geo_gcj02_to_wgs84_approx(72.006, 30.0, &alon, &alat);
+	cr_assert(lon == alon && lat == alat, "%.12f %.12f vs %.12f %.12f",
+	    lon, lat, alon, alat);
+	cr_assert(apart_m(lon, lat, 72.006, 30.0) > 400.0);
+	geo_gcj02_to_wgs84(72.010, 30.0, &lon, &lat);
+	geo_wgs84_to_gcj02(lon, lat, &flon, &flat);
+	cr_assert(fabs(flon - 72.010) < 1e-9 && fabs(flat - 30.0) < 1e-9,
+	    "%.12f %.12f", flon, flat);
+}
+
+/* The dispatchers are the direct functions, bit for bit. */
+Test(geo, crs_dispatch, .timeout = 10)
+{
+	const double	lon0 = 104.0640437, lat0 = 30.5747262;
+	double		lon, lat, dlon, dlat;
+	enum geo_crs	crs;
+
+	for (crs = GEO_CRS_WGS84; crs <= GEO_CRS_CGCS2000; crs++) {
+		geo_from_wgs84(crs, lon0, lat0, &lon, &lat);
+		cr_assert(lon == lon0 && lat == lat0, "%s", geo_crs_name(crs));
+		geo_to_wgs84(crs, lon0, lat0, &lon, &lat);
+		cr_assert(lon == lon0 && lat == lat0, "%s", geo_crs_name(crs));
+	}
+	geo_from_wgs84(GEO_CRS_GCJ02, lon0, lat0, &lon, &lat);
+	geo_wgs84_to_gcj02(lon0, lat0, &dlon, &dlat);
+	cr_assert(lon == dlon && lat == dlat);
+	geo_to_wgs84(GEO_CRS_GCJ02, lon0, lat0, &lon, &lat);
+	geo_gcj02_to_wgs84(lon0, lat0, &dlon, &dlat);
+	cr_assert(lon == dlon && lat == dlat);
+	geo_from_wgs84(GEO_CRS_BD09, lon0, lat0, &lon, &lat);
+	geo_wgs84_to_bd09(lon0, lat0, &dlon, &dlat);
+	cr_assert(lon == dlon && lat == dlat);
+	geo_to_wgs84(GEO_CRS_BD09, lon0, lat0, &lon, &lat);
+	geo_bd09_to_wgs84(lon0, lat0, &dlon, &dlat);
+	cr_assert(lon == dlon && lat == dlat);
+	/* BD-09 is GCJ-02 plus the Baidu offset. */
+	geo_wgs84_to_gcj02(lon0, lat0, &lon, &lat);
+	geo_gcj02_to_bd09(lon, lat, &lon, &lat);
+	geo_wgs84_to_bd09(lon0, lat0, &dlon, &dlat);
+	cr_assert(lon == dlon && lat == dlat);
+	/* Not a crs: NaN, not silently WGS-84. */
+	geo_to_wgs84((enum geo_crs)99, lon0, lat0, &lon, &lat);
+	cr_assert(isnan(lon) && isnan(lat));
+	geo_from_wgs84((enum geo_crs)-1, lon0, lat0, &lon, &lat);
+	cr_assert(isnan(lon) && isnan(lat));
+}
+
+Test(geo, outside_china, .timeout = 10)
 {
 	double	lon, lat;
 
@@ -261,14 +359,63 @@ Test(geo, outside_china_and_nan, .timeout = 10)
 	cr_assert(geo_in_china(104.06, 30.57));
 	cr_assert(!geo_in_china(30.57, 104.06));
 	cr_assert(!geo_in_china(2.35, 48.85));
-	geo_gcj02_to_wgs84(NAN, 30.0, &lon, &lat);
-	cr_assert(isnan(lon) && isnan(lat));
-	geo_wgs84_to_bd09(104.0, INFINITY, &lon, &lat);
-	cr_assert(isnan(lon) && isnan(lat));
-	geo_to_wgs84(GEO_CRS_WGS84, 104.0, 30.0, &lon, &lat);
-	cr_assert(lon == 104.0 && lat == 30.0);
-	geo_to_wgs84(GEO_CRS_CGCS2000, 104.0, 30.0, &lon, &lat);
-	cr_assert(lon == 104.0 && lat == 30.0);
+	geo_to_wgs84(GEO_CRS_GCJ02, 2.35, 48.85, &lon, &lat);
+	cr_assert(lon == 2.35 && lat == 48.85);
+	/* BD-09 there is the Baidu offset alone, and still inverts. */
+	geo_wgs84_to_bd09(2.35, 48.85, &lon, &lat);
+	cr_assert(apart_m(lon, lat, 2.35, 48.85) > 100.0);
+	geo_bd09_to_wgs84(lon, lat, &lon, &lat);
+	cr_assert_lt(apart_m(lon, lat, 2.35, 48.85), 0.001);
+}
+
+typedef void conv_fn(double, double, double *, double *);
+
+static void
+to_gcj(double lon, double lat, double *olon, double *olat)
+{
+	geo_to_wgs84(GEO_CRS_GCJ02, lon, lat, olon, olat);
+}
+
+static void
+to_wgs(double lon, double lat, double *olon, double *olat)
+{
+	geo_to_wgs84(GEO_CRS_WGS84, lon, lat, olon, olat);
+}
+
+static void
+from_cgcs(double lon, double lat, double *olon, double *olat)
+{
+	geo_from_wgs84(GEO_CRS_CGCS2000, lon, lat, olon, olat);
+}
+
+static void
+from_bd(double lon, double lat, double *olon, double *olat)
+{
+	geo_from_wgs84(GEO_CRS_BD09, lon, lat, olon, olat);
+}
+
+Test(geo, crs_nan_in_nan_out, .timeout = 10)
+{
+	static conv_fn *const fn[] = {
+		geo_wgs84_to_gcj02, geo_gcj02_to_bd09, geo_wgs84_to_bd09,
+		geo_gcj02_to_wgs84_approx, geo_bd09_to_gcj02_approx,
+		geo_gcj02_to_wgs84, geo_bd09_to_gcj02, geo_bd09_to_wgs84,
+		to_gcj, to_wgs, from_cgcs, from_bd,
+	};
+	static const double	bad[] = { NAN, INFINITY, -INFINITY };
+	double			lon, lat;
+	size_t			i, j;
+
+	for (i = 0; i < sizeof(fn) / sizeof(fn[0]); i++) {
+		for (j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+			fn[i](bad[j], 30.0, &lon, &lat);
+			cr_assert(isnan(lon) && isnan(lat), "fn %zu lon %f",
+			    i, bad[j]);
+			fn[i](104.0, bad[j], &lon, &lat);
+			cr_assert(isnan(lon) && isnan(lat), "fn %zu lat %f",
+			    i, bad[j]);
+		}
+	}
 }
 
 Test(geo, crs_names, .timeout = 10)
@@ -282,7 +429,11 @@ Test(geo, crs_names, .timeout = 10)
 		cr_assert_eq(geo_crs_parse(geo_crs_name(crs), &out), 0);
 		cr_assert_eq(out, crs);
 	}
+	/* The names are config and GeoJSON syntax: pinned, not derived. */
+	cr_assert_str_eq(geo_crs_name(GEO_CRS_WGS84), "wgs84");
+	cr_assert_str_eq(geo_crs_name(GEO_CRS_CGCS2000), "cgcs2000");
 	cr_assert_str_eq(geo_crs_name(GEO_CRS_GCJ02), "gcj02");
+	cr_assert_str_eq(geo_crs_name(GEO_CRS_BD09), "bd09");
 	cr_assert_str_eq(geo_crs_name((enum geo_crs)99), "unknown");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(geo_crs_parse(bad[i], &out), -1, "%s", bad[i]);
