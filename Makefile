@@ -142,6 +142,10 @@ install: all
 	    t=$(DESTDIR)$(SYSCONFDIR)/fleetgw/fences/$${f##*/}; \
 	    test -e $$t || install -m 0644 $$f $$t || exit 1; \
 	done
+	# Holiday files are data from the State Council notices: replaced on
+	# upgrade (local changes belong in fleetgw.conf).
+	install -d $(DESTDIR)$(SYSCONFDIR)/fleetgw/calendar
+	install -m 0644 conf/calendar/*.conf $(DESTDIR)$(SYSCONFDIR)/fleetgw/calendar/
 	# The unit in the tree is valid as it stands (systemd-analyze reads
 	# it), with the default paths; install rewrites them.
 	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \

@@ -6,7 +6,8 @@
  * group, name, type, default, range, help text and place in struct config.
  * Defaults, validation, config_dump(), config_print_table(), config_equal()
  * and config_free() all walk that table, so a new key is one table row and
- * one struct field.
+ * one struct field.  The fences list and the calendar group, whose values
+ * are lists and arrays, have code of their own below.
  *
  * libconfig does all of the parsing.  We walk the tree it builds, in file
  * order, and collect every problem as "FILE:LINE: message" instead of
@@ -918,13 +919,14 @@ group_keys(char *buf, size_t len, const char *group)
 static void
 known_groups(char *buf, size_t len)
 {
-	const char	*names[NELEM(settings) + 1];
+	const char	*names[NELEM(settings) + 2];
 	size_t		 i, n = 0;
 
 	for (i = 0; i < NELEM(settings); i++)
 		if (i == 0 || strcmp(settings[i].group,
 		    settings[i - 1].group) != 0)
 			names[n++] = settings[i].group;
+	names[n++] = "calendar";
 	names[n++] = "fences";
 	join(buf, len, names, n);
 }
@@ -1793,6 +1795,458 @@ load_fences(struct loadctx *ctx, struct config *c, const config_setting_t *l)
 	}
 }
 
+/*
+ * The "calendar" group (工作日历).  Its values are arrays of strings,
+ * which the settings table cannot describe, so it is checked here, like
+ * the fences list.  An element's errors carry the line of its array:
+ * libconfig 1.5 records an element's line after reading the token that
+ * follows it, which may be lines further down.
+ */
+
+#define CAL_DATE_LEN	10	/* "YYYY-MM-DD" */
+#define CAL_HM_LEN	5	/* "HH:MM" */
+#define CAL_PERIOD_LEN	(2 * CAL_HM_LEN + 1)	/* "HH:MM-HH:MM" */
+#define CAL_YEAR_MIN	1970	/* calendar.h's range */
+#define CAL_YEAR_MAX	9999
+#define MIN_PER_HOUR	60
+#define HOUR_PER_DAY	24
+#define CAL_MON_FRI	0x1f	/* bits 0..4: Monday .. Friday */
+
+#define CAL_KNOWN_KEYS	"workdays, work_hours, holidays, extra_workdays, " \
+	"holidays_YYYY, extra_workdays_YYYY"
+
+static const char *const cal_weekday_names[] = {
+	"mon", "tue", "wed", "thu", "fri", "sat", "sun", NULL
+};
+
+/* Office hours of Chinese government units: 08:30-12:00, 13:30-17:30. */
+static const struct calendar_period cal_default_periods[] = {
+	{ 8 * MIN_PER_HOUR + 30, 12 * MIN_PER_HOUR },
+	{ 13 * MIN_PER_HOUR + 30, 17 * MIN_PER_HOUR + 30 }
+};
+
+enum cal_key {
+	CAL_KEY_WORKDAYS,
+	CAL_KEY_WORK_HOURS,
+	CAL_KEY_HOLIDAYS,
+	CAL_KEY_EXTRA_WORKDAYS,
+	CAL_KEY_UNKNOWN
+};
+
+static void
+cal_defaults(struct config *c)
+{
+	c->calendar.workdays = CAL_MON_FRI;
+	memcpy(c->calendar.periods, cal_default_periods,
+	    sizeof(cal_default_periods));
+	c->calendar.nperiods = NELEM(cal_default_periods);
+}
+
+/*
+ * Which key name is: one of the four, or holidays_YYYY /
+ * extra_workdays_YYYY with *year set (0 for the plain keys, -1 for four
+ * digits out of range).
+ */
+static enum cal_key
+cal_key_parse(const char *name, int *year)
+{
+	static const struct {
+		const char	*prefix;
+		enum cal_key	 key;
+	} dated[] = {
+		{ "holidays_", CAL_KEY_HOLIDAYS },
+		{ "extra_workdays_", CAL_KEY_EXTRA_WORKDAYS }
+	};
+	const char	*p;
+	size_t		 i, k, len;
+	int		 y;
+
+	*year = 0;
+	if (strcmp(name, "workdays") == 0)
+		return CAL_KEY_WORKDAYS;
+	if (strcmp(name, "work_hours") == 0)
+		return CAL_KEY_WORK_HOURS;
+	if (strcmp(name, "holidays") == 0)
+		return CAL_KEY_HOLIDAYS;
+	if (strcmp(name, "extra_workdays") == 0)
+		return CAL_KEY_EXTRA_WORKDAYS;
+	for (i = 0; i < NELEM(dated); i++) {
+		len = strlen(dated[i].prefix);
+		if (strncmp(name, dated[i].prefix, len) != 0)
+			continue;
+		p = name + len;
+		if (strlen(p) != 4)
+			return CAL_KEY_UNKNOWN;
+		for (k = 0, y = 0; k < 4; k++) {
+			if (p[k] < '0' || p[k] > '9')
+				return CAL_KEY_UNKNOWN;
+			y = y * 10 + (p[k] - '0');
+		}
+		*year = y >= CAL_YEAR_MIN ? y : -1;
+		return dated[i].key;
+	}
+	return CAL_KEY_UNKNOWN;
+}
+
+/* An array of strings (or an empty one): true, else reported. */
+static bool
+cal_strings(struct loadctx *ctx, const char *key, const config_setting_t *cs)
+{
+	const config_setting_t	*e;
+
+	if (config_setting_type(cs) != CONFIG_TYPE_ARRAY) {
+		SETTING_ERROR(ctx, cs, "calendar.%s: expected an array of "
+		    "strings [ \"...\", ... ], got %s", key,
+		    libconfig_type_name(cs));
+		return false;
+	}
+	/* libconfig arrays hold one type: the first element's. */
+	if (config_setting_length(cs) > 0 &&
+	    config_setting_type(e = config_setting_get_elem(cs, 0)) !=
+	    CONFIG_TYPE_STRING) {
+		SETTING_ERROR(ctx, cs, "calendar.%s: expected an array of "
+		    "strings [ \"...\", ... ], got an array of %s", key,
+		    libconfig_type_name(e));
+		return false;
+	}
+	return true;
+}
+
+static const char *
+cal_elem(const config_setting_t *cs, size_t i, char *q, size_t qlen)
+{
+	const char	*v = config_setting_get_string_elem(cs, (int)i);
+
+	quote(q, qlen, v, QUOTE_MAX);
+	return v;
+}
+
+static void
+cal_workdays(struct loadctx *ctx, struct config *c, const config_setting_t *cs)
+{
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char		 names[MSG_MAX / 4];
+	const char	*v;
+	size_t		 i, k, n = (size_t)config_setting_length(cs);
+	uint8_t		 mask = 0;
+
+	join(names, sizeof(names), cal_weekday_names,
+	    NELEM(cal_weekday_names) - 1);
+	for (i = 0; i < n; i++) {
+		v = cal_elem(cs, i, q, sizeof(q));
+		for (k = 0; cal_weekday_names[k] != NULL; k++)
+			if (strcmp(v, cal_weekday_names[k]) == 0)
+				break;
+		if (cal_weekday_names[k] == NULL)
+			SETTING_ERROR(ctx, cs, "calendar.workdays: %s is not "
+			    "one of %s", q, names);
+		else if (mask & (1u << k))
+			SETTING_ERROR(ctx, cs, "calendar.workdays: %s is "
+			    "listed twice", q);
+		else
+			mask |= (uint8_t)(1u << k);
+	}
+	c->calendar.workdays = mask;
+}
+
+/* "HH:MM" at p (00:00 .. 24:00): minutes, -1 bad form, -2 out of range. */
+static int
+cal_hm(const char *p)
+{
+	int	h, m;
+
+	if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) ||
+	    p[2] != ':' || !isdigit((unsigned char)p[3]) ||
+	    !isdigit((unsigned char)p[4]))
+		return -1;
+	h = (p[0] - '0') * 10 + (p[1] - '0');
+	m = (p[3] - '0') * 10 + (p[4] - '0');
+	if (m >= MIN_PER_HOUR || h > HOUR_PER_DAY ||
+	    (h == HOUR_PER_DAY && m != 0))
+		return -2;
+	return h * MIN_PER_HOUR + m;
+}
+
+static void
+cal_work_hours(struct loadctx *ctx, struct config *c,
+    const config_setting_t *cs)
+{
+	char			 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char			 pq[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	const char		*v, *prev = NULL;
+	struct calendar_period	 p, *last;
+	size_t			 i, n = (size_t)config_setting_length(cs);
+	int			 s, e;
+
+	c->calendar.nperiods = 0;
+	if (n > CALENDAR_MAX_PERIODS) {
+		SETTING_ERROR(ctx, cs, "calendar.work_hours: %zu periods, at "
+		    "most %d", n, CALENDAR_MAX_PERIODS);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		v = cal_elem(cs, i, q, sizeof(q));
+		if (strlen(v) != CAL_PERIOD_LEN || v[CAL_HM_LEN] != '-' ||
+		    (s = cal_hm(v)) == -1 ||
+		    (e = cal_hm(v + CAL_HM_LEN + 1)) == -1) {
+			SETTING_ERROR(ctx, cs, "calendar.work_hours: %s: "
+			    "expected HH:MM-HH:MM such as \"08:30-12:00\"", q);
+			continue;
+		}
+		if (s < 0 || e < 0) {
+			SETTING_ERROR(ctx, cs, "calendar.work_hours: %s: not "
+			    "a time of day (00:00 .. 24:00)", q);
+			continue;
+		}
+		if (e <= s) {
+			SETTING_ERROR(ctx, cs, "calendar.work_hours: %s: end "
+			    "must be after start", q);
+			continue;
+		}
+		p.start_min = s;
+		p.end_min = e;
+		last = c->calendar.nperiods > 0 ?
+		    &c->calendar.periods[c->calendar.nperiods - 1] : NULL;
+		if (last != NULL && p.start_min < last->end_min) {
+			quote(pq, sizeof(pq), prev, QUOTE_MAX);
+			if (last->start_min < p.end_min)
+				SETTING_ERROR(ctx, cs, "calendar.work_hours: "
+				    "%s and %s overlap", pq, q);
+			else
+				SETTING_ERROR(ctx, cs, "calendar.work_hours: "
+				    "%s must come before %s (periods in order "
+				    "of time)", q, pq);
+			continue;
+		}
+		c->calendar.periods[c->calendar.nperiods++] = p;
+		prev = v;
+	}
+}
+
+/*
+ * "YYYY-MM-DD" or "YYYY-MM-DD NAME" (one space, then the name): 0, or
+ * -1 with why filled in (q is v quoted for it).
+ */
+static int
+cal_date_parse(const char *v, const char *q, struct calendar_date *d,
+    const char **name, char *why, size_t whylen)
+{
+	static const char	 form[] = "dddd-dd-dd";
+	const char		*nm;
+	size_t			 i, len;
+
+	for (i = 0; i < CAL_DATE_LEN; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char)v[i]) :
+		    v[i] != form[i])
+			break;
+	if (i < CAL_DATE_LEN || (v[i] != '\0' && v[i] != ' ')) {
+		snprintf(why, whylen, "%s: expected \"YYYY-MM-DD\" or "
+		    "\"YYYY-MM-DD NAME\"", q);
+		return -1;
+	}
+	d->year = atoi(v);
+	d->month = atoi(v + 5);
+	d->day = atoi(v + 8);
+	if (d->year < CAL_YEAR_MIN) {
+		snprintf(why, whylen, "%s: year out of range %d..%d", q,
+		    CAL_YEAR_MIN, CAL_YEAR_MAX);
+		return -1;
+	}
+	if (!calendar_date_valid(d)) {
+		snprintf(why, whylen, "%s: not a valid date", q);
+		return -1;
+	}
+	nm = v[CAL_DATE_LEN] == ' ' ? v + CAL_DATE_LEN + 1 : "";
+	len = strlen(nm);
+	if (v[CAL_DATE_LEN] == ' ' &&
+	    (len == 0 || nm[0] == ' ' || nm[len - 1] == ' ')) {
+		snprintf(why, whylen, "%s: expected one space between the date "
+		    "and the name, and none after it", q);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if ((unsigned char)nm[i] < 0x20 || nm[i] == 0x7f) {
+			snprintf(why, whylen, "%s: the name contains a control "
+			    "character", q);
+			return -1;
+		}
+	if (!utf8_valid(nm)) {
+		snprintf(why, whylen, "%s: the name is not valid UTF-8", q);
+		return -1;
+	}
+	if (len > CALENDAR_NAME_MAX) {
+		snprintf(why, whylen, "%s: the name is %zu bytes long, at most "
+		    "%d allowed", q, len, CALENDAR_NAME_MAX);
+		return -1;
+	}
+	*name = nm;
+	return 0;
+}
+
+static int
+cal_date_key(const struct calendar_date *d)
+{
+	return (d->year * 100 + d->month) * 100 + d->day;
+}
+
+/*
+ * The dates of one array: holidays or extra_workdays, of one year when
+ * year > 0.  Each one is checked against those before it in file order
+ * (a linear scan: at most CALENDAR_MAX_DATES of them, once per load).
+ */
+static void
+cal_dates(struct loadctx *ctx, struct config *c, const char *key,
+    bool holiday, int year, const config_setting_t *cs)
+{
+	struct config_calendar	*cal = &c->calendar;
+	struct config_calendar_date *o;
+	struct calendar_date	 d;
+	char			 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char			 why[MSG_MAX / 2];
+	const char		*v, *name;
+	size_t			 i, k, n = (size_t)config_setting_length(cs);
+
+	for (i = 0; i < n; i++) {
+		v = cal_elem(cs, i, q, sizeof(q));
+		if (cal_date_parse(v, q, &d, &name, why, sizeof(why)) == -1) {
+			SETTING_ERROR(ctx, cs, "calendar.%s: %s", key, why);
+			continue;
+		}
+		if (year > 0 && d.year != year) {
+			SETTING_ERROR(ctx, cs, "calendar.%s: %s: not in %d",
+			    key, q, year);
+			continue;
+		}
+		for (k = 0; k < cal->ndates; k++)
+			if (cal_date_key(&cal->dates[k].date) ==
+			    cal_date_key(&d))
+				break;
+		if (k < cal->ndates) {
+			o = &cal->dates[k];
+			SETTING_ERROR(ctx, cs, "calendar: %04d-%02d-%02d is "
+			    "listed %s (first at %s:%u)", d.year, d.month,
+			    d.day, o->holiday == holiday ? "twice" :
+			    "as a holiday and as a workday", o->file,
+			    o->line);
+			continue;
+		}
+		if (cal->ndates == CALENDAR_MAX_DATES) {
+			SETTING_ERROR(ctx, cs, "calendar.%s: more than %d "
+			    "dates in the calendar", key, CALENDAR_MAX_DATES);
+			return;
+		}
+		cal->dates = xreallocarray(cal->dates, cal->ndates + 1,
+		    sizeof(*cal->dates));
+		o = &cal->dates[cal->ndates++];
+		o->date = d;
+		o->holiday = holiday;
+		o->name = xstrdup(name);
+		o->file = display_file(ctx, config_setting_source_file(cs));
+		o->line = config_setting_source_line(cs);
+	}
+}
+
+static int
+cal_date_cmp(const void *a, const void *b)
+{
+	const struct config_calendar_date	*x = a, *y = b;
+	int					 kx = cal_date_key(&x->date);
+	int					 ky = cal_date_key(&y->date);
+
+	return kx < ky ? -1 : kx > ky;
+}
+
+/* Sorted dates and their calendar.h view. */
+static void
+cal_finish(struct config *c)
+{
+	struct config_calendar	*cal = &c->calendar;
+	size_t			 i;
+
+	if (cal->ndates == 0)
+		return;
+	qsort(cal->dates, cal->ndates, sizeof(*cal->dates), cal_date_cmp);
+	cal->entries = xcalloc(cal->ndates, sizeof(*cal->entries));
+	for (i = 0; i < cal->ndates; i++) {
+		cal->entries[i].date = cal->dates[i].date;
+		cal->entries[i].holiday = cal->dates[i].holiday;
+		cal->entries[i].name = cal->dates[i].name;
+	}
+}
+
+static void
+load_calendar(struct loadctx *ctx, struct config *c,
+    const config_setting_t *g)
+{
+	const config_setting_t	*cs;
+	const char		*key;
+	enum cal_key		 k;
+	size_t			 i, n;
+	int			 year;
+
+	if (!config_setting_is_group(g)) {
+		SETTING_ERROR(ctx, g, "calendar: expected group, got %s",
+		    libconfig_type_name(g));
+		return;
+	}
+	n = (size_t)config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		cs = config_setting_get_elem(g, (unsigned int)i);
+		key = config_setting_name(cs);
+		if ((k = cal_key_parse(key, &year)) == CAL_KEY_UNKNOWN) {
+			SETTING_ERROR(ctx, cs, "calendar.%s: unknown key "
+			    "(known: " CAL_KNOWN_KEYS ")", key);
+			continue;
+		}
+		if (year == -1) {
+			SETTING_ERROR(ctx, cs, "calendar.%s: year out of range "
+			    "%d..%d", key, CAL_YEAR_MIN, CAL_YEAR_MAX);
+			continue;
+		}
+		if (!cal_strings(ctx, key, cs))
+			continue;
+		switch (k) {
+		case CAL_KEY_WORKDAYS:
+			cal_workdays(ctx, c, cs);
+			break;
+		case CAL_KEY_WORK_HOURS:
+			cal_work_hours(ctx, c, cs);
+			break;
+		case CAL_KEY_HOLIDAYS:
+		case CAL_KEY_EXTRA_WORKDAYS:
+			cal_dates(ctx, c, key, k == CAL_KEY_HOLIDAYS, year, cs);
+			break;
+		case CAL_KEY_UNKNOWN:
+			break;
+		}
+	}
+	cal_finish(c);
+}
+
+void
+config_calendar_spec(const struct config *c, struct calendar_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->workdays = c->calendar.workdays;
+	memcpy(spec->periods, c->calendar.periods, sizeof(spec->periods));
+	spec->nperiods = c->calendar.nperiods;
+	spec->entries = c->calendar.entries;
+	spec->nentries = c->calendar.ndates;
+}
+
+static void
+cal_free(struct config_calendar *cal)
+{
+	size_t	i;
+
+	for (i = 0; i < cal->ndates; i++) {
+		free(cal->dates[i].name);
+		free(cal->dates[i].file);
+	}
+	free(cal->dates);
+	free(cal->entries);
+}
+
 static void
 load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 {
@@ -1827,6 +2281,10 @@ load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 				SETTING_ERROR(ctx, cs, "fences: given twice");
 			else
 				load_fences(ctx, c, cs);
+			continue;
+		}
+		if (strcmp(name, "calendar") == 0) {
+			load_calendar(ctx, c, cs);
 			continue;
 		}
 		if (!group_known(name)) {
@@ -2222,6 +2680,7 @@ config_load(const char *path, struct config_errors *errs)
 
 	c = xcalloc(1, sizeof(*c));
 	set_defaults(c);
+	cal_defaults(c);
 	load_root(&ctx, c, config_root_setting(&lc));
 	config_destroy(&lc);
 
@@ -2250,6 +2709,7 @@ config_free(struct config *c)
 	for (i = 0; i < c->nfences; i++)
 		fence_free(&c->fences[i]);
 	free(c->fences);
+	cal_free(&c->calendar);
 	free(c->file);
 	free(c);
 }
@@ -2361,6 +2821,60 @@ dump_fence(FILE *fp, const struct config_fence *f)
 	fprintf(fp, " }");
 }
 
+static void
+fmt_period(char *buf, size_t len, const struct calendar_period *p)
+{
+	snprintf(buf, len, "\"%02d:%02d-%02d:%02d\"",
+	    p->start_min / MIN_PER_HOUR, p->start_min % MIN_PER_HOUR,
+	    p->end_min / MIN_PER_HOUR, p->end_min % MIN_PER_HOUR);
+}
+
+/* The holidays (or adjusted working days) of the calendar, one a line. */
+static void
+dump_dates(FILE *fp, const struct config_calendar *cal, bool holiday)
+{
+	const struct config_calendar_date *d;
+	char	 v[CAL_DATE_LEN + 1 + CALENDAR_NAME_MAX * 4 + QUOTE_RESERVE +
+		    1];
+	char	 text[CAL_DATE_LEN + 1 + CALENDAR_NAME_MAX + 1];
+	size_t	 i, n = 0;
+
+	fprintf(fp, "\t%s = [", holiday ? "holidays" : "extra_workdays");
+	for (i = 0; i < cal->ndates; i++) {
+		d = &cal->dates[i];
+		if (d->holiday != holiday)
+			continue;
+		snprintf(text, sizeof(text), "%04d-%02d-%02d%s%s",
+		    d->date.year, d->date.month, d->date.day,
+		    d->name[0] != '\0' ? " " : "", d->name);
+		quote(v, sizeof(v), text, SIZE_MAX);
+		fprintf(fp, "%s\n\t\t%s", n++ == 0 ? "" : ",", v);
+	}
+	fprintf(fp, "%s];\n", n > 0 ? "\n\t" : " ");
+}
+
+static void
+dump_calendar(FILE *fp, const struct config_calendar *cal)
+{
+	char	v[32];
+	size_t	i, n;
+
+	fprintf(fp, "calendar = {\n\tworkdays = [");
+	for (i = 0, n = 0; cal_weekday_names[i] != NULL; i++)
+		if (cal->workdays & (1u << i))
+			fprintf(fp, "%s \"%s\"", n++ == 0 ? "" : ",",
+			    cal_weekday_names[i]);
+	fprintf(fp, " ];\n\twork_hours = [");
+	for (i = 0; i < cal->nperiods; i++) {
+		fmt_period(v, sizeof(v), &cal->periods[i]);
+		fprintf(fp, "%s %s", i == 0 ? "" : ",", v);
+	}
+	fprintf(fp, " ];\n");
+	dump_dates(fp, cal, true);
+	dump_dates(fp, cal, false);
+	fprintf(fp, "};\n");
+}
+
 void
 config_dump(const struct config *c, FILE *fp)
 {
@@ -2387,6 +2901,7 @@ config_dump(const struct config *c, FILE *fp)
 	}
 	if (group != NULL)
 		fprintf(fp, "};\n");
+	dump_calendar(fp, &c->calendar);
 	if (c->nfences == 0)
 		return;
 	fprintf(fp, "fences = (\n");
@@ -2430,6 +2945,47 @@ fmt_range(char *buf, size_t len, const struct setting *s)
 	}
 }
 
+/*
+ * The calendar keys, in the table's format: arrays of strings, which the
+ * settings table does not hold (see load_calendar()).
+ */
+static void
+print_calendar_rows(FILE *fp)
+{
+	static const struct {
+		const char	*key;
+		const char	*def;
+		const char	*range;
+		const char	*help;
+	} rows[] = {
+		{ "calendar.workdays",
+		  "[\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"]",
+		  "mon|tue|wed|thu|fri|sat|sun, each once",
+		  "weekly workdays (工作日); the other days are rest days" },
+		{ "calendar.work_hours", "[\"08:30-12:00\",\"13:30-17:30\"]",
+		  "0..8 of \"HH:MM-HH:MM\", 00:00..24:00",
+		  "daily work periods of a workday, start inclusive, end "
+		  "exclusive, in order of time, not overlapping; [] = never "
+		  "working time" },
+		{ "calendar.holidays", "[]", "\"YYYY-MM-DD[ NAME]\"",
+		  "statutory holidays (法定节假日): days off even on a "
+		  "weekly workday, with an optional name of at most 64 bytes" },
+		{ "calendar.extra_workdays", "[]", "\"YYYY-MM-DD[ NAME]\"",
+		  "adjusted working days (调休上班): workdays even on a "
+		  "weekly rest day" },
+		{ "calendar.holidays_YYYY", "[]", "dates in year YYYY",
+		  "holidays of one year (YYYY 1970..9999), usually from an "
+		  "@include'd file such as calendar/cn-2026.conf" },
+		{ "calendar.extra_workdays_YYYY", "[]", "dates in year YYYY",
+		  "adjusted working days of one year, as holidays_YYYY" },
+	};
+	size_t	i;
+
+	for (i = 0; i < NELEM(rows); i++)
+		fprintf(fp, "%-26s %-7s %-30s %s\n    %s\n", rows[i].key,
+		    "array", rows[i].def, rows[i].range, rows[i].help);
+}
+
 void
 config_print_table(FILE *fp)
 {
@@ -2456,6 +3012,7 @@ config_print_table(FILE *fp)
 	for (i = 0; i < NELEM(settings); i++)
 		if (settings[i].type == SET_STRING)
 			free(*field_str(&d, &settings[i]));
+	print_calendar_rows(fp);
 }
 
 static bool
@@ -2502,6 +3059,28 @@ fence_equal(const struct config_fence *a, const struct config_fence *b)
 	return false;
 }
 
+/* Equal as written: where a date is written is not compared. */
+static bool
+cal_equal(const struct config_calendar *a, const struct config_calendar *b)
+{
+	size_t	i;
+
+	if (a->workdays != b->workdays || a->nperiods != b->nperiods ||
+	    a->ndates != b->ndates)
+		return false;
+	for (i = 0; i < a->nperiods; i++)
+		if (a->periods[i].start_min != b->periods[i].start_min ||
+		    a->periods[i].end_min != b->periods[i].end_min)
+			return false;
+	/* Both sorted by date. */
+	for (i = 0; i < a->ndates; i++)
+		if (cal_date_cmp(&a->dates[i], &b->dates[i]) != 0 ||
+		    a->dates[i].holiday != b->dates[i].holiday ||
+		    strcmp(a->dates[i].name, b->dates[i].name) != 0)
+			return false;
+	return true;
+}
+
 bool
 config_equal(const struct config *a, const struct config *b)
 {
@@ -2530,6 +3109,8 @@ config_equal(const struct config *a, const struct config *b)
 			break;
 		}
 	}
+	if (!cal_equal(&a->calendar, &b->calendar))
+		return false;
 	if (a->nfences != b->nfences)
 		return false;
 	for (i = 0; i < a->nfences; i++)

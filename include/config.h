@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "calendar.h"
 #include "fence.h"
 #include "geo.h"
 
@@ -152,6 +153,35 @@ struct config_fence {
 	unsigned int	 line;		/* its line, for messages */
 };
 
+/*
+ * The "calendar" group (工作日历): the weekly workdays, the daily work
+ * periods and the listed dates (holidays, adjusted working days 调休),
+ * validated so that calendar_new() accepts them (config_calendar_spec()).
+ * Dates come from holidays, extra_workdays and the per-year keys
+ * holidays_YYYY and extra_workdays_YYYY, usually in an @include'd file
+ * such as conf/calendar/cn-2026.conf.
+ */
+struct config_calendar_date {
+	struct calendar_date date;
+	bool		 holiday;	/* false: adjusted working day */
+	char		*name;		/* e.g. "国庆节"; "" when none */
+	char		*file;		/* where it is written (the file */
+	unsigned int	 line;		/* and line of its array) */
+};
+
+struct config_calendar {
+	uint8_t		 workdays;	/* bit 0 Monday .. bit 6 Sunday;
+					   default Monday..Friday */
+	struct calendar_period periods[CALENDAR_MAX_PERIODS];
+	size_t		 nperiods;	/* default 2: 08:30-12:00,
+					   13:30-17:30; 0 = never work time */
+	struct config_calendar_date *dates; /* sorted by date, unique */
+	size_t		 ndates;	/* <= CALENDAR_MAX_DATES */
+	struct calendar_entry *entries;	/* the same ndates dates as
+					   calendar.h wants them; names
+					   borrowed from dates */
+};
+
 struct config_storage {
 	char		*path;		/* default /var/lib/fleetgw/fleetgw.db */
 	int		 max_size_mb;	/* default 512 */
@@ -172,6 +202,7 @@ struct config {
 	struct config_trips   trips;
 	struct config_storage storage;
 	struct config_ctl     ctl;
+	struct config_calendar calendar;
 	struct config_fence  *fences;	/* in file order */
 	size_t		      nfences;
 };
@@ -215,10 +246,24 @@ void		 config_errors_free(struct config_errors *);
  * Print every setting with its effective value (fleetgwd -n -v) as a
  * libconfig file: "group = { key = value; ... };" (a "group.key" name is
  * not libconfig syntax), so the output loads back to an equal config.
+ * The calendar's dates all go in holidays and extra_workdays, by date
+ * (not in the per-year keys they may have come from).
  */
 void		 config_dump(const struct config *, FILE *);
-/* Print the settings table: key, type, default, range, help. */
+/*
+ * Print the settings table: key, type, default, range, help; then the
+ * calendar keys (arrays, which the table and config_key_info() do not
+ * hold) in the same format.
+ */
 void		 config_print_table(FILE *);
+
+/*
+ * Fill spec from c's calendar group, for calendar_new().  The spec
+ * borrows c's entries: valid until config_free(c).  config_load() has
+ * checked everything calendar_new() checks.
+ */
+void		 config_calendar_spec(const struct config *,
+		    struct calendar_spec *);
 
 /* true when every setting is equal (file is not compared). */
 bool		 config_equal(const struct config *, const struct config *);

@@ -29,6 +29,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "util.h"
 
 #define CONF_DIR	"tests/data/conf"
 #define EXAMPLE		"conf/fleetgw.conf"
@@ -466,6 +467,13 @@ Test(config, max_file)
 	config_free(c);
 }
 
+/* The calendar group's keys (arrays, outside the settings table). */
+static const char *const calendar_keys[] = {
+	"workdays", "work_hours", "holidays", "extra_workdays",
+	"holidays_2025", "extra_workdays_2025", "holidays_2026",
+	"extra_workdays_2026"
+};
+
 /* The shipped example passes and sets every key explicitly. */
 Test(config, example_is_valid_and_complete)
 {
@@ -485,10 +493,20 @@ Test(config, example_is_valid_and_complete)
 	cr_expect_eq(c->obd.baud, 38400);
 	config_free(c);
 
+	/* The example @includes calendar/cn-YYYY.conf from its directory. */
 	config_init(&lc);
-	cr_assert(config_read_file(&lc, EXAMPLE) == CONFIG_TRUE);
+	config_set_include_dir(&lc, "conf");
+	cr_assert(config_read_file(&lc, EXAMPLE) == CONFIG_TRUE, "%s:%d: %s",
+	    config_error_file(&lc) != NULL ? config_error_file(&lc) : EXAMPLE,
+	    config_error_line(&lc), config_error_text(&lc));
 	for (i = 0; config_key_info(i, &ki) == 0; i++) {
 		snprintf(key, sizeof(key), "%s.%s", ki.group, ki.name);
+		cr_expect_not_null(config_lookup(&lc, key),
+		    EXAMPLE " does not document %s", key);
+	}
+	/* The calendar's arrays are not in the settings table. */
+	for (i = 0; i < NELEM(calendar_keys); i++) {
+		snprintf(key, sizeof(key), "calendar.%s", calendar_keys[i]);
 		cr_expect_not_null(config_lookup(&lc, key),
 		    EXAMPLE " does not document %s", key);
 	}
