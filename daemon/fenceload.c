@@ -60,6 +60,10 @@ add_to(struct config_errors *e, size_t *dropped, char *line)
 /* One formatted line into e (errors: counted beyond the cap). */
 static void
 vadd(struct config_errors *e, size_t *dropped, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void
+vadd(struct config_errors *e, size_t *dropped, const char *fmt, va_list ap)
 {
 	char	 line[LINE_MAX_LEN];
 

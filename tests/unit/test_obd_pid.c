@@ -605,7 +605,7 @@ static int
 parse_answer(const char *line, int headers, struct answer *a)
 {
 	char		 buf[256], *tok, *save = NULL;
-	unsigned int	 b[16];
+	unsigned int	 b[16] = { 0 };
 	size_t		 n = 0, i, first;
 	char		*end;
 
@@ -636,7 +636,7 @@ parse_answer(const char *line, int headers, struct answer *a)
 	} else {
 		first = 0;
 	}
-	if (n > sizeof(a->payload) || b[first] != 0x41)
+	if (n == 0 || n > sizeof(a->payload) || b[first] != 0x41)
 		return -1;
 	for (i = 0; i < n; i++)
 		a->payload[i] = (uint8_t)b[first + i];
