@@ -6,8 +6,12 @@
  * group, name, type, default, range, help text and place in struct config.
  * Defaults, validation, config_dump(), config_print_table(), config_equal()
  * and config_free() all walk that table, so a new key is one table row and
- * one struct field.  The fences list and the calendar group, whose values
- * are lists and arrays, have code of their own below.
+ * one struct field.  The usage rules live in sub-groups of "rules"
+ * (rules = { speeding = { limit_kmh = 120; }; };): their rows have a
+ * dotted group, "rules.speeding", and take their defaults from
+ * rules_config_default().  The fences list, the calendar group and
+ * rules.forbidden_place.categories, whose values are lists and arrays of
+ * strings, have code of their own below.
  *
  * libconfig does all of the parsing.  We walk the tree it builds, in file
  * order, and collect every problem as "FILE:LINE: message" instead of
@@ -48,6 +52,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -74,6 +79,14 @@
 /* A Linux interface name and its NUL fill IFNAMSIZ bytes. */
 #define IFNAME_MAX	(IFNAMSIZ - 1)
 #define TANK_L_MAX	2000	/* beyond any road vehicle's tanks */
+/* useradd's limit is 32; "name@domain" groups from SSSD are longer. */
+#define GROUP_NAME_MAX	64
+
+/* Times of day: the calendar and the rules. */
+#define MIN_PER_HOUR	60
+#define HOUR_PER_DAY	24
+#define CAL_HM_LEN	5	/* "HH:MM" */
+#define CAL_PERIOD_LEN	(2 * CAL_HM_LEN + 1)	/* "HH:MM-HH:MM" */
 
 /* obd.device for a Wi-Fi (TCP) ELM327: "tcp:HOST:PORT". */
 #define TCP_PREFIX	"tcp:"
@@ -110,7 +123,10 @@ enum setting_type {
 	SET_INT,
 	SET_FLOAT,
 	SET_BOOL,
-	SET_ENUM
+	SET_ENUM,
+	SET_TIME,	/* "HH:MM" into an int: minute of the day 0..1439 */
+	SET_PERIOD,	/* "HH:MM-HH:MM" into the ints at off and off2 */
+	SET_CLASSES	/* [ "emergency", ... ] into a uint8_t bit mask */
 };
 
 static const char *const setting_type_names[] = {
@@ -118,13 +134,30 @@ static const char *const setting_type_names[] = {
 	[SET_INT] = "int",
 	[SET_FLOAT] = "float",
 	[SET_BOOL] = "bool",
-	[SET_ENUM] = "enum"
+	[SET_ENUM] = "enum",
+	[SET_TIME] = "time",
+	[SET_PERIOD] = "period",
+	[SET_CLASSES] = "array"
+};
+
+/* What a value of each type looks like, for "expected ..., got ...". */
+static const char *const setting_type_forms[] = {
+	[SET_STRING] = "string",
+	[SET_INT] = "int",
+	[SET_FLOAT] = "float",
+	[SET_BOOL] = "bool",
+	[SET_ENUM] = "string",
+	[SET_TIME] = "string \"HH:MM\"",
+	[SET_PERIOD] = "string \"HH:MM-HH:MM\"",
+	[SET_CLASSES] = "an array of class names [ \"...\", ... ]"
 };
 
 /* Extra check for a string value: 0, or -1 with why filled in. */
 typedef int setting_check(const char *value, char *why, size_t whylen);
 /* Extra check for an int value within range: 0, or -1 with why. */
 typedef int setting_icheck(long long value, char *why, size_t whylen);
+/* Extra check for a float value within range: 0, or -1 with why. */
+typedef int setting_fcheck(double value, char *why, size_t whylen);
 
 struct setting {
 	const char		*group;
@@ -135,13 +168,21 @@ struct setting {
 	long long		 def_int;	/* SET_INT, SET_ENUM index */
 	double			 def_float;	/* SET_FLOAT */
 	bool			 def_bool;	/* SET_BOOL */
-	/* SET_INT, SET_FLOAT: value range; SET_STRING: length in bytes. */
+	/*
+	 * SET_INT, SET_FLOAT: value range; SET_STRING: length in bytes;
+	 * SET_TIME, SET_PERIOD: minutes of the day (for config_key_info()).
+	 */
 	double			 min;
 	double			 max;
-	const char *const	*values;	/* SET_ENUM, NULL-terminated */
+	/* SET_ENUM, SET_CLASSES: the names, NULL-terminated. */
+	const char *const	*values;
 	setting_check		*check;		/* SET_STRING, may be NULL */
 	setting_icheck		*icheck;	/* SET_INT, may be NULL */
+	setting_fcheck		*fcheck;	/* SET_FLOAT, may be NULL */
+	const char		*range;		/* the range column, when
+						   min..max does not say it */
 	size_t			 off;		/* into struct config */
+	size_t			 off2;		/* SET_PERIOD: the end */
 	const char		*help;
 };
 
@@ -193,9 +234,52 @@ static const int obd_bauds[] = {
 static setting_check check_device_id, check_timezone, check_host,
     check_file_path, check_obd_device, check_ifname;
 static setting_icheck check_baud;
+static setting_fcheck check_class_limit;
+static setting_check check_group_name;
+static int	cal_hm(const char *);
 static char	*dir_of(const char *);
 
 #define OFF(member)	offsetof(struct config, member)
+#define ROFF(member)	offsetof(struct config, rules.member)
+
+/*
+ * Rows of the rules: every rule has enabled and exempt; thresholds are
+ * ints (seconds, metres) or floats (km/h, litres, percent).
+ */
+#define RULE_SECONDS_MAX	86400	/* a day */
+#define RULE_DISTANCE_MAX	1000000	/* 1000 km */
+#define RULE_SPEED_MIN		1
+#define RULE_SPEED_MAX		300
+#define RULE_JUMP_KMH_MAX	1000	/* no car gets near it */
+#define RULE_TOLERANCE_KMH_MAX	100
+#define RULE_PCT_MIN		0.1
+#define RULE_PCT_MAX		100
+#define MIN_OF_DAY_END		(HOUR_PER_DAY * MIN_PER_HOUR)	/* 24:00 */
+#define MIN_OF_DAY_LAST		(MIN_OF_DAY_END - 1)		/* 23:59 */
+
+#define RULE_EXEMPT_HELP "vehicle classes (device.class) the rule does " \
+	"not apply to, each at most once; [ ] = none"
+
+#define RULE_COMMON(rule, what)						\
+	{ .group = "rules." #rule, .name = "enabled", .type = SET_BOOL,	\
+	  .off = ROFF(rule.c.enabled), .help = what },			\
+	{ .group = "rules." #rule, .name = "exempt", .type = SET_CLASSES,	\
+	  .values = class_names, .off = ROFF(rule.c.exempt_classes),	\
+	  .help = RULE_EXEMPT_HELP }
+
+#define RULE_INT(rule, key, member, lo, hi, text)			\
+	{ .group = "rules." #rule, .name = key, .type = SET_INT,		\
+	  .min = (lo), .max = (hi), .off = ROFF(rule.member), .help = text }
+
+#define RULE_FLOAT(rule, key, member, lo, hi, text)			\
+	{ .group = "rules." #rule, .name = key, .type = SET_FLOAT,	\
+	  .min = (lo), .max = (hi), .off = ROFF(rule.member), .help = text }
+
+#define RULE_CLASS_LIMIT(key, cls, text)				\
+	{ .group = "rules.speeding", .name = key, .type = SET_FLOAT,	\
+	  .min = 0, .max = RULE_SPEED_MAX, .fcheck = check_class_limit,	\
+	  .range = "0 or 1..300",					\
+	  .off = ROFF(speeding.class_limit_kmh[cls]), .help = text }
 
 static const struct setting settings[] = {
 	/* device: the vehicle and its gateway */
@@ -366,6 +450,175 @@ static const struct setting settings[] = {
 	  .def_str = "/run/fleetgw/ctl.sock", .min = 1, .max = CTL_SOCKET_MAX,
 	  .check = check_file_path, .off = OFF(ctl.socket),
 	  .help = "unix socket for fleetgwctl" },
+	{ .group = "ctl", .name = "admin_group", .type = SET_STRING,
+	  .def_str = "", .min = 0, .max = GROUP_NAME_MAX,
+	  .check = check_group_name, .off = OFF(ctl.admin_group),
+	  .help = "Unix group whose members may change dispatch orders "
+	    "(派车单) over the socket; \"\" = only root and the daemon's own "
+	    "user" },
+
+	/*
+	 * rules: the usage rules (DESIGN.md §6), defaults from
+	 * rules_config_default().  Sub-groups in enum rules_type order.
+	 */
+	{ .group = "rules", .name = "dispatch_grace_s", .type = SET_INT,
+	  .min = 0, .max = RULE_SECONDS_MAX, .off = ROFF(dispatch_grace_s),
+	  .help = "seconds a dispatch order (派车单) also covers before its "
+	    "start and after its end" },
+
+	RULE_COMMON(after_hours_use, "report after-hours use (非工作时间用车): "
+	    "driving outside the calendar's working time without a dispatch "
+	    "order"),
+	RULE_INT(after_hours_use, "min_s", min_s, 1, RULE_SECONDS_MAX,
+	    "seconds of uncovered driving before an episode opens"),
+	RULE_INT(after_hours_use, "merge_s", merge_s, 0, RULE_SECONDS_MAX,
+	    "a covered stretch shorter than this, seconds, does not close "
+	    "the episode"),
+
+	RULE_COMMON(holiday_use, "report holiday use (节假日用车): ignition "
+	    "or movement on a statutory holiday or rest day without a "
+	    "dispatch order"),
+	RULE_INT(holiday_use, "min_s", min_s, 1, RULE_SECONDS_MAX,
+	    "seconds of uncovered use before an episode opens"),
+	RULE_INT(holiday_use, "merge_s", merge_s, 0, RULE_SECONDS_MAX,
+	    "a covered stretch shorter than this, seconds, does not close "
+	    "the episode"),
+
+	RULE_COMMON(region_exit, "report region exit (越界): outside every "
+	    "region fence without a dispatch order"),
+	RULE_INT(region_exit, "min_s", min_s, 1, RULE_SECONDS_MAX,
+	    "seconds outside every region fence before an episode opens"),
+	RULE_INT(region_exit, "reenter_s", reenter_s, 0, RULE_SECONDS_MAX,
+	    "seconds back inside a region fence that close the episode"),
+
+	RULE_COMMON(forbidden_place, "report stays at forbidden places "
+	    "(违规场所: entertainment venues, scenic spots, golf ...)"),
+	RULE_INT(forbidden_place, "dwell_s", dwell_s, 0, RULE_SECONDS_MAX,
+	    "seconds inside a forbidden fence before the stay counts, unless "
+	    "the fence (dwell_s) or its category sets its own"),
+	RULE_INT(forbidden_place, "exit_s", exit_s, 0, RULE_SECONDS_MAX,
+	    "seconds outside the fence that close the episode"),
+
+	RULE_COMMON(overnight_parking, "report overnight parking outside a "
+	    "designated lot (定点停放): not inside a parking fence at the "
+	    "night check"),
+	{ .group = "rules.overnight_parking", .name = "check_time",
+	  .type = SET_TIME, .min = 0, .max = MIN_OF_DAY_LAST,
+	  .off = ROFF(overnight_parking.check_min),
+	  .help = "local time of the night check; ignition off later in the "
+	    "night is checked too" },
+	{ .group = "rules.overnight_parking", .name = "morning_end",
+	  .type = SET_TIME, .min = 0, .max = MIN_OF_DAY_LAST,
+	  .off = ROFF(overnight_parking.morning_min),
+	  .help = "local time the night ends; not equal to check_time" },
+
+	RULE_COMMON(commute_pattern, "report commuting (接送上下班): a short "
+	    "out-and-back trip from the office in a commute window"),
+	{ .group = "rules.commute_pattern", .name = "morning",
+	  .type = SET_PERIOD, .min = 0, .max = MIN_OF_DAY_END,
+	  .off = ROFF(commute_pattern.morning_from_min),
+	  .off2 = ROFF(commute_pattern.morning_to_min),
+	  .help = "morning commute window, local time; ends by the start of "
+	    "evening" },
+	{ .group = "rules.commute_pattern", .name = "evening",
+	  .type = SET_PERIOD, .min = 0, .max = MIN_OF_DAY_END,
+	  .off = ROFF(commute_pattern.evening_from_min),
+	  .off2 = ROFF(commute_pattern.evening_to_min),
+	  .help = "evening commute window, local time" },
+	RULE_INT(commute_pattern, "max_round_s", max_round_s, 60,
+	    RULE_SECONDS_MAX, "an office-out-and-back trip within this many "
+	    "seconds counts"),
+	RULE_INT(commute_pattern, "min_stop_s", min_stop_s, 0,
+	    RULE_SECONDS_MAX, "shortest stop on the way, seconds (dropping "
+	    "someone off)"),
+	RULE_INT(commute_pattern, "max_stop_s", max_stop_s, 0,
+	    RULE_SECONDS_MAX, "longest stop on the way, seconds; at least "
+	    "min_stop_s"),
+	RULE_INT(commute_pattern, "max_distance_m", max_distance_m, 1,
+	    RULE_DISTANCE_MAX, "farthest point from the office, metres"),
+
+	RULE_COMMON(dispatch_mismatch, "report trips under a dispatch order "
+	    "(派车单) outside its time window or never reaching its "
+	    "destination"),
+	RULE_INT(dispatch_mismatch, "corridor_s", corridor_s, 0,
+	    RULE_SECONDS_MAX, "seconds outside the order's corridor fence "
+	    "before it counts"),
+
+	RULE_COMMON(speeding, "report speeding (超速): above the applicable "
+	    "limit (fence, class or global) plus tolerance_kmh for min_s"),
+	RULE_FLOAT(speeding, "limit_kmh", limit_kmh, RULE_SPEED_MIN,
+	    RULE_SPEED_MAX, "global speed limit, km/h (a fence's "
+	    "speed_limit_kmh applies inside it)"),
+	RULE_CLASS_LIMIT("limit_general_kmh", CONFIG_CLASS_GENERAL,
+	    "limit for class general, km/h; 0 = limit_kmh"),
+	RULE_CLASS_LIMIT("limit_emergency_kmh", CONFIG_CLASS_EMERGENCY,
+	    "limit for class emergency, km/h; 0 = limit_kmh"),
+	RULE_CLASS_LIMIT("limit_law_enforcement_kmh",
+	    CONFIG_CLASS_LAW_ENFORCEMENT,
+	    "limit for class law_enforcement, km/h; 0 = limit_kmh"),
+	RULE_CLASS_LIMIT("limit_confidential_kmh", CONFIG_CLASS_CONFIDENTIAL,
+	    "limit for class confidential, km/h; 0 = limit_kmh"),
+	RULE_FLOAT(speeding, "tolerance_kmh", tolerance_kmh, 0,
+	    RULE_TOLERANCE_KMH_MAX, "speeds up to the limit plus this, "
+	    "km/h, do not count"),
+	RULE_INT(speeding, "min_s", min_s, 1, RULE_SECONDS_MAX,
+	    "seconds above the limit before an episode opens"),
+	RULE_INT(speeding, "reset_s", reset_s, 0, RULE_SECONDS_MAX,
+	    "seconds below the limit that close the episode"),
+
+	RULE_COMMON(fatigue_driving, "report fatigue driving (疲劳驾驶): "
+	    "continuous driving without the minimum rest"),
+	RULE_INT(fatigue_driving, "max_drive_s", max_drive_s, 600,
+	    RULE_SECONDS_MAX, "longest continuous driving, seconds"),
+	RULE_INT(fatigue_driving, "min_rest_s", min_rest_s, 60,
+	    RULE_SECONDS_MAX, "a stop this long, seconds, is a rest and "
+	    "resets the driving time"),
+
+	RULE_COMMON(excessive_idle, "report excessive idling (怠速): engine "
+	    "running while stationary"),
+	RULE_INT(excessive_idle, "max_idle_s", max_idle_s, 10,
+	    RULE_SECONDS_MAX, "longest idling, seconds"),
+
+	RULE_COMMON(fuel_drop, "report fuel level drops while parked "
+	    "(油量异常, fuel theft 偷油)"),
+	RULE_FLOAT(fuel_drop, "min_drop_pct", min_drop_pct, RULE_PCT_MIN,
+	    RULE_PCT_MAX, "fall of the fuel level while parked that counts, "
+	    "percent of the tank"),
+	RULE_FLOAT(fuel_drop, "min_drop_l", min_drop_l, 0, TANK_L_MAX,
+	    "fall that counts, litres, when device.tank_l is known; 0 = "
+	    "percent only"),
+
+	RULE_COMMON(gnss_lost_while_moving, "report loss of the position "
+	    "fix while OBD says moving (北斗信号丢失: antenna removed or "
+	    "jammed)"),
+	RULE_FLOAT(gnss_lost_while_moving, "min_speed_kmh", min_speed_kmh,
+	    RULE_SPEED_MIN, RULE_SPEED_MAX, "OBD speed, km/h, that means "
+	    "moving"),
+	RULE_INT(gnss_lost_while_moving, "min_s", min_s, 1, RULE_SECONDS_MAX,
+	    "seconds without a fix while moving before an episode opens"),
+
+	RULE_COMMON(position_jump, "report position jumps (位置跳变): after "
+	    "a gap, the vehicle reappears implausibly far away"),
+	RULE_FLOAT(position_jump, "max_kmh", max_kmh, RULE_SPEED_MIN,
+	    RULE_JUMP_KMH_MAX, "highest plausible speed across a gap, km/h"),
+	RULE_INT(position_jump, "min_jump_m", min_jump_m, 1,
+	    RULE_DISTANCE_MAX, "shortest jump that counts, metres"),
+
+	RULE_COMMON(power_loss, "report power loss (异常断电): the previous "
+	    "run ended without a clean shutdown"),
+
+	RULE_COMMON(obd_lost, "report the OBD adapter going silent while the "
+	    "engine ran (OBD 断开)"),
+	RULE_INT(obd_lost, "min_s", min_s, 1, RULE_SECONDS_MAX,
+	    "seconds of silence before an episode opens"),
+
+	RULE_COMMON(dtc, "report new diagnostic trouble codes or the MIL on "
+	    "(故障码 DTC)"),
+
+	RULE_COMMON(clock_jump, "report the system clock disagreeing with "
+	    "GNSS time (时钟跳变)"),
+	RULE_INT(clock_jump, "tolerance_s", tolerance_s, 1, RULE_SECONDS_MAX,
+	    "largest difference, seconds, that is not reported"),
 };
 
 struct loadctx {
@@ -399,6 +652,27 @@ static bool *
 field_bool(const struct config *c, const struct setting *s)
 {
 	return (bool *)((const char *)c + s->off);
+}
+
+static uint8_t *
+field_u8(const struct config *c, const struct setting *s)
+{
+	return (uint8_t *)((const char *)c + s->off);
+}
+
+/* SET_PERIOD: the end minute. */
+static int *
+field_int2(const struct config *c, const struct setting *s)
+{
+	return (int *)((const char *)c + s->off2);
+}
+
+/* Rows of struct rules_config take their defaults from rules.c. */
+static bool
+is_rules_row(const struct setting *s)
+{
+	return s->off >= OFF(rules) &&
+	    s->off < OFF(rules) + sizeof(struct rules_config);
 }
 
 /* Formatting helpers. */
@@ -508,6 +782,38 @@ quote(char *buf, size_t len, const char *str, size_t maxin)
 	buf[o] = '\0';
 }
 
+/* "HH:MM" of a minute of the day, quoted. */
+static void
+fmt_hm(char *buf, size_t len, int min)
+{
+	snprintf(buf, len, "\"%02d:%02d\"", min / MIN_PER_HOUR,
+	    min % MIN_PER_HOUR);
+}
+
+/* "HH:MM-HH:MM", quoted. */
+static void
+fmt_hm_period(char *buf, size_t len, int from, int to)
+{
+	snprintf(buf, len, "\"%02d:%02d-%02d:%02d\"", from / MIN_PER_HOUR,
+	    from % MIN_PER_HOUR, to / MIN_PER_HOUR, to % MIN_PER_HOUR);
+}
+
+/* [ "a", "b" ]: the names of the bits set in mask. */
+static void
+fmt_classes(char *buf, size_t len, const char *const *names, unsigned mask)
+{
+	size_t	i, n = 0;
+
+	snprintf(buf, len, "[");
+	for (i = 0; names[i] != NULL; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s \"%s\"",
+		    n++ == 0 ? "" : ",", names[i]);
+	}
+	snprintf(buf + strlen(buf), len - strlen(buf), " ]");
+}
+
 /* The value of s in c, in libconfig syntax. */
 static void
 fmt_value(char *buf, size_t len, const struct config *c,
@@ -531,6 +837,15 @@ fmt_value(char *buf, size_t len, const struct config *c,
 		break;
 	case SET_ENUM:
 		quote(buf, len, s->values[*field_int(c, s)], SIZE_MAX);
+		break;
+	case SET_TIME:
+		fmt_hm(buf, len, *field_int(c, s));
+		break;
+	case SET_PERIOD:
+		fmt_hm_period(buf, len, *field_int(c, s), *field_int2(c, s));
+		break;
+	case SET_CLASSES:
+		fmt_classes(buf, len, s->values, *field_u8(c, s));
 		break;
 	}
 }
@@ -864,6 +1179,62 @@ check_baud(long long v, char *why, size_t whylen)
 	return -1;
 }
 
+/* A per-class speed limit: 0 (the global limit applies) or a limit. */
+static int
+check_class_limit(double v, char *why, size_t whylen)
+{
+	char	a[64];
+
+	if (v == 0 || v >= RULE_SPEED_MIN)
+		return 0;
+	fmt_double(a, sizeof(a), v);
+	snprintf(why, whylen, "%s is neither 0 (use limit_kmh) nor in range "
+	    "%d..%d", a, RULE_SPEED_MIN, RULE_SPEED_MAX);
+	return -1;
+}
+
+/*
+ * A Unix group name as shadow-utils and SSSD make them: A-Z a-z 0-9 . _
+ * - @, a "$" only at the end, no leading "-" (an option to the tools),
+ * and not all digits (getgrnam() callers would take it for a GID).  ""
+ * passes: no admin group.  Whether it exists is up to the system, at
+ * the time a client connects.
+ */
+static int
+check_group_name(const char *v, char *why, size_t whylen)
+{
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	const char	*p;
+	bool		 digits = true;
+
+	if (v[0] == '\0')
+		return 0;
+	quote(q, sizeof(q), v, QUOTE_MAX);
+	for (p = v; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    *p == '.' || *p == '_' || *p == '-' || *p == '@' ||
+		    (*p == '$' && p[1] == '\0')) {
+			digits = false;
+			continue;
+		}
+		if (*p >= '0' && *p <= '9')
+			continue;
+		snprintf(why, whylen, "%s may only contain A-Z a-z 0-9 . _ - @ "
+		    "and a final $", q);
+		return -1;
+	}
+	if (v[0] == '-') {
+		snprintf(why, whylen, "%s must not start with \"-\"", q);
+		return -1;
+	}
+	if (digits) {
+		snprintf(why, whylen, "%s is all digits: give the group's name, "
+		    "not its GID", q);
+		return -1;
+	}
+	return 0;
+}
+
 /* Table lookups. */
 
 static const struct setting *
@@ -876,6 +1247,57 @@ find_setting(const char *group, const char *name)
 		    strcmp(settings[i].name, name) == 0)
 			return &settings[i];
 	return NULL;
+}
+
+/*
+ * Keys whose value is a list of groups, which the table cannot describe:
+ * loaded, dumped, compared and printed by code of their own.
+ */
+struct list_key {
+	const char	*group;
+	const char	*name;
+	void		(*load)(struct loadctx *, struct config *,
+			    const config_setting_t *);
+	const char	*def;		/* for config_print_table() */
+	const char	*range;
+	const char	*help;
+};
+
+static void	load_categories(struct loadctx *, struct config *,
+		    const config_setting_t *);
+
+static const struct list_key list_keys[] = {
+	{ "rules.forbidden_place", "categories", load_categories, "( )",
+	  "0..16 of { name; dwell_s; }",
+	  "per-category stay before it counts: ( { name = \"golf\"; "
+	  "dwell_s = 0; }, ... ); name 1..32 bytes as in a fence's category, "
+	  "unique; dwell_s 0..86400 seconds" },
+};
+
+static const struct list_key *
+find_list_key(const char *group, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NELEM(list_keys); i++)
+		if (strcmp(list_keys[i].group, group) == 0 &&
+		    strcmp(list_keys[i].name, name) == 0)
+			return &list_keys[i];
+	return NULL;
+}
+
+/* Is group "PARENT.NAME" a sub-group: the group of some table row? */
+static bool
+subgroup_known(const char *parent, const char *name)
+{
+	size_t	i, plen = strlen(parent);
+
+	for (i = 0; i < NELEM(settings); i++)
+		if (strncmp(settings[i].group, parent, plen) == 0 &&
+		    settings[i].group[plen] == '.' &&
+		    strcmp(settings[i].group + plen + 1, name) == 0)
+			return true;
+	return false;
 }
 
 static bool
@@ -903,19 +1325,42 @@ join(char *buf, size_t len, const char *const *names, size_t n)
 	}
 }
 
+/* The keys of group, in table order, and then its list keys. */
 static void
 group_keys(char *buf, size_t len, const char *group)
 {
-	const char	*names[NELEM(settings)];
+	const char	*names[NELEM(settings) + NELEM(list_keys)];
 	size_t		 i, n = 0;
 
 	for (i = 0; i < NELEM(settings); i++)
 		if (strcmp(settings[i].group, group) == 0)
 			names[n++] = settings[i].name;
+	for (i = 0; i < NELEM(list_keys); i++)
+		if (strcmp(list_keys[i].group, group) == 0)
+			names[n++] = list_keys[i].name;
 	join(buf, len, names, n);
 }
 
-/* The groups, in table order, each once. */
+/* The sub-groups of parent ("rules": the rules), in table order. */
+static size_t
+subgroup_names(char *buf, size_t len, const char *parent)
+{
+	const char	*names[NELEM(settings)];
+	const char	*g;
+	size_t		 i, n = 0, plen = strlen(parent);
+
+	for (i = 0; i < NELEM(settings); i++) {
+		g = settings[i].group;
+		if (strncmp(g, parent, plen) != 0 || g[plen] != '.')
+			continue;
+		if (n == 0 || strcmp(names[n - 1], g + plen + 1) != 0)
+			names[n++] = g + plen + 1;
+	}
+	join(buf, len, names, n);
+	return n;
+}
+
+/* The top-level groups, in table order, each once. */
 static void
 known_groups(char *buf, size_t len)
 {
@@ -923,8 +1368,8 @@ known_groups(char *buf, size_t len)
 	size_t		 i, n = 0;
 
 	for (i = 0; i < NELEM(settings); i++)
-		if (i == 0 || strcmp(settings[i].group,
-		    settings[i - 1].group) != 0)
+		if (strchr(settings[i].group, '.') == NULL && (n == 0 ||
+		    strcmp(settings[i].group, names[n - 1]) != 0))
 			names[n++] = settings[i].group;
 	names[n++] = "calendar";
 	names[n++] = "fences";
@@ -949,8 +1394,12 @@ set_defaults(struct config *c)
 	const struct setting	*s;
 	size_t			 i;
 
+	/* One source for the rules' defaults: the engine's own. */
+	rules_config_default(&c->rules);
 	for (i = 0; i < NELEM(settings); i++) {
 		s = &settings[i];
+		if (is_rules_row(s))
+			continue;
 		switch (s->type) {
 		case SET_STRING:
 			*field_str(c, s) = s->required ? xstrdup("") :
@@ -966,6 +1415,10 @@ set_defaults(struct config *c)
 		case SET_BOOL:
 			*field_bool(c, s) = s->def_bool;
 			break;
+		case SET_TIME:
+		case SET_PERIOD:
+		case SET_CLASSES:
+			break;	/* rules rows only */
 		}
 	}
 }
@@ -1034,6 +1487,111 @@ load_string(struct loadctx *ctx, struct config *c, const struct setting *s,
 	return 0;
 }
 
+/* "HH:MM", 00:00 .. 23:59. */
+static int
+load_time(struct loadctx *ctx, struct config *c, const struct setting *s,
+    const config_setting_t *cs)
+{
+	const char	*v = config_setting_get_string(cs);
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	int		 m;
+
+	quote(q, sizeof(q), v, QUOTE_MAX);
+	if (strlen(v) != CAL_HM_LEN || (m = cal_hm(v)) == -1) {
+		SETTING_ERROR(ctx, cs, "%s.%s: %s: expected HH:MM such as "
+		    "\"22:00\"", s->group, s->name, q);
+		return -1;
+	}
+	if (m < 0 || m > MIN_OF_DAY_LAST) {
+		SETTING_ERROR(ctx, cs, "%s.%s: %s: not a time of day (00:00 .. "
+		    "23:59)", s->group, s->name, q);
+		return -1;
+	}
+	*field_int(c, s) = m;
+	return 0;
+}
+
+/* "HH:MM-HH:MM", 00:00 .. 24:00, start before end (as work_hours). */
+static int
+load_period(struct loadctx *ctx, struct config *c, const struct setting *s,
+    const config_setting_t *cs)
+{
+	const char	*v = config_setting_get_string(cs);
+	char		 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	int		 from, to;
+
+	quote(q, sizeof(q), v, QUOTE_MAX);
+	if (strlen(v) != CAL_PERIOD_LEN || v[CAL_HM_LEN] != '-' ||
+	    (from = cal_hm(v)) == -1 ||
+	    (to = cal_hm(v + CAL_HM_LEN + 1)) == -1) {
+		SETTING_ERROR(ctx, cs, "%s.%s: %s: expected HH:MM-HH:MM such as "
+		    "\"06:30-09:30\"", s->group, s->name, q);
+		return -1;
+	}
+	if (from < 0 || to < 0) {
+		SETTING_ERROR(ctx, cs, "%s.%s: %s: not a time of day (00:00 .. "
+		    "24:00)", s->group, s->name, q);
+		return -1;
+	}
+	if (to <= from) {
+		SETTING_ERROR(ctx, cs, "%s.%s: %s: end must be after start",
+		    s->group, s->name, q);
+		return -1;
+	}
+	*field_int(c, s) = from;
+	*field_int2(c, s) = to;
+	return 0;
+}
+
+/*
+ * [ "emergency", ... ]: names of s->values, each at most once.  Errors
+ * carry the line of the array (see the calendar below).
+ */
+static int
+load_classes(struct loadctx *ctx, struct config *c, const struct setting *s,
+    const config_setting_t *cs)
+{
+	const config_setting_t	*e;
+	const char		*v;
+	char			 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char			 names[MSG_MAX / 2];
+	size_t			 i, k, n = (size_t)config_setting_length(cs);
+	unsigned		 mask = 0;
+	int			 rc = 0;
+
+	/* libconfig arrays hold one type: the first element's. */
+	if (n > 0 && config_setting_type(e = config_setting_get_elem(cs, 0)) !=
+	    CONFIG_TYPE_STRING) {
+		SETTING_ERROR(ctx, cs, "%s.%s: expected %s, got an array of %s",
+		    s->group, s->name, setting_type_forms[s->type],
+		    libconfig_type_name(e));
+		return -1;
+	}
+	for (k = 0; s->values[k] != NULL; k++)
+		;
+	join(names, sizeof(names), s->values, k);
+	for (i = 0; i < n; i++) {
+		v = config_setting_get_string_elem(cs, (int)i);
+		quote(q, sizeof(q), v, QUOTE_MAX);
+		for (k = 0; s->values[k] != NULL; k++)
+			if (strcmp(v, s->values[k]) == 0)
+				break;
+		if (s->values[k] == NULL) {
+			SETTING_ERROR(ctx, cs, "%s.%s: %s is not one of %s",
+			    s->group, s->name, q, names);
+			rc = -1;
+		} else if (mask & (1u << k)) {
+			SETTING_ERROR(ctx, cs, "%s.%s: %s is listed twice",
+			    s->group, s->name, q);
+			rc = -1;
+		} else
+			mask |= 1u << k;
+	}
+	if (rc == 0)
+		*field_u8(c, s) = (uint8_t)mask;
+	return rc;
+}
+
 /* One value: 0, or -1 when it was reported and the default kept. */
 static int
 load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
@@ -1088,6 +1646,12 @@ load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
 			    s->group, s->name, a, b, d);
 			return -1;
 		}
+		if (s->fcheck != NULL &&
+		    s->fcheck(fv, why, sizeof(why)) == -1) {
+			SETTING_ERROR(ctx, cs, "%s.%s: %s", s->group, s->name,
+			    why);
+			return -1;
+		}
 		*field_float(c, s) = fv;
 		return 0;
 	case SET_BOOL:
@@ -1095,10 +1659,21 @@ load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
 			break;
 		*field_bool(c, s) = config_setting_get_bool(cs) != 0;
 		return 0;
+	case SET_TIME:
+		if (t != CONFIG_TYPE_STRING)
+			break;
+		return load_time(ctx, c, s, cs);
+	case SET_PERIOD:
+		if (t != CONFIG_TYPE_STRING)
+			break;
+		return load_period(ctx, c, s, cs);
+	case SET_CLASSES:
+		if (t != CONFIG_TYPE_ARRAY)
+			break;
+		return load_classes(ctx, c, s, cs);
 	}
 	SETTING_ERROR(ctx, cs, "%s.%s: expected %s, got %s", s->group,
-	    s->name, s->type == SET_ENUM ? "string" :
-	    setting_type_names[s->type], libconfig_type_name(cs));
+	    s->name, setting_type_forms[s->type], libconfig_type_name(cs));
 	return -1;
 }
 
@@ -1111,7 +1686,9 @@ load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
  */
 enum pair_kind {
 	PAIR_ORDER,		/* int a <= int b */
-	PAIR_NEEDS		/* enum a == value needs string b non-empty */
+	PAIR_NEEDS,		/* enum a == value needs string b non-empty */
+	PAIR_BEFORE,		/* period a ends by the start of period b */
+	PAIR_DIFFER		/* time a != time b */
 };
 
 struct pair_rule {
@@ -1127,6 +1704,11 @@ static const struct pair_rule pair_rules[] = {
 	{ PAIR_ORDER, "obd", "retry_min_ms", "retry_max_ms", 0 },
 	{ PAIR_NEEDS, "obd", "driver", "device", CONFIG_OBD_ELM327 },
 	{ PAIR_NEEDS, "obd", "driver", "interface", CONFIG_OBD_SOCKETCAN },
+	{ PAIR_BEFORE, "rules.commute_pattern", "morning", "evening", 0 },
+	{ PAIR_ORDER, "rules.commute_pattern", "min_stop_s", "max_stop_s", 0 },
+	/* A night that ends when it begins has no length. */
+	{ PAIR_DIFFER, "rules.overnight_parking", "check_time", "morning_end",
+	  0 },
 };
 
 /* Where a key of the group being loaded stands. */
@@ -1147,6 +1729,7 @@ check_pair(struct loadctx *ctx, const struct config *c,
 	const struct setting	*b = find_setting(r->group, r->b);
 	const char		*dflt = other == KEY_ABSENT ? ", the default" :
 				    "";
+	char			 va[64], vb[64];	/* times */
 
 	switch (r->kind) {
 	case PAIR_ORDER:
@@ -1175,6 +1758,34 @@ check_pair(struct loadctx *ctx, const struct config *c,
 			SETTING_ERROR(ctx, cs, "%s.%s: \"%s\" needs %s.%s, "
 			    "which is empty", a->group, a->name,
 			    a->values[r->value], b->group, b->name);
+		return;
+	case PAIR_BEFORE:
+		if (*field_int2(c, a) <= *field_int(c, b))
+			return;
+		fmt_value(va, sizeof(va), c, a);
+		fmt_value(vb, sizeof(vb), c, b);
+		if (s == b)
+			SETTING_ERROR(ctx, cs, "%s.%s: %s must start at or after "
+			    "the end of %s.%s (%s%s)", b->group, b->name, vb,
+			    a->group, a->name, va, dflt);
+		else
+			SETTING_ERROR(ctx, cs, "%s.%s: %s must end at or before "
+			    "the start of %s.%s (%s%s)", a->group, a->name, va,
+			    b->group, b->name, vb, dflt);
+		return;
+	case PAIR_DIFFER:
+		if (*field_int(c, a) != *field_int(c, b))
+			return;
+		fmt_value(va, sizeof(va), c, a);
+		fmt_value(vb, sizeof(vb), c, b);
+		if (s == b)
+			SETTING_ERROR(ctx, cs, "%s.%s: %s must differ from %s.%s "
+			    "(%s%s)", b->group, b->name, vb, a->group, a->name,
+			    va, dflt);
+		else
+			SETTING_ERROR(ctx, cs, "%s.%s: %s must differ from %s.%s "
+			    "(%s%s)", a->group, a->name, va, b->group, b->name,
+			    vb, dflt);
 		return;
 	}
 }
@@ -1207,17 +1818,22 @@ check_pairs(struct loadctx *ctx, const struct config *c,
 }
 
 /*
- * One top-level group: missing required keys first, then each member,
- * then (at the later key) the rules between its keys.
+ * One group of the table, named group ("gnss", or "rules.speeding" for
+ * the sub-group speeding of rules): missing required keys first, then
+ * each member in file order (a sub-group or a list key as it comes), and
+ * (at the later key) the rules between its keys.
  */
 static void
-load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g)
+load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g,
+    const char *group)
 {
-	const char		*group = config_setting_name(g);
 	const config_setting_t	*cs;
 	const struct setting	*s;
+	const struct list_key	*lk;
+	const char		*name;
 	enum key_state		 state[NELEM(settings)];
-	char			 known[MSG_MAX / 2];
+	char			 known[MSG_MAX / 2], subs[MSG_MAX / 2];
+	char			 sub[128];
 	size_t			 i;
 	int			 n;
 
@@ -1235,11 +1851,30 @@ load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g)
 	n = config_setting_length(g);
 	for (i = 0; i < (size_t)n; i++) {
 		cs = config_setting_get_elem(g, (unsigned int)i);
-		if ((s = find_setting(group, config_setting_name(cs))) ==
-		    NULL) {
+		name = config_setting_name(cs);
+		if ((s = find_setting(group, name)) == NULL) {
+			if ((lk = find_list_key(group, name)) != NULL) {
+				lk->load(ctx, c, cs);
+				continue;
+			}
+			if (subgroup_known(group, name)) {
+				snprintf(sub, sizeof(sub), "%s.%s", group, name);
+				if (config_setting_is_group(cs))
+					load_group(ctx, c, cs, sub);
+				else
+					SETTING_ERROR(ctx, cs, "%s: expected "
+					    "group, got %s", sub,
+					    libconfig_type_name(cs));
+				continue;
+			}
 			group_keys(known, sizeof(known), group);
-			SETTING_ERROR(ctx, cs, "%s.%s: unknown key (known: %s)",
-			    group, config_setting_name(cs), known);
+			if (subgroup_names(subs, sizeof(subs), group) > 0)
+				SETTING_ERROR(ctx, cs, "%s.%s: unknown rule "
+				    "(known: %s; other keys: %s)", group, name,
+				    subs, known);
+			else
+				SETTING_ERROR(ctx, cs, "%s.%s: unknown key "
+				    "(known: %s)", group, name, known);
 			continue;
 		}
 		if (load_value(ctx, c, s, cs) == -1) {
@@ -1796,6 +2431,116 @@ load_fences(struct loadctx *ctx, struct config *c, const config_setting_t *l)
 }
 
 /*
+ * rules.forbidden_place.categories: ( { name = "golf"; dwell_s = 0; },
+ * ... ), the stay before a forbidden place of that category counts.  A
+ * list of groups like the fences, checked with the fences' helpers.
+ */
+
+#define CATEGORIES_KEY	"rules.forbidden_place.categories"
+
+static void
+load_categories(struct loadctx *ctx, struct config *c,
+    const config_setting_t *l)
+{
+	static const char *const keys[] = { "name", "dwell_s", NULL };
+	struct rules_config	*r = &c->rules;
+	const config_setting_t	*g, *cs, *first[RULES_MAX_CATEGORIES];
+	const char		*name;
+	char			 who[sizeof(CATEGORIES_KEY) + 32];
+	char			 known[MSG_MAX / 4], q[QUOTE_MAX * 4 +
+				    QUOTE_RESERVE + 1];
+	char			*cat, *file;
+	size_t			 i, j, k, n;
+	double			 dwell;
+	bool			 ok;
+
+	r->forbidden_place.ncategories = 0;
+	if (!config_setting_is_list(l)) {
+		SETTING_ERROR(ctx, l, CATEGORIES_KEY ": expected a list ( { name "
+		    "= \"...\"; dwell_s = ...; }, ... ), got %s",
+		    libconfig_type_name(l));
+		return;
+	}
+	n = (size_t)config_setting_length(l);
+	if (n > RULES_MAX_CATEGORIES) {
+		SETTING_ERROR(ctx, l, CATEGORIES_KEY ": %zu entries, at most %d",
+		    n, RULES_MAX_CATEGORIES);
+		return;
+	}
+	for (k = 0; keys[k] != NULL; k++)
+		;
+	join(known, sizeof(known), keys, k);
+	for (i = 0; i < n; i++) {
+		g = config_setting_get_elem(l, (unsigned int)i);
+		snprintf(who, sizeof(who), CATEGORIES_KEY "[%zu]", i + 1);
+		if (!config_setting_is_group(g)) {
+			SETTING_ERROR(ctx, g, "%s: expected a group { name = "
+			    "\"...\"; dwell_s = ...; }, got %s", who,
+			    libconfig_type_name(g));
+			continue;
+		}
+		ok = true;
+		cat = NULL;
+		dwell = 0;
+		for (j = 0; j < (size_t)config_setting_length(g); j++) {
+			cs = config_setting_get_elem(g, (unsigned int)j);
+			name = config_setting_name(cs);
+			if (strcmp(name, "name") == 0) {
+				if (fence_string(ctx, who, cs, 1,
+				    RULES_CATEGORY_MAX, &cat) == -1)
+					ok = false;
+			} else if (strcmp(name, "dwell_s") == 0) {
+				if (config_setting_type(cs) != CONFIG_TYPE_INT &&
+				    config_setting_type(cs) !=
+				    CONFIG_TYPE_INT64) {
+					SETTING_ERROR(ctx, cs, "%s: dwell_s: "
+					    "expected int, got %s", who,
+					    libconfig_type_name(cs));
+					ok = false;
+				} else if (fence_number(ctx, who, name, cs, 0,
+				    RULE_SECONDS_MAX, &dwell) == -1)
+					ok = false;
+			} else {
+				SETTING_ERROR(ctx, cs, "%s: %s: unknown key "
+				    "(known: %s)", who, name, known);
+				ok = false;
+			}
+		}
+		for (k = 0; keys[k] != NULL; k++)
+			if (config_setting_get_member(g, keys[k]) == NULL) {
+				SETTING_ERROR(ctx, g, "%s: %s: required key is "
+				    "missing", who, keys[k]);
+				ok = false;
+			}
+		if (cat != NULL) {
+			for (k = 0; k < r->forbidden_place.ncategories; k++)
+				if (strcmp(r->forbidden_place.categories[k].name,
+				    cat) == 0)
+					break;
+			if (k < r->forbidden_place.ncategories) {
+				quote(q, sizeof(q), cat, QUOTE_MAX);
+				file = display_file(ctx,
+				    config_setting_source_file(first[k]));
+				SETTING_ERROR(ctx, g, "%s: name %s is listed "
+				    "twice (first at %s:%u)", who, q, file,
+				    config_setting_source_line(first[k]));
+				free(file);
+				ok = false;
+			}
+		}
+		if (ok) {
+			k = r->forbidden_place.ncategories++;
+			first[k] = g;
+			snprintf(r->forbidden_place.categories[k].name,
+			    sizeof(r->forbidden_place.categories[k].name), "%s",
+			    cat);
+			r->forbidden_place.categories[k].dwell_s = (int)dwell;
+		}
+		free(cat);
+	}
+}
+
+/*
  * The "calendar" group (工作日历).  Its values are arrays of strings,
  * which the settings table cannot describe, so it is checked here, like
  * the fences list.  An element's errors carry the line of its array:
@@ -1804,12 +2549,8 @@ load_fences(struct loadctx *ctx, struct config *c, const config_setting_t *l)
  */
 
 #define CAL_DATE_LEN	10	/* "YYYY-MM-DD" */
-#define CAL_HM_LEN	5	/* "HH:MM" */
-#define CAL_PERIOD_LEN	(2 * CAL_HM_LEN + 1)	/* "HH:MM-HH:MM" */
 #define CAL_YEAR_MIN	1970	/* calendar.h's range */
 #define CAL_YEAR_MAX	9999
-#define MIN_PER_HOUR	60
-#define HOUR_PER_DAY	24
 #define CAL_MON_FRI	0x1f	/* bits 0..4: Monday .. Friday */
 
 #define CAL_KNOWN_KEYS	"workdays, work_hours, holidays, extra_workdays, " \
@@ -2301,8 +3042,17 @@ load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 			    name, libconfig_type_name(cs));
 			continue;
 		}
-		load_group(ctx, c, cs);
+		load_group(ctx, c, cs, name);
 	}
+}
+
+/* The rules' copies of device settings. */
+static void
+rules_derive(struct config *c)
+{
+	c->rules.vehicle_class = (int)c->device.class;
+	c->rules.fuel_drop.tank_l = c->device.tank_l > 0 ? c->device.tank_l :
+	    NAN;
 }
 
 static char *
@@ -2683,6 +3433,7 @@ config_load(const char *path, struct config_errors *errs)
 	cal_defaults(c);
 	load_root(&ctx, c, config_root_setting(&lc));
 	config_destroy(&lc);
+	rules_derive(c);
 
 	if (ctx.dropped > 0)
 		add_line(&ctx, xasprintf("%s:0: %zu more errors not shown",
@@ -2875,29 +3626,80 @@ dump_calendar(FILE *fp, const struct config_calendar *cal)
 	fprintf(fp, "};\n");
 }
 
+/* The list keys of group, indented by depth tabs. */
+static void
+dump_list_keys(FILE *fp, const struct config *c, const char *group,
+    int depth)
+{
+	const struct rules_config *r = &c->rules;
+	char	 v[RULES_CATEGORY_MAX * 4 + QUOTE_RESERVE + 1];
+	size_t	 i;
+
+	if (strcmp(group, "rules.forbidden_place") != 0)
+		return;
+	fprintf(fp, "%.*scategories = (", depth, "\t\t\t\t");
+	for (i = 0; i < r->forbidden_place.ncategories; i++) {
+		quote(v, sizeof(v), r->forbidden_place.categories[i].name,
+		    SIZE_MAX);
+		fprintf(fp, "%s\n%.*s{ name = %s; dwell_s = %d; }",
+		    i == 0 ? "" : ",", depth + 1, "\t\t\t\t", v,
+		    r->forbidden_place.categories[i].dwell_s);
+	}
+	fprintf(fp, " );\n");
+}
+
+/* Length of the top-level part of a table group: "rules" of "rules.x". */
+static size_t
+top_len(const char *group)
+{
+	const char	*dot = strchr(group, '.');
+
+	return dot != NULL ? (size_t)(dot - group) : strlen(group);
+}
+
 void
 config_dump(const struct config *c, FILE *fp)
 {
 	const struct setting	*s;
-	const char		*group = NULL;
+	const char		*group = NULL, *sub = NULL;
 	char			 v[VALUE_MAX];
-	size_t			 i;
+	size_t			 i, tl, glen = 0;
 
-	/* group.key names are not libconfig syntax: print groups. */
+	/*
+	 * group.key names are not libconfig syntax: print groups, and a
+	 * dotted group "rules.speeding" as the sub-group speeding of rules.
+	 */
 	if (c->file != NULL) {
 		quote(v, sizeof(v), c->file, SIZE_MAX);
 		fprintf(fp, "# effective configuration loaded from %s\n", v);
 	}
 	for (i = 0; i < NELEM(settings); i++) {
 		s = &settings[i];
-		if (group == NULL || strcmp(group, s->group) != 0) {
+		tl = top_len(s->group);
+		if (sub != NULL && strcmp(sub, s->group) != 0) {
+			dump_list_keys(fp, c, sub, 2);
+			fprintf(fp, "\t};\n");
+			sub = NULL;
+		}
+		if (group == NULL || glen != tl ||
+		    strncmp(group, s->group, tl) != 0) {
 			if (group != NULL)
 				fprintf(fp, "};\n");
 			group = s->group;
-			fprintf(fp, "%s = {\n", group);
+			glen = tl;
+			fprintf(fp, "%.*s = {\n", (int)tl, group);
+		}
+		if (s->group[tl] == '.' && sub == NULL) {
+			sub = s->group;
+			fprintf(fp, "\t%s = {\n", sub + tl + 1);
 		}
 		fmt_value(v, sizeof(v), c, s);
-		fprintf(fp, "\t%s = %s;\n", s->name, v);
+		fprintf(fp, "%s%s = %s;\n", sub != NULL ? "\t\t" : "\t",
+		    s->name, v);
+	}
+	if (sub != NULL) {
+		dump_list_keys(fp, c, sub, 2);
+		fprintf(fp, "\t};\n");
 	}
 	if (group != NULL)
 		fprintf(fp, "};\n");
@@ -2919,6 +3721,10 @@ fmt_range(char *buf, size_t len, const struct setting *s)
 	char	 a[64], b[64];
 	size_t	 i;
 
+	if (s->range != NULL) {
+		snprintf(buf, len, "%s", s->range);
+		return;
+	}
 	switch (s->type) {
 	case SET_STRING:
 		snprintf(buf, len, "%.0f..%.0f bytes", s->min, s->max);
@@ -2935,12 +3741,21 @@ fmt_range(char *buf, size_t len, const struct setting *s)
 		snprintf(buf, len, "true|false");
 		break;
 	case SET_ENUM:
+	case SET_CLASSES:
 		buf[0] = '\0';
 		for (i = 0; s->values[i] != NULL; i++) {
 			if (i > 0)
 				strncat(buf, "|", len - strlen(buf) - 1);
 			strncat(buf, s->values[i], len - strlen(buf) - 1);
 		}
+		if (s->type == SET_CLASSES)
+			strncat(buf, ", each once", len - strlen(buf) - 1);
+		break;
+	case SET_TIME:
+		snprintf(buf, len, "\"HH:MM\", 00:00..23:59");
+		break;
+	case SET_PERIOD:
+		snprintf(buf, len, "\"HH:MM-HH:MM\", 00:00..24:00");
 		break;
 	}
 }
@@ -2949,15 +3764,12 @@ fmt_range(char *buf, size_t len, const struct setting *s)
  * The calendar keys, in the table's format: arrays of strings, which the
  * settings table does not hold (see load_calendar()).
  */
-static void
-print_calendar_rows(FILE *fp)
-{
-	static const struct {
-		const char	*key;
-		const char	*def;
-		const char	*range;
-		const char	*help;
-	} rows[] = {
+static const struct {
+	const char	*key;
+	const char	*def;
+	const char	*range;
+	const char	*help;
+} cal_rows[] = {
 		{ "calendar.workdays",
 		  "[\"mon\",\"tue\",\"wed\",\"thu\",\"fri\"]",
 		  "mon|tue|wed|thu|fri|sat|sun, each once",
@@ -2978,12 +3790,53 @@ print_calendar_rows(FILE *fp)
 		  "@include'd file such as calendar/cn-2026.conf" },
 		{ "calendar.extra_workdays_YYYY", "[]", "dates in year YYYY",
 		  "adjusted working days of one year, as holidays_YYYY" },
-	};
-	size_t	i;
+};
 
-	for (i = 0; i < NELEM(rows); i++)
-		fprintf(fp, "%-26s %-7s %-30s %s\n    %s\n", rows[i].key,
-		    "array", rows[i].def, rows[i].range, rows[i].help);
+/* Column widths of config_print_table(): key and default. */
+#define TABLE_KEY_MIN	26
+#define TABLE_DEF_MIN	30
+
+static void
+print_row(FILE *fp, const int *w, const char *key, const char *type,
+    const char *def, const char *range, const char *help)
+{
+	fprintf(fp, "%-*s %-7s %-*s %s\n    %s\n", w[0], key, type, w[1], def,
+	    range, help);
+}
+
+static int
+imax(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* Widths that hold every key and every default, so the columns align. */
+static void
+table_widths(const struct config *d, int *w)
+{
+	char	 buf[VALUE_MAX];
+	size_t	 i;
+
+	w[0] = TABLE_KEY_MIN;
+	w[1] = TABLE_DEF_MIN;
+	for (i = 0; i < NELEM(settings); i++) {
+		snprintf(buf, sizeof(buf), "%s.%s", settings[i].group,
+		    settings[i].name);
+		w[0] = imax(w[0], (int)strlen(buf));
+		if (settings[i].required || settings[i].type == SET_STRING)
+			continue;	/* paths: let them stick out */
+		fmt_value(buf, sizeof(buf), d, &settings[i]);
+		w[1] = imax(w[1], (int)strlen(buf));
+	}
+	for (i = 0; i < NELEM(list_keys); i++) {
+		w[0] = imax(w[0], (int)(strlen(list_keys[i].group) + 1 +
+		    strlen(list_keys[i].name)));
+		w[1] = imax(w[1], (int)strlen(list_keys[i].def));
+	}
+	for (i = 0; i < NELEM(cal_rows); i++) {
+		w[0] = imax(w[0], (int)strlen(cal_rows[i].key));
+		w[1] = imax(w[1], (int)strlen(cal_rows[i].def));
+	}
 }
 
 void
@@ -2991,13 +3844,15 @@ config_print_table(FILE *fp)
 {
 	const struct setting	*s;
 	struct config		 d;
-	char			 key[64], def[VALUE_MAX], range[256];
-	size_t			 i;
+	char			 key[128], def[VALUE_MAX], range[256];
+	size_t			 i, k;
+	int			 w[2];
 
 	memset(&d, 0, sizeof(d));
 	set_defaults(&d);
-	fprintf(fp, "%-26s %-7s %-30s %s\n", "KEY", "TYPE", "DEFAULT",
-	    "RANGE");
+	table_widths(&d, w);
+	fprintf(fp, "%-*s %-7s %-*s %s\n", w[0], "KEY", "TYPE", w[1],
+	    "DEFAULT", "RANGE");
 	for (i = 0; i < NELEM(settings); i++) {
 		s = &settings[i];
 		snprintf(key, sizeof(key), "%s.%s", s->group, s->name);
@@ -3006,13 +3861,27 @@ config_print_table(FILE *fp)
 		else
 			fmt_value(def, sizeof(def), &d, s);
 		fmt_range(range, sizeof(range), s);
-		fprintf(fp, "%-26s %-7s %-30s %s\n    %s\n", key,
-		    setting_type_names[s->type], def, range, s->help);
+		print_row(fp, w, key, setting_type_names[s->type], def, range,
+		    s->help);
+		/* A group's list keys after its last row. */
+		if (i + 1 < NELEM(settings) &&
+		    strcmp(settings[i + 1].group, s->group) == 0)
+			continue;
+		for (k = 0; k < NELEM(list_keys); k++) {
+			if (strcmp(list_keys[k].group, s->group) != 0)
+				continue;
+			snprintf(key, sizeof(key), "%s.%s", list_keys[k].group,
+			    list_keys[k].name);
+			print_row(fp, w, key, "list", list_keys[k].def,
+			    list_keys[k].range, list_keys[k].help);
+		}
 	}
 	for (i = 0; i < NELEM(settings); i++)
 		if (settings[i].type == SET_STRING)
 			free(*field_str(&d, &settings[i]));
-	print_calendar_rows(fp);
+	for (i = 0; i < NELEM(cal_rows); i++)
+		print_row(fp, w, cal_rows[i].key, "array", cal_rows[i].def,
+		    cal_rows[i].range, cal_rows[i].help);
 }
 
 static bool
@@ -3081,6 +3950,26 @@ cal_equal(const struct config_calendar *a, const struct config_calendar *b)
 	return true;
 }
 
+/* The rules' members outside the table (the rows are compared above). */
+static bool
+rules_extra_equal(const struct rules_config *a, const struct rules_config *b)
+{
+	size_t	i;
+
+	if (a->vehicle_class != b->vehicle_class ||
+	    !(a->fuel_drop.tank_l == b->fuel_drop.tank_l ||
+	    (isnan(a->fuel_drop.tank_l) && isnan(b->fuel_drop.tank_l))) ||
+	    a->forbidden_place.ncategories != b->forbidden_place.ncategories)
+		return false;
+	for (i = 0; i < a->forbidden_place.ncategories; i++)
+		if (strcmp(a->forbidden_place.categories[i].name,
+		    b->forbidden_place.categories[i].name) != 0 ||
+		    a->forbidden_place.categories[i].dwell_s !=
+		    b->forbidden_place.categories[i].dwell_s)
+			return false;
+	return true;
+}
+
 bool
 config_equal(const struct config *a, const struct config *b)
 {
@@ -3107,8 +3996,23 @@ config_equal(const struct config *a, const struct config *b)
 			if (*field_bool(a, s) != *field_bool(b, s))
 				return false;
 			break;
+		case SET_TIME:
+			if (*field_int(a, s) != *field_int(b, s))
+				return false;
+			break;
+		case SET_PERIOD:
+			if (*field_int(a, s) != *field_int(b, s) ||
+			    *field_int2(a, s) != *field_int2(b, s))
+				return false;
+			break;
+		case SET_CLASSES:
+			if (*field_u8(a, s) != *field_u8(b, s))
+				return false;
+			break;
 		}
 	}
+	if (!rules_extra_equal(&a->rules, &b->rules))
+		return false;
 	if (!cal_equal(&a->calendar, &b->calendar))
 		return false;
 	if (a->nfences != b->nfences)

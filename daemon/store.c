@@ -22,6 +22,12 @@
  *    transaction and is put back when it rolls back.  A crash loses only
  *    uncommitted seqs, which nobody has seen; the next open derives the
  *    counter again.  So seq stays dense, increasing and never reused.
+ *  - Events and the rules engine's state ride in the batch after the
+ *    positions and trip ends, in the same transaction: the engine's id
+ *    counter in the state is never behind the ids on disk, so an id is
+ *    never given to two episodes, whatever moment the power goes.
+ *  - meta.running is 1 from a writable open to the last write of
+ *    store_close(): a 1 found at open is the previous run's unclean end.
  */
 #include <sys/stat.h>
 
@@ -37,10 +43,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "log.h"
 #include "record.h"
+#include "rules.h"
 #include "store.h"
 #include "trip.h"
 #include "util.h"
@@ -49,6 +57,8 @@
 #define STORE_PENDING_MAX	4096
 /* Trip ends waiting for a commit that works again. */
 #define STORE_TRIP_QUEUE_MAX	16
+/* Event changes waiting for a commit. */
+#define STORE_EVENT_QUEUE_MAX	1024
 /* Longest VIN accepted (a real one has 17 characters). */
 #define STORE_VIN_MAX		32
 /* DTC modes (J1979 services): stored, pending, permanent. */
@@ -171,38 +181,95 @@ static const char *const store_migrations[] = {
 	");"
 	"CREATE UNIQUE INDEX dtcs_active ON dtcs(code, mode) "
 	"  WHERE cleared_utc_ms IS NULL;",
+	/*
+	 * 4: rule events, dispatch orders.  An event row is one episode,
+	 * keyed by the rules engine's id (given, not allocated here).  It
+	 * takes its seq from the shared stream when first written and
+	 * end_seq when it closes (the same one for an instant), so the
+	 * platform sees it open, then final.  type and severity are the
+	 * DESIGN.md names; NULL is unknown (trip_id, position, fence) or
+	 * still open (end_utc_ms, end_seq).  Orders hold no seq; a NULL
+	 * destination point or fence is none.  meta.rules_state (the
+	 * engine's saved state) and meta.running (1 while a writer has the
+	 * file open) appear when first written.
+	 */
+	"CREATE TABLE events ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  seq			INTEGER UNIQUE,"
+	"  end_seq		INTEGER UNIQUE,"
+	"  type			TEXT NOT NULL,"
+	"  severity		TEXT NOT NULL,"
+	"  start_utc_ms		INTEGER NOT NULL,"
+	"  end_utc_ms		INTEGER,"
+	"  trip_id		INTEGER,"
+	"  lat_deg		REAL,"
+	"  lon_deg		REAL,"
+	"  fence_id		TEXT,"
+	"  details		TEXT NOT NULL DEFAULT '{}',"
+	"  synced		INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX events_start_utc_ms ON events(start_utc_ms);"
+	"CREATE TABLE dispatch_orders ("
+	"  id			TEXT PRIMARY KEY,"
+	"  valid_from_utc_ms	INTEGER NOT NULL,"
+	"  valid_to_utc_ms	INTEGER NOT NULL,"
+	"  dest_lon_deg		REAL,"
+	"  dest_lat_deg		REAL,"
+	"  dest_radius_m		REAL,"
+	"  dest_fence_id		TEXT,"
+	"  corridor_fence_id	TEXT,"
+	"  purpose		TEXT NOT NULL DEFAULT '',"
+	"  approver		TEXT NOT NULL DEFAULT '',"
+	"  source		TEXT NOT NULL,"
+	"  created_utc_ms	INTEGER NOT NULL"
+	");"
+	"CREATE INDEX dispatch_orders_valid_from "
+	"  ON dispatch_orders(valid_from_utc_ms);",
 };
 #define STORE_SCHEMA_VERSION	((int)NELEM(store_migrations))
 /* Schema version from which meta holds seq_floor instead of next_seq. */
 #define STORE_SEQ_FLOOR_VERSION	2
 /* Schema version with OBD columns, trips and DTCs. */
 #define STORE_TRIPS_VERSION	3
+/* Schema version with events, dispatch orders, rules state, running. */
+#define STORE_EVENTS_VERSION	4
 
 /*
- * Tables whose rows take their seq from the one stream; the next seq is
- * derived from their max(seq).  since: the schema version that created
- * the table (read-only connections to older files skip it).  Events go
- * here when they come.
+ * Columns that take seqs from the one stream; the next seq is derived
+ * from their max.  since: the schema version that created the table
+ * (read-only connections to older files skip it).  trips.seq and
+ * events.end_seq are NULL while the row is open.
  */
 static const struct {
 	const char	*name;
+	const char	*col;
 	int		 since;
 } store_seq_tables[] = {
-	{ "positions",	1 },
-	{ "trips",	STORE_TRIPS_VERSION },	/* NULL seq while open */
-	{ "dtcs",	STORE_TRIPS_VERSION },
+	{ "positions",	"seq",		1 },
+	{ "trips",	"seq",		STORE_TRIPS_VERSION },
+	{ "dtcs",	"seq",		STORE_TRIPS_VERSION },
+	{ "events",	"seq",		STORE_EVENTS_VERSION },
+	{ "events",	"end_seq",	STORE_EVENTS_VERSION },
 };
 
 /*
  * Tables that retention thins, all in the seq stream.  deletable: the
- * rows it may delete (open trips and active DTC rows stay: deleting an
- * active row would make the next scan report its code as new).  age_col:
- * the time that the age rule compares with the cutoff.
+ * rows it may delete (open trips, active DTC rows and open events stay:
+ * deleting an active row would make the next scan report its code as
+ * new, an open event's close would come back as a new row).  age_col:
+ * the time that the age rule compares with the cutoff.  seq_col: the seq
+ * that the size rule compares with its bound, the row's newest (an event
+ * goes with its close, not before the records that came between);
+ * first_col: the row's oldest seq, for the log.  size_ok: what the size
+ * rule may delete on top of deletable: violation and critical events only
+ * go by age (reliability brief T5: a full disk never drops violations or
+ * tamper evidence; positions give way first).
  */
 enum store_rtable {
 	RT_POSITIONS,
 	RT_TRIPS,
 	RT_DTCS,
+	RT_EVENTS,
 	RT_COUNT
 };
 
@@ -211,11 +278,19 @@ static const struct {
 	const char	*what;		/* for the log */
 	const char	*deletable;	/* SQL condition */
 	const char	*age_col;
+	const char	*seq_col;
+	const char	*first_col;
+	const char	*size_ok;	/* SQL condition */
 } store_rtables[RT_COUNT] = {
-	[RT_POSITIONS] = { "positions", "positions", "1", "t_utc_ms" },
-	[RT_TRIPS] = { "trips", "trips", "open = 0", "end_utc_ms" },
+	[RT_POSITIONS] = { "positions", "positions", "1", "t_utc_ms", "seq",
+	    "seq", "1" },
+	[RT_TRIPS] = { "trips", "trips", "open = 0", "end_utc_ms", "seq",
+	    "seq", "1" },
 	[RT_DTCS] = { "dtcs", "DTC rows", "cleared_utc_ms IS NOT NULL",
-	    "cleared_utc_ms" },
+	    "cleared_utc_ms", "seq", "seq", "1" },
+	[RT_EVENTS] = { "events", "events", "end_seq IS NOT NULL",
+	    "end_utc_ms", "end_seq", "seq",
+	    "severity NOT IN ('violation', 'critical')" },
 };
 
 /* Per table retention statements. */
@@ -254,6 +329,15 @@ enum store_stmt {
 	STMT_DTC_CLEAR,
 	STMT_DTC_QUERY,
 	STMT_DTC_COUNT_ACTIVE,
+	STMT_EV_STATE,
+	STMT_EV_INSERT,
+	STMT_EV_CLOSE,
+	STMT_EV_QUERY,
+	STMT_EV_COUNT,
+	STMT_ORDER_INSERT,
+	STMT_ORDER_DELETE,
+	STMT_ORDER_QUERY,
+	STMT_ORDER_EXPIRE,
 	STMT_NSTMT
 };
 
@@ -303,6 +387,32 @@ enum store_stmt {
 #define TRIP_P_SEQ	19
 #define TRIP_P_ENDED_BY	20
 #define TRIP_P_OPEN	21
+
+/* An event row as read: store_row_to_event() knows the indexes. */
+#define EV_COLUMNS							\
+	"id, seq, end_seq, type, severity, start_utc_ms, end_utc_ms, "	\
+	"trip_id, lat_deg, lon_deg, fence_id, details"
+/* Parameters of the event insert and close (store_write_event()). */
+enum {
+	EV_P_ID = 1,
+	EV_P_SEQ,
+	EV_P_END_SEQ,
+	EV_P_TYPE,
+	EV_P_SEVERITY,
+	EV_P_START,
+	EV_P_END,
+	EV_P_TRIP,
+	EV_P_LAT,
+	EV_P_LON,
+	EV_P_FENCE,
+	EV_P_DETAILS
+};
+
+/* An order row as read and written (store_bind_order()). */
+#define ORDER_COLUMNS							\
+	"id, valid_from_utc_ms, valid_to_utc_ms, dest_lon_deg, "	\
+	"dest_lat_deg, dest_radius_m, dest_fence_id, corridor_fence_id, "\
+	"purpose, approver, source, created_utc_ms"
 
 static const struct {
 	const char	*sql;
@@ -384,6 +494,44 @@ static const struct {
 	    STORE_TRIPS_VERSION, NULL },
 	[STMT_DTC_COUNT_ACTIVE] = { "SELECT count(*) FROM dtcs "
 	    "WHERE cleared_utc_ms IS NULL", false, STORE_TRIPS_VERSION, NULL },
+	[STMT_EV_STATE] = { "SELECT seq, end_seq FROM events WHERE id = ?1",
+	    true, STORE_EVENTS_VERSION, NULL },
+	[STMT_EV_INSERT] = { "INSERT INTO events(" EV_COLUMNS ") VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", true,
+	    STORE_EVENTS_VERSION, NULL },
+	/*
+	 * What the open row lacks comes from the close; the position only
+	 * as a pair.  A changed row is unsynced again: the platform has
+	 * seen it open at most.
+	 */
+	[STMT_EV_CLOSE] = { "UPDATE events SET end_seq = ?3, "
+	    "end_utc_ms = max(start_utc_ms, ?7), "
+	    "trip_id = coalesce(trip_id, ?8), "
+	    "lat_deg = CASE WHEN lat_deg IS NULL THEN ?9 ELSE lat_deg END, "
+	    "lon_deg = CASE WHEN lat_deg IS NULL THEN ?10 ELSE lon_deg END, "
+	    "fence_id = coalesce(fence_id, ?11), "
+	    "details = coalesce(?12, details), synced = 0 "
+	    "WHERE id = ?1 AND end_seq IS NULL", true, STORE_EVENTS_VERSION,
+	    NULL },
+	[STMT_EV_QUERY] = { "SELECT " EV_COLUMNS " FROM events "
+	    "WHERE start_utc_ms < ?2 AND "
+	    "(end_utc_ms IS NULL OR end_utc_ms >= ?1) AND "
+	    "(?3 IS NULL OR type = ?3) AND (?4 IS NULL OR severity = ?4) "
+	    "ORDER BY start_utc_ms, id", false, STORE_EVENTS_VERSION, NULL },
+	[STMT_EV_COUNT] = { "SELECT count(*), "
+	    "coalesce(sum(end_seq IS NULL), 0) FROM events", false,
+	    STORE_EVENTS_VERSION, NULL },
+	[STMT_ORDER_INSERT] = { "INSERT INTO dispatch_orders(" ORDER_COLUMNS
+	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+	    "ON CONFLICT(id) DO NOTHING", true, STORE_EVENTS_VERSION, NULL },
+	[STMT_ORDER_DELETE] = { "DELETE FROM dispatch_orders WHERE id = ?1",
+	    true, STORE_EVENTS_VERSION, NULL },
+	[STMT_ORDER_QUERY] = { "SELECT " ORDER_COLUMNS " FROM dispatch_orders "
+	    "WHERE valid_from_utc_ms < ?2 AND valid_to_utc_ms >= ?1 "
+	    "ORDER BY valid_from_utc_ms, id", false, STORE_EVENTS_VERSION,
+	    NULL },
+	[STMT_ORDER_EXPIRE] = { "DELETE FROM dispatch_orders "
+	    "WHERE valid_to_utc_ms < ?1", true, STORE_EVENTS_VERSION, NULL },
 };
 
 /* The OBD doubles, in column order (obd_rpm ... obd_run_time_s). */
@@ -409,6 +557,25 @@ _Static_assert(NELEM(store_obd_reals) + 2 == POS_OBD_NCOLUMNS,
 struct store_pending {
 	struct fix		fix;
 	struct obd_sample	obd;
+};
+
+/* What became of a queued event change inside a batch transaction. */
+enum store_ev_result {
+	EV_OPENED,		/* inserted open */
+	EV_INSTANT,		/* inserted closed, one seq */
+	EV_CLOSED,		/* the open row was closed */
+	EV_INSERTED_CLOSED,	/* a close without a row: inserted closed */
+	EV_DUPLICATE,		/* open or instant of a stored id */
+	EV_CLOSED_ALREADY	/* close of a closed row: ignored */
+};
+
+/* An event change waiting for its commit. */
+struct store_event_pending {
+	struct rules_event	 ev;	/* ev.details unused (NULL) */
+	char			*details; /* JSON text, NULL: none given */
+	/* Set by the batch transaction, meaningful after its COMMIT. */
+	enum store_ev_result	 res;
+	uint64_t		 seq;
 };
 
 struct store {
@@ -444,11 +611,25 @@ struct store {
 	struct trip_summary ends[STORE_TRIP_QUEUE_MAX];
 	size_t		 nends;
 
+	/* Event changes and the rules state waiting for a commit. */
+	struct store_event_pending *evq;	/* STORE_EVENT_QUEUE_MAX */
+	size_t		 nevq;
+	bool		 urgent;	/* one of them is urgent */
+	bool		 events_full_logged;
+	bool		 unknown_event_logged;
+	char		*rules_state;	/* NULL: nothing pending */
+
+	/* Clean stop: as found by store_open(). */
+	bool		 unclean_previous;
+	int64_t		 last_record_utc_ms;
+
 	int64_t		 schema_version;	/* after migration, or as found (ro) */
 
 	uint64_t	 positions;
 	uint64_t	 trips;
 	uint64_t	 dtcs_active;
+	uint64_t	 events;
+	uint64_t	 events_open;
 	/*
 	 * The seq allocator.  next_seq is valid while seq_known; seq_mark is
 	 * its value when the open write transaction began, restored when it
@@ -847,8 +1028,8 @@ store_seq_derive(struct store *st, uint64_t *next)
 	for (i = 0; i < NELEM(store_seq_tables); i++) {
 		if (store_seq_tables[i].since > st->schema_version)
 			continue;	/* read-only, older file */
-		snprintf(sql, sizeof(sql), "SELECT max(seq) FROM %s",
-		    store_seq_tables[i].name);
+		snprintf(sql, sizeof(sql), "SELECT max(%s) FROM %s",
+		    store_seq_tables[i].col, store_seq_tables[i].name);
 		/* NULL (no rows) reads as 0. */
 		if (store_pragma_int(st, sql, &maxseq) == -1)
 			return -1;
@@ -886,9 +1067,9 @@ store_seq_floor_set(struct store *st)
  * The seq allocator: reserve n consecutive seqs and return the first.
  * Call inside a write transaction begun with store_begin(); nothing is
  * written for it, and store_rollback() gives the seqs back, so a failed
- * commit neither burns nor reuses any.  Positions, closed trips and DTC
- * rows share the stream (every table in store_seq_tables); events will
- * join it.
+ * commit neither burns nor reuses any.  Positions, closed trips, DTC
+ * rows and events (seq and end_seq) share the stream (every column in
+ * store_seq_tables).
  */
 static int
 store_seq_alloc(struct store *st, uint64_t n, uint64_t *first)
@@ -1234,8 +1415,9 @@ store_prepare_retention(struct store *st)
 	size_t		 i;
 
 	for (i = 0; i < RT_COUNT; i++) {
-		snprintf(sql, sizeof(sql), "SELECT count(*), min(seq), "
-		    "max(seq) FROM %s WHERE %s AND %s <= ?1",
+		snprintf(sql, sizeof(sql), "SELECT count(*), min(%s), "
+		    "max(%s) FROM %s WHERE %s AND %s <= ?1",
+		    store_rtables[i].first_col, store_rtables[i].seq_col,
 		    store_rtables[i].table, store_rtables[i].deletable,
 		    store_rtables[i].age_col);
 		if (store_prepare_one(st, sql,
@@ -1247,16 +1429,19 @@ store_prepare_retention(struct store *st)
 		if (store_prepare_one(st, sql,
 		    &st->rstmt[i][RS_AGE_DELETE]) == -1)
 			return -1;
-		snprintf(sql, sizeof(sql), "SELECT count(*), min(seq), "
-		    "max(seq) FROM %s WHERE %s AND (synced <> 0) = ?1 AND "
-		    "seq <= ?2", store_rtables[i].table,
-		    store_rtables[i].deletable);
+		snprintf(sql, sizeof(sql), "SELECT count(*), min(%s), "
+		    "max(%s) FROM %s WHERE %s AND %s AND (synced <> 0) = ?1 "
+		    "AND %s <= ?2", store_rtables[i].first_col,
+		    store_rtables[i].seq_col, store_rtables[i].table,
+		    store_rtables[i].deletable, store_rtables[i].size_ok,
+		    store_rtables[i].seq_col);
 		if (store_prepare_one(st, sql,
 		    &st->rstmt[i][RS_OLD_RANGE]) == -1)
 			return -1;
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s AND "
-		    "(synced <> 0) = ?1 AND seq <= ?2",
-		    store_rtables[i].table, store_rtables[i].deletable);
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s AND %s AND "
+		    "(synced <> 0) = ?1 AND %s <= ?2",
+		    store_rtables[i].table, store_rtables[i].deletable,
+		    store_rtables[i].size_ok, store_rtables[i].seq_col);
 		if (store_prepare_one(st, sql,
 		    &st->rstmt[i][RS_OLD_DELETE]) == -1)
 			return -1;
@@ -1283,15 +1468,62 @@ store_prepare(struct store *st)
 	return st->readonly ? 0 : store_prepare_retention(st);
 }
 
+/* The newest record time, per table (store_last_record_utc_ms()). */
+static const struct {
+	const char	*sql;
+	int		 since;
+} store_last_sql[] = {
+	{ "SELECT max(t_utc_ms) FROM positions", 1 },
+	{ "SELECT max(end_utc_ms) FROM trips", STORE_TRIPS_VERSION },
+	{ "SELECT max(start_utc_ms) FROM events", STORE_EVENTS_VERSION },
+};
+
 /*
- * Load meta and record device id and timezone.  store_begin() derives
- * next_seq on the way (the first transaction of the connection).
+ * The counts for the stats and the newest record time, inside the
+ * caller's transaction (one snapshot).  0 or -1 (in err).
+ */
+static int
+store_load_counts(struct store *st)
+{
+	int64_t		 count, ev[2] = { 0, 0 }, t;
+	size_t		 i;
+
+	if (store_step_ints(st, STMT_POS_COUNT, "count positions", &count,
+	    1) == -1 ||
+	    store_count(st, STMT_TRIP_COUNT, "count trips", &st->trips) == -1 ||
+	    store_count(st, STMT_DTC_COUNT_ACTIVE, "count DTCs",
+	    &st->dtcs_active) == -1)
+		return -1;
+	if (st->stmt[STMT_EV_COUNT] != NULL && store_step_ints(st,
+	    STMT_EV_COUNT, "count events", ev, 2) == -1)
+		return -1;
+	st->last_record_utc_ms = 0;
+	for (i = 0; i < NELEM(store_last_sql); i++) {
+		if (store_last_sql[i].since > st->schema_version)
+			continue;	/* read-only, older file */
+		/* NULL (no rows) reads as 0. */
+		if (store_pragma_int(st, store_last_sql[i].sql, &t) == -1)
+			return -1;
+		if (t > st->last_record_utc_ms)
+			st->last_record_utc_ms = t;
+	}
+	st->positions = count > 0 ? (uint64_t)count : 0;
+	st->events = ev[0] > 0 ? (uint64_t)ev[0] : 0;
+	st->events_open = ev[1] > 0 ? (uint64_t)ev[1] : 0;
+	return 0;
+}
+
+/*
+ * Load meta and record device id and timezone; tell whether the previous
+ * writer stopped cleanly and mark the file as being written.
+ * store_begin() derives next_seq on the way (the first transaction of
+ * the connection).
  */
 static int
 store_load_meta(struct store *st, const char *device_id,
     const char *timezone)
 {
-	int64_t		 count;
+	char		*running = NULL;
 
 	if (store_begin(st) == -1)
 		return -1;
@@ -1316,17 +1548,23 @@ store_load_meta(struct store *st, const char *device_id,
 		free(st->timezone);
 		st->timezone = xstrdup(timezone);
 	}
-	if (store_step_ints(st, STMT_POS_COUNT, "count positions", &count,
-	    1) == -1 ||
-	    store_count(st, STMT_TRIP_COUNT, "count trips", &st->trips) == -1 ||
-	    store_count(st, STMT_DTC_COUNT_ACTIVE, "count DTCs",
-	    &st->dtcs_active) == -1)
+	if (store_load_counts(st) == -1)
+		goto fail;
+	/* Absent (a new file, or older than version 4): clean. */
+	if (store_meta_text(st, "running", &running) == -1 ||
+	    store_meta_set_text(st, "running", "1") == -1)
 		goto fail;
 	if (store_step_done(st, STMT_COMMIT, "commit meta") == -1)
 		goto fail;
-	st->positions = (uint64_t)count;
+	st->unclean_previous = strcmp(running, "1") == 0;
+	free(running);
+	if (st->unclean_previous)
+		log_info("store: %s: the previous run did not stop cleanly, "
+		    "last record at %" PRId64 " ms", st->path,
+		    st->last_record_utc_ms);
 	return 0;
  fail:
+	free(running);
 	store_rollback(st);
 	return -1;
 }
@@ -1379,6 +1617,10 @@ store_free(struct store *st)
 		log_warnx("store: %s: close: %s", st->path,
 		    sqlite3_errmsg(st->db));
 	free(st->pending);
+	for (k = 0; k < st->nevq; k++)
+		free(st->evq[k].details);
+	free(st->evq);
+	free(st->rules_state);
 	free(st->device_id);
 	free(st->timezone);
 	free(st->vin);
@@ -1442,6 +1684,7 @@ store_open(const struct store_opts *opts)
 	if (store_load_meta(st, opts->device_id, opts->timezone) == -1)
 		goto fail;
 	st->pending = xcalloc(STORE_PENDING_MAX, sizeof(*st->pending));
+	st->evq = xcalloc(STORE_EVENT_QUEUE_MAX, sizeof(*st->evq));
 	log_debug("store: %s: open, %" PRIu64 " positions, %" PRIu64 " trips, "
 	    "next seq %" PRIu64, st->path, st->positions, st->trips,
 	    st->next_seq);
@@ -1505,7 +1748,6 @@ store_open_readonly(const char *path)
 	struct store	*st;
 	struct stat	 sb;
 	char		*uri = NULL, *wal;
-	int64_t		 count;
 	int		 rc, ecode;
 
 	if (store_check_path(path, false) == -1)
@@ -1554,14 +1796,9 @@ store_open_readonly(const char *path)
 	    store_meta_text(st, "timezone", &st->timezone) == -1 ||
 	    store_meta_text(st, "vin", &st->vin) == -1 ||
 	    store_seq_derive(st, &st->next_seq) == -1 ||
-	    store_step_ints(st, STMT_POS_COUNT, "count positions", &count,
-	    1) == -1 ||
-	    store_count(st, STMT_TRIP_COUNT, "count trips", &st->trips) == -1 ||
-	    store_count(st, STMT_DTC_COUNT_ACTIVE, "count DTCs",
-	    &st->dtcs_active) == -1 ||
+	    store_load_counts(st) == -1 ||
 	    store_exec(st, "COMMIT", "end read") == -1)
 		goto fail;
-	st->positions = (uint64_t)count;
 	free(uri);
 	return st;
  fail:
@@ -1573,11 +1810,15 @@ store_open_readonly(const char *path)
 	return NULL;
 }
 
-/* Anything waiting for a commit: positions, trip progress, trip ends. */
+/*
+ * Anything waiting for a commit: positions, trip progress, trip ends,
+ * events, the rules state.
+ */
 static bool
 store_dirty(const struct store *st)
 {
-	return st->npending > 0 || st->prog_dirty || st->nends > 0;
+	return st->npending > 0 || st->prog_dirty || st->nends > 0 ||
+	    st->nevq > 0 || st->rules_state != NULL;
 }
 
 /* What is waiting, for a log line: "3 positions, trip progress". */
@@ -1594,8 +1835,33 @@ store_pending_desc(const struct store *st, char *buf, size_t len)
 		off += (size_t)snprintf(buf + off, len - off, "%strip progress",
 		    off > 0 ? ", " : "");
 	if (st->nends > 0 && off < len)
-		snprintf(buf + off, len - off, "%s%zu trip end%s",
-		    off > 0 ? ", " : "", st->nends, st->nends == 1 ? "" : "s");
+		off += (size_t)snprintf(buf + off, len - off,
+		    "%s%zu trip end%s", off > 0 ? ", " : "", st->nends,
+		    st->nends == 1 ? "" : "s");
+	if (st->nevq > 0 && off < len)
+		off += (size_t)snprintf(buf + off, len - off, "%s%zu event "
+		    "change%s", off > 0 ? ", " : "", st->nevq,
+		    st->nevq == 1 ? "" : "s");
+	if (st->rules_state != NULL && off < len)
+		snprintf(buf + off, len - off, "%srules state",
+		    off > 0 ? ", " : "");
+}
+
+/*
+ * The last write of a writer: meta.running back to 0, in a transaction of
+ * its own (after the final batch, which may have failed).  0 or -1.
+ */
+static int
+store_mark_stopped(struct store *st)
+{
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_meta_set_text(st, "running", "0") == -1 ||
+	    store_step_done(st, STMT_COMMIT, "commit running") == -1) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
 }
 
 void
@@ -1611,6 +1877,9 @@ store_close(struct store *st)
 		if (store_dirty(st) && store_commit(st) == -1)
 			log_warnx("store: %s: %s lost at close", st->path,
 			    what);
+		if (store_mark_stopped(st) == -1)
+			log_warnx("store: %s: %s, the next start will take "
+			    "this stop for a crash", st->path, st->err);
 		/* Leave a small WAL behind; best effort. */
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL,
 		    NULL, NULL);
@@ -1698,11 +1967,208 @@ store_write_end(struct store *st, const struct trip_summary *t,
 	return store_stmt_done(st, s, "write trip end");
 }
 
+/* Database text of a type or severity; the rules module owns the names. */
+static const char *
+store_event_type_name(int type)
+{
+	if (type < 0 || type >= RULES_TYPE_COUNT)
+		return NULL;
+	return rules_type_name((enum rules_type)type);
+}
+
+static const char *
+store_event_severity_name(int severity)
+{
+	if (severity < RULES_INFO || severity > RULES_CRITICAL)
+		return NULL;
+	return rules_severity_name((enum rules_severity)severity);
+}
+
+/* Text of a row back to the enums; -1 if this program does not know it. */
+static int
+store_event_type_parse(const unsigned char *txt)
+{
+	const char	*name;
+	int		 i;
+
+	for (i = 0; txt != NULL && i < RULES_TYPE_COUNT; i++)
+		if ((name = store_event_type_name(i)) != NULL &&
+		    strcmp((const char *)txt, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+store_event_severity_parse(const unsigned char *txt)
+{
+	const char	*name;
+	int		 i;
+
+	for (i = RULES_INFO; txt != NULL && i <= RULES_CRITICAL; i++)
+		if ((name = store_event_severity_name(i)) != NULL &&
+		    strcmp((const char *)txt, name) == 0)
+			return i;
+	return -1;
+}
+
+static const char *
+store_phase_name(enum rules_phase phase)
+{
+	switch (phase) {
+	case RULES_EV_OPEN:
+		return "open";
+	case RULES_EV_CLOSE:
+		return "close";
+	case RULES_EV_INSTANT:
+		return "instant";
+	}
+	return NULL;
+}
+
+/* "" is no fence, NULL in the database. */
+static void
+store_bind_text_or_null(sqlite3_stmt *s, int idx, const char *txt)
+{
+	if (txt == NULL || *txt == '\0')
+		sqlite3_bind_null(s, idx);
+	else
+		sqlite3_bind_text(s, idx, txt, -1, SQLITE_STATIC);
+}
+
+/*
+ * Write one queued event change with the next seq.  The row's state is
+ * looked at first, so that no seq is taken for a change that is ignored.
+ */
+static int
+store_write_event(struct store *st, struct store_event_pending *p)
+{
+	const struct rules_event *ev = &p->ev;
+	sqlite3_stmt	*s;
+	int64_t		 row[2], end;
+	uint64_t	 seq;
+	int		 rc;
+
+	sqlite3_bind_int64(st->stmt[STMT_EV_STATE], 1, (int64_t)ev->id);
+	if ((rc = store_step_ints(st, STMT_EV_STATE, "event state", row,
+	    2)) == -1)
+		return -1;
+	/* row[1]: end_seq, NULL (open) reads as 0; seqs start at 1. */
+	if (rc == 1 && ev->phase != RULES_EV_CLOSE) {
+		p->res = EV_DUPLICATE;
+		return 0;
+	}
+	if (rc == 1 && row[1] != 0) {
+		p->res = EV_CLOSED_ALREADY;
+		return 0;
+	}
+	if (store_seq_alloc(st, 1, &seq) == -1)
+		return -1;
+	p->seq = seq;
+	end = ev->end_utc_ms > ev->start_utc_ms ? ev->end_utc_ms :
+	    ev->start_utc_ms;
+	if (rc == 1) {
+		p->res = EV_CLOSED;
+		s = st->stmt[STMT_EV_CLOSE];
+	} else {
+		p->res = ev->phase == RULES_EV_OPEN ? EV_OPENED :
+		    ev->phase == RULES_EV_INSTANT ? EV_INSTANT :
+		    EV_INSERTED_CLOSED;
+		s = st->stmt[STMT_EV_INSERT];
+		sqlite3_bind_int64(s, EV_P_SEQ, (int64_t)seq);
+		sqlite3_bind_text(s, EV_P_TYPE,
+		    store_event_type_name(ev->type), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, EV_P_SEVERITY,
+		    store_event_severity_name(ev->severity), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(s, EV_P_START, ev->start_utc_ms);
+	}
+	sqlite3_bind_int64(s, EV_P_ID, (int64_t)ev->id);
+	if (p->res == EV_OPENED) {
+		sqlite3_bind_null(s, EV_P_END_SEQ);
+		sqlite3_bind_null(s, EV_P_END);
+	} else {
+		sqlite3_bind_int64(s, EV_P_END_SEQ, (int64_t)seq);
+		sqlite3_bind_int64(s, EV_P_END, end);
+	}
+	if (ev->trip_id != 0)
+		sqlite3_bind_int64(s, EV_P_TRIP, (int64_t)ev->trip_id);
+	else
+		sqlite3_bind_null(s, EV_P_TRIP);
+	/* A position is known as a pair or not at all. */
+	if (isfinite(ev->lat_deg) && isfinite(ev->lon_deg)) {
+		sqlite3_bind_double(s, EV_P_LAT, ev->lat_deg);
+		sqlite3_bind_double(s, EV_P_LON, ev->lon_deg);
+	} else {
+		sqlite3_bind_null(s, EV_P_LAT);
+		sqlite3_bind_null(s, EV_P_LON);
+	}
+	store_bind_text_or_null(s, EV_P_FENCE, ev->fence_id);
+	if (p->details != NULL)
+		sqlite3_bind_text(s, EV_P_DETAILS, p->details, -1,
+		    SQLITE_STATIC);
+	else if (rc == 1)
+		sqlite3_bind_null(s, EV_P_DETAILS);	/* keep the row's */
+	else
+		sqlite3_bind_text(s, EV_P_DETAILS, "{}", -1, SQLITE_STATIC);
+	return store_stmt_done(st, s, rc == 1 ? "close event" :
+	    "insert event");
+}
+
+/* After COMMIT: the counters and the log lines of the written events. */
+static void
+store_events_done(struct store *st)
+{
+	struct store_event_pending *p;
+	size_t		 i;
+
+	for (i = 0; i < st->nevq; i++) {
+		p = &st->evq[i];
+		switch (p->res) {
+		case EV_OPENED:
+			st->events++;
+			st->events_open++;
+			break;
+		case EV_INSTANT:
+			st->events++;
+			break;
+		case EV_CLOSED:
+			if (st->events_open > 0)
+				st->events_open--;
+			break;
+		case EV_INSERTED_CLOSED:
+			st->events++;
+			log_info("store: %s: event %" PRIu64 " closed without "
+			    "a stored open, recorded closed", st->path,
+			    p->ev.id);
+			break;
+		case EV_DUPLICATE:
+			log_warnx("store: %s: event %" PRIu64 " is stored "
+			    "already, %s ignored", st->path, p->ev.id,
+			    store_phase_name(p->ev.phase));
+			break;
+		case EV_CLOSED_ALREADY:
+			log_warnx("store: %s: event %" PRIu64 " is closed "
+			    "already, close ignored", st->path, p->ev.id);
+			break;
+		}
+		if (p->res != EV_DUPLICATE && p->res != EV_CLOSED_ALREADY)
+			log_debug("store: committed event %" PRIu64 " %s (%s), "
+			    "seq %" PRIu64, p->ev.id,
+			    store_event_type_name(p->ev.type),
+			    store_phase_name(p->ev.phase), p->seq);
+		free(p->details);
+		p->details = NULL;
+	}
+	st->nevq = 0;
+	st->urgent = false;
+}
+
 /*
  * One batch transaction: the pending positions (so they get the lowest
- * seqs), the open trip's progress, the queued trip ends, then fn.  What
- * the rows say in memory changes only after COMMIT returned OK.  0 or -1
- * (st->err; everything stays pending, the seqs are given back).
+ * seqs), the open trip's progress, the queued trip ends, the queued event
+ * changes, the rules state, then fn.  What the rows say in memory changes
+ * only after COMMIT returned OK.  0 or -1 (st->err; everything stays
+ * pending, the seqs are given back).
  */
 static int
 store_write_batch(struct store *st, store_txn_fn *fn, void *arg)
@@ -1726,6 +2192,12 @@ store_write_batch(struct store *st, store_txn_fn *fn, void *arg)
 		if (store_write_end(st, &st->ends[i], &endseq[i],
 		    &endres[i]) == -1)
 			goto fail;
+	for (i = 0; i < st->nevq; i++)
+		if (store_write_event(st, &st->evq[i]) == -1)
+			goto fail;
+	if (st->rules_state != NULL && store_meta_set_text(st, "rules_state",
+	    st->rules_state) == -1)
+		goto fail;
 	if (fn != NULL && fn(st, arg) == -1)
 		goto fail;
 	/* A failed COMMIT is rolled back, and the seqs with it. */
@@ -1765,6 +2237,13 @@ store_write_batch(struct store *st, store_txn_fn *fn, void *arg)
 		    store_trip_end_name(st->ends[i].ended_by));
 	}
 	st->nends = 0;
+	store_events_done(st);
+	free(st->rules_state);
+	st->rules_state = NULL;
+	if (st->events_full_logged) {
+		log_info("store: %s: event queue has room again", st->path);
+		st->events_full_logged = false;
+	}
 	return 0;
  fail:
 	store_rollback(st);
@@ -1881,7 +2360,8 @@ store_due_at(const struct store *st)
 {
 	if (st->retry_wait)
 		return st->retry_at_ms;
-	if (st->npending >= store_batch_rows(st) || st->nends > 0)
+	if (st->npending >= store_batch_rows(st) || st->nends > 0 ||
+	    st->urgent)
 		return 0;
 	if (st->first_pending_ms > UINT64_MAX - st->commit_interval_ms)
 		return UINT64_MAX - 1;
@@ -2286,6 +2766,391 @@ store_query_dtcs(struct store *st, bool active_only, store_dtc_cb *cb,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* ---- events and the rules state ---- */
+
+int
+store_event_put(struct store *st, const struct rules_event *ev)
+{
+	struct store_event_pending *p;
+	char		*details = NULL;
+	bool		 urgent;
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if (ev->id == 0 || ev->id > INT64_MAX ||
+	    store_phase_name(ev->phase) == NULL ||
+	    store_event_type_name(ev->type) == NULL ||
+	    store_event_severity_name(ev->severity) == NULL ||
+	    memchr(ev->fence_id, '\0', sizeof(ev->fence_id)) == NULL) {
+		log_warnx("store: %s: event %" PRIu64 ": invalid id, phase, "
+		    "type, severity or fence, not recorded", st->path, ev->id);
+		return -1;
+	}
+	if (ev->details != NULL) {
+		if (json_is_object(ev->details))
+			details = json_dumps(ev->details,
+			    JSON_COMPACT | JSON_SORT_KEYS);
+		if (details == NULL) {
+			log_warnx("store: %s: event %" PRIu64 ": details are "
+			    "not a JSON object, not recorded", st->path,
+			    ev->id);
+			return -1;
+		}
+	}
+	if (st->nevq == STORE_EVENT_QUEUE_MAX) {
+		/* Not committed here: the caller's state must come along. */
+		if (!st->events_full_logged)
+			log_warnx("store: %s: %d event changes wait for a "
+			    "commit, refusing more", st->path,
+			    STORE_EVENT_QUEUE_MAX);
+		st->events_full_logged = true;
+		free(details);
+		return -1;
+	}
+	if (!store_dirty(st))
+		st->first_pending_ms = st->last_now_ms;
+	p = &st->evq[st->nevq++];
+	memset(p, 0, sizeof(*p));
+	p->ev = *ev;
+	p->ev.details = NULL;	/* borrowed: gone after this call */
+	p->details = details;
+	urgent = ev->severity == RULES_VIOLATION ||
+	    ev->severity == RULES_CRITICAL;
+	if (urgent)
+		st->urgent = true;
+	return urgent ? 1 : 0;
+}
+
+int
+store_rules_state(struct store *st, const char *json_text)
+{
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if (json_text == NULL) {
+		log_warnx("store: %s: no rules state given, not recorded",
+		    st->path);
+		return -1;
+	}
+	if (!store_dirty(st))
+		st->first_pending_ms = st->last_now_ms;
+	free(st->rules_state);
+	st->rules_state = xstrdup(json_text);
+	return 0;
+}
+
+char *
+store_rules_state_get(struct store *st)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_META_GET];
+	const unsigned char *txt;
+	char		*out = NULL;
+	int		 rc;
+
+	if (st->rules_state != NULL)
+		return xstrdup(st->rules_state);
+	sqlite3_bind_text(s, 1, "rules_state", -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && (txt = sqlite3_column_text(s, 0)) != NULL)
+		out = xstrdup((const char *)txt);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_sqlerr(st, "read rules state");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return out;
+}
+
+/*
+ * A row of EV_COLUMNS; -1 when this program does not know its type or
+ * severity.  The details point into the statement.
+ */
+static int
+store_row_to_event(sqlite3_stmt *s, struct store_event *e)
+{
+	const unsigned char *txt;
+	int		 type, severity;
+
+	memset(e, 0, sizeof(*e));
+	type = store_event_type_parse(sqlite3_column_text(s, 3));
+	severity = store_event_severity_parse(sqlite3_column_text(s, 4));
+	if (type == -1 || severity == -1)
+		return -1;
+	e->id = (uint64_t)sqlite3_column_int64(s, 0);
+	e->seq = (uint64_t)sqlite3_column_int64(s, 1);	/* NULL: 0 */
+	e->end_seq = (uint64_t)sqlite3_column_int64(s, 2);
+	e->type = (enum rules_type)type;
+	e->severity = (enum rules_severity)severity;
+	e->start_utc_ms = sqlite3_column_int64(s, 5);
+	e->end_utc_ms = sqlite3_column_int64(s, 6);
+	e->trip_id = (uint64_t)sqlite3_column_int64(s, 7);
+	e->lat_deg = store_column_real(s, 8);
+	e->lon_deg = store_column_real(s, 9);
+	txt = sqlite3_column_text(s, 10);
+	util_strlcpy(e->fence_id, txt != NULL ? (const char *)txt : "",
+	    sizeof(e->fence_id));
+	txt = sqlite3_column_text(s, 11);
+	e->details = txt != NULL ? (const char *)txt : "{}";
+	return 0;
+}
+
+int
+store_query_events(struct store *st, int64_t from_utc_ms, int64_t to_utc_ms,
+    int type, int severity, uint64_t limit, store_event_cb *cb, void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_EV_QUERY];
+	struct store_event e;
+	uint64_t	 n = 0;
+	int		 rc;
+
+	if ((type != -1 && store_event_type_name(type) == NULL) ||
+	    (severity != -1 && store_event_severity_name(severity) == NULL)) {
+		log_warnx("store: %s: event query with type %d, severity %d: "
+		    "out of range", st->path, type, severity);
+		return -1;
+	}
+	if (s == NULL)
+		return 0;	/* read-only, file older than events */
+	sqlite3_bind_int64(s, 1, from_utc_ms);
+	sqlite3_bind_int64(s, 2, to_utc_ms);
+	if (type != -1)
+		sqlite3_bind_text(s, 3, store_event_type_name(type), -1,
+		    SQLITE_STATIC);
+	if (severity != -1)
+		sqlite3_bind_text(s, 4, store_event_severity_name(severity),
+		    -1, SQLITE_STATIC);
+	/* The limit counts in C: skipped rows must not use it up. */
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (store_row_to_event(s, &e) == -1) {
+			if (!st->unknown_event_logged)
+				log_warnx("store: %s: event %lld has a type or "
+				    "severity this program does not know, "
+				    "skipped", st->path,
+				    (long long)sqlite3_column_int64(s, 0));
+			st->unknown_event_logged = true;
+			continue;
+		}
+		if (cb(&e, arg) != 0 || (limit != 0 && ++n == limit)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "query events");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- dispatch orders ---- */
+
+/* s fits in len bytes with its NUL. */
+static bool
+store_str_ok(const char *s, size_t len)
+{
+	return memchr(s, '\0', len) != NULL;
+}
+
+/* NULL if o can be stored, else what is wrong with it. */
+static const char *
+store_order_invalid(const struct store_order *so)
+{
+	const struct rules_order *o = &so->o;
+
+	if (!store_str_ok(o->id, sizeof(o->id)) || *o->id == '\0')
+		return "empty or unterminated id";
+	if (o->valid_to_ms <= o->valid_from_ms)
+		return "valid_to is not after valid_from";
+	if (o->has_dest_point && (!(o->dest_lon >= -180 &&
+	    o->dest_lon <= 180) || !(o->dest_lat >= -90 &&
+	    o->dest_lat <= 90) || !(o->dest_radius_m > 0) ||
+	    !isfinite(o->dest_radius_m)))
+		return "destination point out of range";
+	if (!store_str_ok(o->dest_fence, sizeof(o->dest_fence)) ||
+	    !store_str_ok(o->corridor_fence, sizeof(o->corridor_fence)) ||
+	    !store_str_ok(so->purpose, sizeof(so->purpose)) ||
+	    !store_str_ok(so->approver, sizeof(so->approver)))
+		return "unterminated string";
+	if (!store_str_ok(so->source, sizeof(so->source)) ||
+	    (strcmp(so->source, "ctl") != 0 &&
+	    strcmp(so->source, "platform") != 0))
+		return "source is neither ctl nor platform";
+	return NULL;
+}
+
+struct store_order_arg {
+	const struct store_order *so;
+	const char	*id;
+	int		 changes;
+};
+
+static int
+store_txn_order_add(struct store *st, void *arg)
+{
+	struct store_order_arg *a = arg;
+	const struct rules_order *o = &a->so->o;
+	sqlite3_stmt	*s = st->stmt[STMT_ORDER_INSERT];
+
+	sqlite3_bind_text(s, 1, o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, o->valid_from_ms);
+	sqlite3_bind_int64(s, 3, o->valid_to_ms);
+	if (o->has_dest_point) {
+		sqlite3_bind_double(s, 4, o->dest_lon);
+		sqlite3_bind_double(s, 5, o->dest_lat);
+		sqlite3_bind_double(s, 6, o->dest_radius_m);
+	} else {
+		sqlite3_bind_null(s, 4);
+		sqlite3_bind_null(s, 5);
+		sqlite3_bind_null(s, 6);
+	}
+	store_bind_text_or_null(s, 7, o->dest_fence);
+	store_bind_text_or_null(s, 8, o->corridor_fence);
+	sqlite3_bind_text(s, 9, a->so->purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, a->so->approver, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, a->so->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 12, a->so->created_utc_ms);
+	if (store_step_done(st, STMT_ORDER_INSERT, "insert order") == -1)
+		return -1;
+	a->changes = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_order_add(struct store *st, const struct store_order *so)
+{
+	struct store_order_arg a = { so, NULL, 0 };
+	const char	*why;
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if ((why = store_order_invalid(so)) != NULL) {
+		log_warnx("store: %s: dispatch order %.*s: %s, not recorded",
+		    st->path, RULES_ORDER_ID_MAX, so->o.id, why);
+		return -1;
+	}
+	if (store_commit_with(st, store_txn_order_add, &a,
+	    "dispatch order") == -1)
+		return -1;
+	if (a.changes == 0) {
+		log_debug("store: dispatch order %s exists already", so->o.id);
+		return 1;
+	}
+	log_debug("store: dispatch order %s recorded", so->o.id);
+	return 0;
+}
+
+static int
+store_txn_order_remove(struct store *st, void *arg)
+{
+	struct store_order_arg *a = arg;
+
+	sqlite3_bind_text(st->stmt[STMT_ORDER_DELETE], 1, a->id, -1,
+	    SQLITE_STATIC);
+	if (store_step_done(st, STMT_ORDER_DELETE, "delete order") == -1)
+		return -1;
+	a->changes = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_order_remove(struct store *st, const char *id)
+{
+	struct store_order_arg a = { NULL, id, 0 };
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if (id == NULL || *id == '\0') {
+		log_warnx("store: %s: dispatch order removal without an id",
+		    st->path);
+		return -1;
+	}
+	if (store_commit_with(st, store_txn_order_remove, &a,
+	    "dispatch order removal") == -1)
+		return -1;
+	if (a.changes > 0)
+		log_debug("store: dispatch order %s removed", id);
+	return a.changes > 0 ? 1 : 0;
+}
+
+/* Copy a text column into buf ("" for NULL). */
+static void
+store_column_str(sqlite3_stmt *s, int idx, char *buf, size_t len)
+{
+	const unsigned char *txt;
+
+	txt = sqlite3_column_text(s, idx);
+	util_strlcpy(buf, txt != NULL ? (const char *)txt : "", len);
+}
+
+int
+store_query_orders(struct store *st, int64_t from_utc_ms, int64_t to_utc_ms,
+    store_order_cb *cb, void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_ORDER_QUERY];
+	struct store_order so;
+	struct rules_order *o = &so.o;
+	int		 rc;
+
+	if (s == NULL)
+		return 0;	/* read-only, file older than orders */
+	sqlite3_bind_int64(s, 1, from_utc_ms);
+	sqlite3_bind_int64(s, 2, to_utc_ms);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&so, 0, sizeof(so));
+		store_column_str(s, 0, o->id, sizeof(o->id));
+		o->valid_from_ms = sqlite3_column_int64(s, 1);
+		o->valid_to_ms = sqlite3_column_int64(s, 2);
+		o->dest_lon = store_column_real(s, 3);
+		o->dest_lat = store_column_real(s, 4);
+		o->dest_radius_m = store_column_real(s, 5);
+		o->has_dest_point = !isnan(o->dest_lon) && !isnan(o->dest_lat);
+		if (!o->has_dest_point)
+			o->dest_lon = o->dest_lat = o->dest_radius_m = 0;
+		store_column_str(s, 6, o->dest_fence, sizeof(o->dest_fence));
+		store_column_str(s, 7, o->corridor_fence,
+		    sizeof(o->corridor_fence));
+		store_column_str(s, 8, so.purpose, sizeof(so.purpose));
+		store_column_str(s, 9, so.approver, sizeof(so.approver));
+		store_column_str(s, 10, so.source, sizeof(so.source));
+		so.created_utc_ms = sqlite3_column_int64(s, 11);
+		if (cb(&so, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "query orders");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- clean stop ---- */
+
+bool
+store_unclean_previous(const struct store *st)
+{
+	return st->unclean_previous;
+}
+
+int64_t
+store_last_record_utc_ms(const struct store *st)
+{
+	return st->last_record_utc_ms;
+}
+
 /* ---- VIN ---- */
 
 static int
@@ -2418,6 +3283,8 @@ store_drop_chunk(struct store *st, bool by_age, int64_t cutoff, bool synced,
 	    st->positions - (uint64_t)v[RT_POSITIONS][0] : 0;
 	st->trips = st->trips > (uint64_t)v[RT_TRIPS][0] ?
 	    st->trips - (uint64_t)v[RT_TRIPS][0] : 0;
+	st->events = st->events > (uint64_t)v[RT_EVENTS][0] ?
+	    st->events - (uint64_t)v[RT_EVENTS][0] : 0;
 	st->dropped += (uint64_t)total;
 	return total;
  fail:
@@ -2437,6 +3304,35 @@ store_live_bytes(struct store *st, int64_t *bytes)
 		return -1;
 	*bytes = (pages - freepages) * st->page_size;
 	return 0;
+}
+
+/*
+ * Dispatch orders that ended before cutoff, in a transaction of their
+ * own: they hold no seq, so the floor stays.  Rows deleted, or -1.
+ */
+static int64_t
+store_drop_orders(struct store *st, int64_t cutoff)
+{
+	int64_t		 n;
+
+	if (store_begin(st) == -1)
+		return -1;
+	sqlite3_bind_int64(st->stmt[STMT_ORDER_EXPIRE], 1, cutoff);
+	if (store_step_done(st, STMT_ORDER_EXPIRE, "retention delete "
+	    "orders") == -1)
+		goto fail;
+	n = sqlite3_changes(st->db);
+	if (n == 0) {
+		store_rollback(st);
+		return 0;
+	}
+	if (store_step_done(st, STMT_COMMIT, "retention commit") == -1)
+		goto fail;
+	st->dropped += (uint64_t)n;
+	return n;
+ fail:
+	store_rollback(st);
+	return -1;
 }
 
 static int64_t
@@ -2476,7 +3372,7 @@ int64_t
 store_retention(struct store *st, int64_t now_utc_ms)
 {
 	struct store_drop age[RT_COUNT], size[RT_COUNT];
-	int64_t		 n, live, cap, cutoff;
+	int64_t		 n, live, cap, cutoff, norders = 0;
 
 	if (st->readonly) {
 		log_warnx("store: %s: retention on a read-only store",
@@ -2494,6 +3390,11 @@ store_retention(struct store *st, int64_t now_utc_ms)
 		} while (n > 0);
 		if (n == -1)
 			goto fail;
+		if ((norders = store_drop_orders(st, cutoff)) == -1)
+			goto fail;
+		if (norders > 0)
+			log_warnx("store: retention dropped %" PRId64
+			    " dispatch orders (reason: age)", norders);
 	}
 	/* Size: oldest synced rows first, unsynced ones only after them. */
 	if (st->max_size_mb > 0) {
@@ -2520,7 +3421,8 @@ store_retention(struct store *st, int64_t now_utc_ms)
 		log_info("store: %s: retention works again", st->path);
 		st->retention_failing = false;
 	}
-	return (int64_t)(store_drop_total(age) + store_drop_total(size));
+	return (int64_t)(store_drop_total(age) + store_drop_total(size)) +
+	    norders;
  fail:
 	store_drop_log(age, "age");
 	store_drop_log(size, "size");
@@ -2538,6 +3440,8 @@ store_get_stats(const struct store *st, struct store_stats *s)
 	s->pending = st->npending;
 	s->trips = st->trips;
 	s->dtcs_active = st->dtcs_active;
+	s->events = st->events;
+	s->events_open = st->events_open;
 	s->next_seq = st->next_seq;
 	s->commits = st->commits;
 	s->dropped = st->dropped;

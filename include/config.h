@@ -18,6 +18,7 @@
 #include "calendar.h"
 #include "fence.h"
 #include "geo.h"
+#include "rules.h"
 
 enum config_class {
 	CONFIG_CLASS_GENERAL,
@@ -192,6 +193,12 @@ struct config_storage {
 
 struct config_ctl {
 	char		*socket;	/* default /run/fleetgw/ctl.sock */
+	char		*admin_group;	/* Unix group whose members may change
+					   dispatch orders over the socket;
+					   default "" = only root and the
+					   daemon's own user; 0..64 bytes of
+					   A-Z a-z 0-9 . _ - @ and a final $,
+					   not all digits, no leading - */
 };
 
 struct config {
@@ -205,6 +212,20 @@ struct config {
 	struct config_calendar calendar;
 	struct config_fence  *fences;	/* in file order */
 	size_t		      nfences;
+	/*
+	 * The "rules" group (公务用车使用规定): rules.dispatch_grace_s and one
+	 * sub-group per rule, named as rules_type_name() (rules.speeding,
+	 * ...), each with enabled, exempt (an array of device.class names:
+	 * bit (1 << enum config_class) of exempt_classes) and the rule's
+	 * thresholds, named after the members of struct rules_config
+	 * (times of day as "HH:MM" and "HH:MM-HH:MM" strings,
+	 * speeding.limit_<class>_kmh for class_limit_kmh[], a
+	 * forbidden_place.categories list).  Keys left out keep
+	 * rules_config_default()'s values.  vehicle_class is device.class and
+	 * fuel_drop.tank_l is device.tank_l (NaN when that is 0), filled by
+	 * config_load().
+	 */
+	struct rules_config   rules;
 };
 
 /* Problems found by config_load(), in file order. */
@@ -245,15 +266,18 @@ void		 config_errors_free(struct config_errors *);
 /*
  * Print every setting with its effective value (fleetgwd -n -v) as a
  * libconfig file: "group = { key = value; ... };" (a "group.key" name is
- * not libconfig syntax), so the output loads back to an equal config.
- * The calendar's dates all go in holidays and extra_workdays, by date
- * (not in the per-year keys they may have come from).
+ * not libconfig syntax), rules as "rules = { rule = { key = value; };
+ * };", so the output loads back to an equal config.  The calendar's
+ * dates all go in holidays and extra_workdays, by date (not in the
+ * per-year keys they may have come from).
  */
 void		 config_dump(const struct config *, FILE *);
 /*
- * Print the settings table: key, type, default, range, help; then the
- * calendar keys (arrays, which the table and config_key_info() do not
- * hold) in the same format.
+ * Print the settings table: key, type, default, range, help, with
+ * rules.forbidden_place.categories (a list, which the table and
+ * config_key_info() do not hold) after the other forbidden_place keys;
+ * then the calendar keys (arrays, also not in the table) in the same
+ * format.
  */
 void		 config_print_table(FILE *);
 
@@ -274,17 +298,29 @@ const char	*config_fuel_name(enum config_fuel);
 /* "none", "elm327", "socketcan"; "unknown" for any other value. */
 const char	*config_obd_driver_name(enum config_obd_driver);
 
-/* A read-only view of one row of the settings table. */
+/*
+ * A read-only view of one row of the settings table.  The keys of a rule
+ * have a dotted group, "rules.speeding": in the file that is the
+ * sub-group speeding of the group rules.
+ */
 struct config_keyinfo {
-	const char		*group;		/* "gnss" */
+	const char		*group;		/* "gnss", "rules.speeding" */
 	const char		*name;		/* "port" */
-	const char		*type;	/* string, int, float, bool, enum */
+	/*
+	 * string, int, float, bool, enum; time ("HH:MM"), period
+	 * ("HH:MM-HH:MM"); array (of the names in values, each at most
+	 * once: a rule's exempt classes).
+	 */
+	const char		*type;
 	const char		*help;
 	bool			 required;
-	/* int, float: value range; string: length range in bytes. */
+	/*
+	 * int, float: value range; string: length range in bytes; time,
+	 * period: minutes of the day, 0..1439 and 0..1440.
+	 */
 	double			 min;
 	double			 max;
-	const char *const	*values;	/* enum: NULL-terminated */
+	const char *const	*values;	/* enum, array: NULL-terminated */
 };
 
 size_t		 config_key_count(void);

@@ -6,14 +6,15 @@
  * WAL with synchronous=FULL.  Positions are buffered in RAM (bounded) and
  * written in one transaction per batch: when commit_rows are pending or
  * commit_interval_ms has passed since the first pending row, or on
- * store_commit().  Each committed record (position, closed trip, DTC row)
- * gets a seq from one stream, dense, increasing and never reused, across
- * tables, restarts and crashes (kill -9 included).  The counter lives in
- * memory and is derived at open from the stored records (highest seq + 1
- * over every record table) and meta.seq_floor, which retention raises to
- * the next seq whenever it deletes; a batch commit writes no counter.  A
- * failed COMMIT gives its seqs back and keeps the rows in RAM for the next
- * attempt.
+ * store_commit().  Each committed record (position, closed trip, DTC row,
+ * event) gets a seq from one stream, dense, increasing and never reused,
+ * across tables, restarts and crashes (kill -9 included); an event takes
+ * a second one (end_seq) when it closes.  The counter lives in memory
+ * and is derived at open from the stored records (highest seq + 1 over
+ * every record table, events' end_seq included) and meta.seq_floor,
+ * which retention raises to the next seq whenever it deletes; a batch
+ * commit writes no counter.  A failed COMMIT gives its seqs back and
+ * keeps the rows in RAM for the next attempt.
  *
  * Trips.  An open trip is a row without a seq; store_trip_progress()
  * keeps a RAM copy that goes to disk with the next batch, so a crash loses
@@ -24,11 +25,26 @@
  * once, in the same transaction as the positions pending before them
  * (which therefore get the lower seqs).
  *
+ * Events and the rules state.  The rules engine's events are queued in
+ * RAM with store_event_put() and its saved state with
+ * store_rules_state(); the next commit writes both, after the pending
+ * positions, in one transaction, so the events on disk and the state
+ * that reported them never disagree (the engine's ids are never reused
+ * across a crash).  Neither call commits: the caller puts the events,
+ * then the state, then commits when store_event_put() said urgent.
+ *
+ * Clean stop.  A writable open sets meta.running to 1 and store_close()
+ * sets it back to 0 as its last write; finding 1 at open means the
+ * previous writer died (crash, power cut): store_unclean_previous().
+ *
  * Schema: version 1 had meta.next_seq, advanced by every commit; version 2
  * turns it into meta.seq_floor; version 3 adds OBD columns to positions,
- * the trips and dtcs tables and meta.vin.  A writable open migrates older
- * files in place, in one transaction.  Read-only connections read every
- * version as it is (no trips, DTCs or OBD values before version 3).
+ * the trips and dtcs tables and meta.vin; version 4 adds the events and
+ * dispatch_orders tables and meta.rules_state and meta.running.  A
+ * writable open migrates older files in place, in one transaction.
+ * Read-only connections read every version as it is (no trips, DTCs or
+ * OBD values before version 3, no events, orders or rules state before
+ * version 4).
  *
  * The read-only mode is for fleetgwctl; it works while the daemon writes.
  */
@@ -38,7 +54,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fence.h"
 #include "record.h"
+#include "rules.h"
 #include "trip.h"
 
 struct store;
@@ -178,10 +196,14 @@ const char	*store_vin(const struct store *);
  * Retention: delete the oldest rows (synced rows first, unsynced last) older
  * than keep_days before now_utc_ms, then more until the live data fit in
  * max_size_mb.  now_utc_ms <= 0 (e.g. INT64_MIN, when GNSS time is not
- * trusted yet) skips the age rule.  Positions, closed trips and closed DTC
- * rows take part: by age, a position by its time, a trip by its end, a
- * DTC row by its cleared time; by size, the lowest seqs first across the
- * tables.  Open trips and active DTC rows are never deleted.  Logs what
+ * trusted yet) skips the age rule.  Positions, closed trips, closed DTC
+ * rows and closed events take part: by age, a position by its time, a
+ * trip and an event by its end, a DTC row by its cleared time; by size,
+ * the lowest seqs first across the tables (an event by its end_seq, the
+ * newer of its two; violation and critical events never go by size,
+ * only by age: a full disk drops positions, not evidence).  Open trips,
+ * active DTC rows and open events are never deleted.  Dispatch orders whose valid_to is older than keep_days
+ * go by the age rule only (they hold no seq and little space).  Logs what
  * it dropped, one line per table.  Returns rows deleted, or -1.
  */
 int64_t		 store_retention(struct store *, int64_t now_utc_ms);
@@ -191,6 +213,8 @@ struct store_stats {
 	uint64_t	pending;	/* positions buffered, not committed */
 	uint64_t	trips;		/* trip rows, closed and open */
 	uint64_t	dtcs_active;	/* DTC rows not cleared */
+	uint64_t	events;		/* event rows, closed and open */
+	uint64_t	events_open;	/* event rows without an end */
 	uint64_t	next_seq;	/* seq the next committed record gets
 					   (read-only: as of open) */
 	uint64_t	commits;	/* successful commits since open */
@@ -264,6 +288,128 @@ typedef int store_dtc_cb(const struct store_dtc *, void *arg);
  */
 int		 store_query_dtcs(struct store *, bool active_only,
 		    store_dtc_cb *, void *arg);
+
+/*
+ * Events (DESIGN.md section 6).  One row per episode, keyed by the rules
+ * engine's id (ev->id >= 1, never reused by the engine).
+ *
+ * store_event_put: queue one change for the next commit (the event is
+ * copied, its details serialized now), written after that commit's
+ * positions:
+ *  - RULES_EV_OPEN inserts the row open (seq: the next one, no end),
+ *  - RULES_EV_INSTANT inserts it closed (seq = end_seq: the next one),
+ *  - RULES_EV_CLOSE closes the open row: end time, details (kept when
+ *    ev->details is NULL), trip id, position and fence where the row has
+ *    none and the close has them, end_seq: the next seq.  A close whose
+ *    open waits in the same batch gets the seq after the open's.  A close
+ *    for an id the database does not hold inserts the event closed
+ *    (logged at info); a close of a closed row is ignored (logged).
+ *  - An open or instant for an id already stored is ignored (logged).
+ * Does not commit (the caller adds the rules state first).  Up to 1024
+ * changes wait in RAM.  Returns 1 when the event is urgent (severity
+ * violation or critical: the caller should commit now; the batch is due
+ * at once anyway), 0 when it is not, -1 (logged, nothing queued) for a
+ * read-only store, a full queue, an id of 0, a type, severity or phase
+ * out of range, or details that are not a JSON object (NULL reads as {}).
+ * details are stored as jansson's JSON_COMPACT | JSON_SORT_KEYS text.
+ */
+int		 store_event_put(struct store *,
+		    const struct rules_event *ev);
+
+/*
+ * The rules engine's saved state (rules_save() as text): keep a copy of
+ * json_text (the newest only) for the next commit, which writes it to
+ * meta.rules_state in the same transaction as the events queued before
+ * it.  0, or -1 (read-only store, NULL text; logged).
+ *
+ * store_rules_state_get: a new copy (free()) of the state waiting for a
+ * commit, else of the committed one; NULL if there is none (or a read
+ * error, logged).  Works read-only.
+ */
+int		 store_rules_state(struct store *, const char *json_text);
+char		*store_rules_state_get(struct store *);
+
+/* An event row as read back. */
+struct store_event {
+	uint64_t		 id;	/* the engine's episode id */
+	uint64_t		 seq;	/* seq of the first write */
+	uint64_t		 end_seq; /* seq of the close; 0 open */
+	enum rules_type		 type;
+	enum rules_severity	 severity;
+	int64_t			 start_utc_ms;
+	int64_t			 end_utc_ms;	/* 0 while open */
+	uint64_t		 trip_id;	/* 0: none */
+	double			 lat_deg;	/* NaN: unknown */
+	double			 lon_deg;
+	char			 fence_id[FENCE_ID_MAX + 1]; /* "" none */
+	const char		*details;	/* JSON object text */
+};
+
+typedef int store_event_cb(const struct store_event *, void *arg);
+
+/*
+ * Call cb for each committed event that overlaps [from_utc_ms, to_utc_ms):
+ * start < to and end >= from (an open event is ongoing: it overlaps every
+ * window from its start on), of the given type (an enum rules_type value,
+ * -1 any) and severity (an enum rules_severity value, -1 any), ordered by
+ * start (then id), at most limit events (0 = no limit).  cb returns 0 to
+ * go on, non-zero to stop.  0, or -1 (a type or severity out of range,
+ * SQLite error; logged).  The event and its details are valid during the
+ * call only; cb must not call back into the same store.  A row whose type
+ * or severity this program does not know (a newer version wrote it) is
+ * skipped, logged once per store.  Queued changes are not shown.
+ */
+int		 store_query_events(struct store *, int64_t from_utc_ms,
+		    int64_t to_utc_ms, int type, int severity, uint64_t limit,
+		    store_event_cb *, void *arg);
+
+/*
+ * Dispatch orders (派车单), kept for the rules engine (rules_set_orders())
+ * and the inspector.  Not records: no seq.
+ */
+struct store_order {
+	struct rules_order	 o;
+	char			 purpose[256];
+	char			 approver[128];
+	char			 source[16]; /* "ctl" or "platform" */
+	int64_t			 created_utc_ms;
+};
+
+typedef int store_order_cb(const struct store_order *, void *arg);
+
+/*
+ * store_order_add: record one order, committed at once with the pending
+ * records.  0 added; 1 an order with that id exists (nothing changed);
+ * -1 (logged): read-only store, failed commit, or an invalid order (empty
+ * or unterminated id or strings, valid_to <= valid_from, a destination
+ * point out of range or without a positive radius, unknown source).
+ *
+ * store_order_remove: delete order id, committed at once.  1 removed, 0
+ * no such id, -1 (logged).
+ *
+ * store_query_orders: call cb for each order whose window overlaps
+ * [from_utc_ms, to_utc_ms) (valid_from < to and valid_to >= from), by
+ * valid_from then id; cb returns 0 to go on, non-zero to stop.  0 or -1
+ * (logged).  Valid during the call only.  Works read-only.
+ */
+int		 store_order_add(struct store *, const struct store_order *);
+int		 store_order_remove(struct store *, const char *id);
+int		 store_query_orders(struct store *, int64_t from_utc_ms,
+		    int64_t to_utc_ms, store_order_cb *, void *arg);
+
+/*
+ * Did the previous writer stop without store_close() (crash, kill -9,
+ * power cut)?  Decided by store_open(); false for a new database, a file
+ * from before schema version 4, and read-only stores (a running writer
+ * looks the same as a dead one).
+ */
+bool		 store_unclean_previous(const struct store *);
+/*
+ * GNSS time of the newest record at open (position time, trip end or
+ * event start, whichever is latest), 0 if there is none.  With
+ * store_unclean_previous(): about when the power went.
+ */
+int64_t		 store_last_record_utc_ms(const struct store *);
 
 /* Device timezone and id recorded in the database ("" if none); borrowed. */
 const char	*store_timezone(const struct store *);

@@ -29,6 +29,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "rules.h"
 #include "util.h"
 
 #define CONF_DIR	"tests/data/conf"
@@ -153,6 +154,54 @@ has_suffix(const char *s, const char *suffix)
 	size_t	ls = strlen(s), lx = strlen(suffix);
 
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/*
+ * "group = { name = value; };" for a table key, written as nested groups
+ * when the group is dotted ("rules.speeding": rules = { speeding = {
+ * ... }; };), with device.id set so that the file can load.
+ */
+static void
+key_text(char *buf, size_t len, const char *group, const char *name,
+    const char *value)
+{
+	const char	*dot = strchr(group, '.');
+
+	if (strcmp(group, "device") == 0)
+		snprintf(buf, len, "device = { %s = %s; %s };\n", name, value,
+		    strcmp(name, "id") == 0 ? "" : "id = \"SC-0001\";");
+	else if (dot != NULL)
+		snprintf(buf, len, "device = { id = \"SC-0001\"; };\n"
+		    "%.*s = { %s = { %s = %s; }; };\n", (int)(dot - group),
+		    group, dot + 1, name, value);
+	else
+		snprintf(buf, len, "device = { id = \"SC-0001\"; };\n"
+		    "%s = { %s = %s; };\n", group, name, value);
+}
+
+/* Write the group headers that lead from group "from" to group "to". */
+static void
+switch_group(FILE *fp, const char *from, const char *to)
+{
+	const char	*fdot = from != NULL ? strchr(from, '.') : NULL;
+	const char	*tdot = to != NULL ? strchr(to, '.') : NULL;
+	size_t		 flen = from == NULL ? 0 : fdot != NULL ?
+			    (size_t)(fdot - from) : strlen(from);
+	size_t		 tlen = to == NULL ? 0 : tdot != NULL ?
+			    (size_t)(tdot - to) : strlen(to);
+	bool		 same_top = from != NULL && to != NULL &&
+			    flen == tlen && strncmp(from, to, flen) == 0;
+
+	if (from != NULL && to != NULL && strcmp(from, to) == 0)
+		return;
+	if (fdot != NULL)
+		fprintf(fp, "};\n");
+	if (from != NULL && !same_top)
+		fprintf(fp, "};\n");
+	if (to != NULL && !same_top)
+		fprintf(fp, "%.*s = {\n", (int)tlen, to);
+	if (tdot != NULL)
+		fprintf(fp, "%s = {\n", tdot + 1);
 }
 
 /* Golden files. */
@@ -280,6 +329,7 @@ Test(config, minimal_gets_defaults)
 	cr_expect_eq(c->storage.commit_interval_s, 10);
 	cr_expect_eq(c->storage.commit_rows, 256);
 	cr_expect_str_eq(c->ctl.socket, "/run/fleetgw/ctl.sock");
+	cr_expect_str_eq(c->ctl.admin_group, "");
 	config_free(c);
 }
 
@@ -318,6 +368,7 @@ Test(config, full_values)
 	cr_expect_eq(c->storage.commit_interval_s, 2);
 	cr_expect_eq(c->storage.commit_rows, 500);
 	cr_expect_str_eq(c->ctl.socket, "/tmp/fleetgw-ctl.sock");
+	cr_expect_str_eq(c->ctl.admin_group, "fleetgw-dispatch");
 	config_free(c);
 }
 
@@ -510,6 +561,9 @@ Test(config, example_is_valid_and_complete)
 		cr_expect_not_null(config_lookup(&lc, key),
 		    EXAMPLE " does not document %s", key);
 	}
+	cr_expect_not_null(config_lookup(&lc,
+	    "rules.forbidden_place.categories"),
+	    EXAMPLE " does not document rules.forbidden_place.categories");
 	config_destroy(&lc);
 }
 
@@ -914,13 +968,25 @@ is_key(const struct config_keyinfo *ki, const char *group, const char *name)
 /*
  * A valid value for ki that differs from its default, on its own: the
  * largest, except where that breaks a rule with a default (poll_fast_ms
- * above the default poll_slow_ms).
+ * above the default poll_slow_ms, min_stop_s above max_stop_s, a commute
+ * window that overlaps the other one).  Booleans are tried both ways by
+ * the caller.
  */
 static void
 non_default_value(const struct config_keyinfo *ki, char *buf, size_t len)
 {
-	if (is_key(ki, "obd", "poll_fast_ms"))
+	if (is_key(ki, "obd", "poll_fast_ms") ||
+	    is_key(ki, "rules.commute_pattern", "min_stop_s"))
 		snprintf(buf, len, "%.17g", ki->min);
+	else if (strcmp(ki->type, "time") == 0)
+		snprintf(buf, len, "\"12:34\"");
+	else if (is_key(ki, "rules.commute_pattern", "morning"))
+		snprintf(buf, len, "\"05:00-06:00\"");
+	else if (strcmp(ki->type, "period") == 0)
+		snprintf(buf, len, "\"21:00-22:00\"");
+	else if (strcmp(ki->type, "array") == 0)
+		snprintf(buf, len, "[ \"general\", \"%s\" ]",
+		    ki->values[3]);
 	else if (strcmp(ki->type, "int") == 0 ||
 	    strcmp(ki->type, "float") == 0)
 		snprintf(buf, len, "%.17g", ki->max);
@@ -938,7 +1004,7 @@ non_default_value(const struct config_keyinfo *ki, char *buf, size_t len)
 Test(config, equal_sees_every_key)
 {
 	struct config_keyinfo	 ki;
-	struct config		*base, *c;
+	struct config		*base, *c, *other;
 	char			 text[512], value[128];
 	size_t			 i;
 
@@ -947,20 +1013,43 @@ Test(config, equal_sees_every_key)
 	cr_expect(config_equal(base, c));
 	config_free(c);
 	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strcmp(ki.type, "bool") == 0) {
+			/* One of the two is not the default. */
+			key_text(text, sizeof(text), ki.group, ki.name, "true");
+			c = load_text_ok(text);
+			key_text(text, sizeof(text), ki.group, ki.name,
+			    "false");
+			other = load_text_ok(text);
+			cr_expect(config_equal(base, c) !=
+			    config_equal(base, other), "%s.%s not noticed",
+			    ki.group, ki.name);
+			config_free(c);
+			config_free(other);
+			continue;
+		}
 		non_default_value(&ki, value, sizeof(value));
-		if (strcmp(ki.group, "device") == 0)
-			snprintf(text, sizeof(text), "device = { %s = %s; %s };\n",
-			    ki.name, value, strcmp(ki.name, "id") == 0 ? "" :
-			    "id = \"SC-0001\";");
-		else
-			snprintf(text, sizeof(text), "device = { id = "
-			    "\"SC-0001\"; };\n%s = { %s = %s; };\n", ki.group,
-			    ki.name, value);
+		key_text(text, sizeof(text), ki.group, ki.name, value);
 		c = load_text_ok(text);
 		cr_expect(!config_equal(base, c), "%s.%s = %s not noticed",
 		    ki.group, ki.name, value);
 		config_free(c);
 	}
+	/* The categories list, outside the table. */
+	c = load_text_ok("device = { id = \"SC-0001\"; };\nrules = { "
+	    "forbidden_place = { categories = ( { name = \"golf\"; "
+	    "dwell_s = 0; } ); }; };\n");
+	cr_expect(!config_equal(base, c), "categories not noticed");
+	other = load_text_ok("device = { id = \"SC-0001\"; };\nrules = { "
+	    "forbidden_place = { categories = ( { name = \"golf\"; "
+	    "dwell_s = 1; } ); }; };\n");
+	cr_expect(!config_equal(other, c), "category dwell_s not noticed");
+	config_free(other);
+	other = load_text_ok("device = { id = \"SC-0001\"; };\nrules = { "
+	    "forbidden_place = { categories = ( { name = \"golf2\"; "
+	    "dwell_s = 0; } ); }; };\n");
+	cr_expect(!config_equal(other, c), "category name not noticed");
+	config_free(other);
+	config_free(c);
 	config_free(base);
 }
 
@@ -981,9 +1070,13 @@ Test(config, table_complete)
 		    strcmp(ki.type, "int") == 0 ||
 		    strcmp(ki.type, "float") == 0 ||
 		    strcmp(ki.type, "bool") == 0 ||
-		    strcmp(ki.type, "enum") == 0, "%s.%s: type %s", ki.group,
+		    strcmp(ki.type, "enum") == 0 ||
+		    strcmp(ki.type, "time") == 0 ||
+		    strcmp(ki.type, "period") == 0 ||
+		    strcmp(ki.type, "array") == 0, "%s.%s: type %s", ki.group,
 		    ki.name, ki.type);
-		if (strcmp(ki.type, "enum") == 0)
+		if (strcmp(ki.type, "enum") == 0 ||
+		    strcmp(ki.type, "array") == 0)
 			cr_expect(ki.values != NULL && ki.values[0] != NULL &&
 			    ki.values[1] != NULL, "%s.%s", ki.group, ki.name);
 		else
@@ -1121,12 +1214,8 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 		if (strcmp(ki.type, "int") != 0 &&
 		    strcmp(ki.type, "float") != 0)
 			continue;
-		if (group == NULL || strcmp(group, ki.group) != 0) {
-			if (group != NULL)
-				fprintf(fp, "};\n");
-			group = ki.group;
-			fprintf(fp, "%s = {\n", group);
-		}
+		switch_group(fp, group, ki.group);
+		group = ki.group;
 		if (only != NULL && strcmp(only->group, ki.group) == 0 &&
 		    strcmp(only->name, ki.name) == 0)
 			fmt_number(num, sizeof(num), &ki, value);
@@ -1135,7 +1224,7 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 			    at_max ? ki.max : ki.min);
 		fprintf(fp, "\t%s = %s;\n", ki.name, num);
 	}
-	fprintf(fp, "};\n");
+	switch_group(fp, group, NULL);
 	fclose(fp);
 	return text;
 }
@@ -1186,6 +1275,56 @@ numeric_value(const struct config *c, const struct config_keyinfo *ki)
 		  offsetof(struct config, storage.commit_interval_s), false },
 		{ "storage.commit_rows",
 		  offsetof(struct config, storage.commit_rows), false },
+#define R(key, member, isf) \
+		{ "rules." key, offsetof(struct config, rules.member), isf }
+		R("dispatch_grace_s", dispatch_grace_s, false),
+		R("after_hours_use.min_s", after_hours_use.min_s, false),
+		R("after_hours_use.merge_s", after_hours_use.merge_s, false),
+		R("holiday_use.min_s", holiday_use.min_s, false),
+		R("holiday_use.merge_s", holiday_use.merge_s, false),
+		R("region_exit.min_s", region_exit.min_s, false),
+		R("region_exit.reenter_s", region_exit.reenter_s, false),
+		R("forbidden_place.dwell_s", forbidden_place.dwell_s, false),
+		R("forbidden_place.exit_s", forbidden_place.exit_s, false),
+		R("commute_pattern.max_round_s", commute_pattern.max_round_s,
+		  false),
+		R("commute_pattern.min_stop_s", commute_pattern.min_stop_s,
+		  false),
+		R("commute_pattern.max_stop_s", commute_pattern.max_stop_s,
+		  false),
+		R("commute_pattern.max_distance_m",
+		  commute_pattern.max_distance_m, false),
+		R("dispatch_mismatch.corridor_s", dispatch_mismatch.corridor_s,
+		  false),
+		R("speeding.limit_kmh", speeding.limit_kmh, true),
+		R("speeding.limit_general_kmh", speeding.class_limit_kmh[0],
+		  true),
+		R("speeding.limit_emergency_kmh", speeding.class_limit_kmh[1],
+		  true),
+		R("speeding.limit_law_enforcement_kmh",
+		  speeding.class_limit_kmh[2], true),
+		R("speeding.limit_confidential_kmh",
+		  speeding.class_limit_kmh[3], true),
+		R("speeding.tolerance_kmh", speeding.tolerance_kmh, true),
+		R("speeding.min_s", speeding.min_s, false),
+		R("speeding.reset_s", speeding.reset_s, false),
+		R("fatigue_driving.max_drive_s", fatigue_driving.max_drive_s,
+		  false),
+		R("fatigue_driving.min_rest_s", fatigue_driving.min_rest_s,
+		  false),
+		R("excessive_idle.max_idle_s", excessive_idle.max_idle_s,
+		  false),
+		R("fuel_drop.min_drop_pct", fuel_drop.min_drop_pct, true),
+		R("fuel_drop.min_drop_l", fuel_drop.min_drop_l, true),
+		R("gnss_lost_while_moving.min_speed_kmh",
+		  gnss_lost_while_moving.min_speed_kmh, true),
+		R("gnss_lost_while_moving.min_s", gnss_lost_while_moving.min_s,
+		  false),
+		R("position_jump.max_kmh", position_jump.max_kmh, true),
+		R("position_jump.min_jump_m", position_jump.min_jump_m, false),
+		R("obd_lost.min_s", obd_lost.min_s, false),
+		R("clock_jump.tolerance_s", clock_jump.tolerance_s, false),
+#undef R
 	};
 	char		 key[128];
 	const char	*p = (const char *)c;
@@ -1285,6 +1424,9 @@ Test(config, string_lengths)
 				    strcmp(ki.name, "id") == 0 ? "" :
 				    "id = \"SC-0001\";") != -1);
 			} else {
+				cr_assert(strchr(ki.group, '.') == NULL,
+				    "%s.%s: string keys of sub-groups are not "
+				    "covered here", ki.group, ki.name);
 				cr_assert(asprintf(&text, "device = { id = "
 				    "\"SC-0001\"; };\n%s = { %s = \"%s\"; };\n",
 				    ki.group, ki.name, value) != -1);
@@ -1804,4 +1946,486 @@ Test(config, failed_reload_leaves_running_config)
 	config_free(nc);
 	unlink(path);
 	free(path);
+}
+
+/* rules: the usage rules (rules.h) and ctl.admin_group. */
+
+#define BIT(cls)	(1u << (cls))
+
+/* Keys left out keep rules_config_default()'s values, and only those. */
+Test(config, rules_defaults_are_the_engines)
+{
+	struct rules_config	 d;
+	struct config		*c = load_ok(CONF_DIR "/good_minimal.conf");
+
+	rules_config_default(&d);
+	/* Filled from device: general, tank_l 0 = unknown. */
+	cr_expect_eq(c->rules.vehicle_class, CONFIG_CLASS_GENERAL);
+	cr_expect(isnan(c->rules.fuel_drop.tank_l));
+	d.vehicle_class = c->rules.vehicle_class;
+	d.fuel_drop.tank_l = c->rules.fuel_drop.tank_l;
+	cr_expect(memcmp(&d, &c->rules, sizeof(d)) == 0,
+	    "defaults differ from rules_config_default()");
+	/* The values rules.h documents, which conf/ and docs/ repeat. */
+	cr_expect_eq(c->rules.dispatch_grace_s, 900);
+	cr_expect_eq(c->rules.after_hours_use.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY) | BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	cr_expect_eq(c->rules.holiday_use.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY) | BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	cr_expect_eq(c->rules.commute_pattern.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY) | BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	cr_expect_eq(c->rules.speeding.c.exempt_classes, 0);
+	cr_expect(c->rules.dtc.c.enabled);
+	cr_expect_eq(c->rules.after_hours_use.min_s, 120);
+	cr_expect_eq(c->rules.overnight_parking.check_min, 22 * 60);
+	cr_expect_eq(c->rules.overnight_parking.morning_min, 6 * 60);
+	cr_expect_eq(c->rules.commute_pattern.morning_from_min, 6 * 60 + 30);
+	cr_expect_eq(c->rules.commute_pattern.evening_to_min, 20 * 60 + 30);
+	cr_expect_eq(c->rules.speeding.limit_kmh, 120.0);
+	cr_expect_eq(c->rules.speeding.class_limit_kmh[1], 0.0);
+	cr_expect_eq(c->rules.fatigue_driving.max_drive_s, 14400);
+	cr_expect_eq(c->rules.fuel_drop.min_drop_pct, 5.0);
+	cr_expect_eq(c->rules.forbidden_place.ncategories, 0);
+	config_free(c);
+}
+
+/* One sub-group per rule of rules.h, named as rules_type_name(). */
+Test(config, rules_groups_match_the_engine)
+{
+	struct config_keyinfo	 ki;
+	enum rules_type		 t;
+	char			 group[64];
+	size_t			 i;
+	bool			 enabled, exempt;
+
+	for (t = 0; t < RULES_TYPE_COUNT; t++) {
+		snprintf(group, sizeof(group), "rules.%s", rules_type_name(t));
+		enabled = exempt = false;
+		for (i = 0; config_key_info(i, &ki) == 0; i++) {
+			if (strcmp(ki.group, group) != 0)
+				continue;
+			enabled |= strcmp(ki.name, "enabled") == 0 &&
+			    strcmp(ki.type, "bool") == 0;
+			exempt |= strcmp(ki.name, "exempt") == 0 &&
+			    strcmp(ki.type, "array") == 0;
+		}
+		cr_expect(enabled && exempt, "%s: enabled and exempt", group);
+	}
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strncmp(ki.group, "rules.", 6) != 0)
+			continue;
+		cr_expect_eq(rules_type_parse(ki.group + 6, &t), 0,
+		    "%s is no rule of rules.h", ki.group);
+	}
+}
+
+/* good_rules.conf sets every key; each lands in its own member. */
+Test(config, rules_full_values)
+{
+	struct config		*c = load_ok(CONF_DIR "/good_rules.conf");
+	struct rules_config	*r = &c->rules;
+
+	cr_expect_eq(r->vehicle_class, CONFIG_CLASS_EMERGENCY);
+	cr_expect_eq(r->fuel_drop.tank_l, 55.0);
+	cr_expect_str_eq(c->ctl.admin_group, "fleet_admins");
+	cr_expect_eq(r->dispatch_grace_s, 600);
+	cr_expect(!r->after_hours_use.c.enabled);
+	cr_expect_eq(r->after_hours_use.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY));
+	cr_expect_eq(r->after_hours_use.min_s, 60);
+	cr_expect_eq(r->after_hours_use.merge_s, 600);
+	cr_expect(!r->holiday_use.c.enabled);
+	cr_expect_eq(r->holiday_use.c.exempt_classes, 0);
+	cr_expect_eq(r->holiday_use.min_s, 1);
+	cr_expect_eq(r->holiday_use.merge_s, 0);
+	cr_expect(!r->region_exit.c.enabled);
+	cr_expect_eq(r->region_exit.c.exempt_classes,
+	    BIT(CONFIG_CLASS_LAW_ENFORCEMENT) | BIT(CONFIG_CLASS_CONFIDENTIAL));
+	cr_expect_eq(r->region_exit.min_s, 30);
+	cr_expect_eq(r->region_exit.reenter_s, 120);
+	cr_expect(!r->forbidden_place.c.enabled);
+	cr_expect_eq(r->forbidden_place.c.exempt_classes,
+	    BIT(CONFIG_CLASS_GENERAL));
+	cr_expect_eq(r->forbidden_place.dwell_s, 600);
+	cr_expect_eq(r->forbidden_place.exit_s, 30);
+	cr_assert_eq(r->forbidden_place.ncategories, 3);
+	cr_expect_str_eq(r->forbidden_place.categories[0].name, "golf");
+	cr_expect_eq(r->forbidden_place.categories[0].dwell_s, 0);
+	cr_expect_str_eq(r->forbidden_place.categories[1].name,
+	    "entertainment");
+	cr_expect_eq(r->forbidden_place.categories[1].dwell_s, 120);
+	cr_expect_str_eq(r->forbidden_place.categories[2].name, "景区");
+	cr_expect_eq(r->forbidden_place.categories[2].dwell_s, 1800);
+	cr_expect(!r->overnight_parking.c.enabled);
+	cr_expect_eq(r->overnight_parking.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY) | BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	cr_expect_eq(r->overnight_parking.check_min, 23 * 60 + 30);
+	cr_expect_eq(r->overnight_parking.morning_min, 5 * 60 + 30);
+	cr_expect(!r->commute_pattern.c.enabled);
+	cr_expect_eq(r->commute_pattern.c.exempt_classes,
+	    BIT(CONFIG_CLASS_CONFIDENTIAL));
+	cr_expect_eq(r->commute_pattern.morning_from_min, 7 * 60);
+	cr_expect_eq(r->commute_pattern.morning_to_min, 9 * 60);
+	cr_expect_eq(r->commute_pattern.evening_from_min, 17 * 60 + 30);
+	cr_expect_eq(r->commute_pattern.evening_to_min, 19 * 60 + 30);
+	cr_expect_eq(r->commute_pattern.max_round_s, 3600);
+	cr_expect_eq(r->commute_pattern.min_stop_s, 10);
+	cr_expect_eq(r->commute_pattern.max_stop_s, 600);
+	cr_expect_eq(r->commute_pattern.max_distance_m, 20000);
+	cr_expect(!r->dispatch_mismatch.c.enabled);
+	cr_expect_eq(r->dispatch_mismatch.c.exempt_classes, 0x0f);
+	cr_expect_eq(r->dispatch_mismatch.corridor_s, 300);
+	cr_expect(!r->speeding.c.enabled);
+	cr_expect_eq(r->speeding.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY));
+	cr_expect_eq(r->speeding.limit_kmh, 100.5);
+	cr_expect_eq(r->speeding.class_limit_kmh[CONFIG_CLASS_GENERAL], 80.0);
+	cr_expect_eq(r->speeding.class_limit_kmh[CONFIG_CLASS_EMERGENCY],
+	    150.0);
+	cr_expect_eq(r->speeding.class_limit_kmh[CONFIG_CLASS_LAW_ENFORCEMENT],
+	    140.0);
+	cr_expect_eq(r->speeding.class_limit_kmh[CONFIG_CLASS_CONFIDENTIAL],
+	    1.0);
+	cr_expect_eq(r->speeding.tolerance_kmh, 0.0);
+	cr_expect_eq(r->speeding.min_s, 15);
+	cr_expect_eq(r->speeding.reset_s, 0);
+	cr_expect(!r->fatigue_driving.c.enabled);
+	cr_expect_eq(r->fatigue_driving.c.exempt_classes,
+	    BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	cr_expect_eq(r->fatigue_driving.max_drive_s, 10800);
+	cr_expect_eq(r->fatigue_driving.min_rest_s, 900);
+	cr_expect(!r->excessive_idle.c.enabled);
+	cr_expect_eq(r->excessive_idle.c.exempt_classes,
+	    BIT(CONFIG_CLASS_CONFIDENTIAL));
+	cr_expect_eq(r->excessive_idle.max_idle_s, 300);
+	cr_expect(!r->fuel_drop.c.enabled);
+	cr_expect_eq(r->fuel_drop.c.exempt_classes, BIT(CONFIG_CLASS_GENERAL));
+	cr_expect_eq(r->fuel_drop.min_drop_pct, 0.1);
+	cr_expect_eq(r->fuel_drop.min_drop_l, 8.5);
+	cr_expect(!r->gnss_lost_while_moving.c.enabled);
+	cr_expect_eq(r->gnss_lost_while_moving.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY));
+	cr_expect_eq(r->gnss_lost_while_moving.min_speed_kmh, 5.0);
+	cr_expect_eq(r->gnss_lost_while_moving.min_s, 60);
+	cr_expect(!r->position_jump.c.enabled);
+	cr_expect_eq(r->position_jump.c.exempt_classes,
+	    BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	cr_expect_eq(r->position_jump.max_kmh, 250.0);
+	cr_expect_eq(r->position_jump.min_jump_m, 5000);
+	cr_expect(!r->power_loss.c.enabled);
+	cr_expect_eq(r->power_loss.c.exempt_classes,
+	    BIT(CONFIG_CLASS_CONFIDENTIAL));
+	cr_expect(!r->obd_lost.c.enabled);
+	cr_expect_eq(r->obd_lost.c.exempt_classes, BIT(CONFIG_CLASS_GENERAL));
+	cr_expect_eq(r->obd_lost.min_s, 120);
+	cr_expect(!r->dtc.c.enabled);
+	cr_expect_eq(r->dtc.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY) | BIT(CONFIG_CLASS_CONFIDENTIAL));
+	cr_expect(!r->clock_jump.c.enabled);
+	cr_expect_eq(r->clock_jump.c.exempt_classes,
+	    BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	cr_expect_eq(r->clock_jump.tolerance_s, 60);
+	config_free(c);
+}
+
+/* The dump of non-default rules loads back equal, member by member. */
+Test(config, rules_dump_roundtrip)
+{
+	struct config	*a = load_ok(CONF_DIR "/good_rules.conf"), *b;
+	char		*text = NULL, *tmp;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_dump(a, fp);
+	fclose(fp);
+	cr_expect(strstr(text, "rules = {\n\tdispatch_grace_s = 600;\n"
+	    "\tafter_hours_use = {\n\t\tenabled = false;\n"
+	    "\t\texempt = [ \"emergency\" ];\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "\t\tcategories = (\n"
+	    "\t\t\t{ name = \"golf\"; dwell_s = 0; },\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "\t\tcheck_time = \"23:30\";\n") != NULL);
+	cr_expect(strstr(text, "\t\tmorning = \"07:00-09:00\";\n") != NULL);
+	cr_expect(strstr(text, "\t\texempt = [ ];\n") != NULL);
+	cr_expect(strstr(text, "\tadmin_group = \"fleet_admins\";\n") != NULL);
+	tmp = write_tmp(text);
+	b = load_ok(tmp);
+	cr_expect(config_equal(a, b), "%s", text);
+	cr_expect(memcmp(&a->rules, &b->rules, sizeof(a->rules)) == 0,
+	    "rules differ after the round trip:\n%s", text);
+	cr_expect_str_eq(b->ctl.admin_group, a->ctl.admin_group);
+	unlink(tmp);
+	free(tmp);
+	free(text);
+	config_free(a);
+	config_free(b);
+}
+
+Test(config, rules_derived_from_device)
+{
+	struct config	*c;
+
+	c = load_text_ok("device = { id = \"SC-0001\"; "
+	    "class = \"confidential\"; tank_l = 62.5; };\n");
+	cr_expect_eq(c->rules.vehicle_class, CONFIG_CLASS_CONFIDENTIAL);
+	cr_expect_eq(c->rules.fuel_drop.tank_l, 62.5);
+	config_free(c);
+	c = load_text_ok("device = { id = \"SC-0001\"; tank_l = 0; };\n");
+	cr_expect(isnan(c->rules.fuel_drop.tank_l));
+	config_free(c);
+}
+
+/* "device = { id }; rules = { BODY };" must fail with exactly want. */
+static void
+expect_rules_error(const char *body, const char *want)
+{
+	char	*text, *out;
+
+	cr_assert(asprintf(&text, "device = { id = \"SC-0001\"; };\n"
+	    "rules = {\n%s\n};\n", body) != -1);
+	out = load_text_fail(text, NULL);
+	cr_expect(has_suffix(out, want) && strchr(out, '\n') ==
+	    out + strlen(out) - 1, "%s\n--- got\n%s--- want\n...%s", body,
+	    out, want);
+	free(out);
+	free(text);
+}
+
+static struct config *
+load_rules_ok(const char *body)
+{
+	struct config	*c;
+	char		*text;
+
+	cr_assert(asprintf(&text, "device = { id = \"SC-0001\"; };\n"
+	    "rules = {\n%s\n};\n", body) != -1);
+	c = load_text_ok(text);
+	free(text);
+	return c;
+}
+
+Test(config, rules_times_of_day)
+{
+	struct config	*c;
+
+	c = load_rules_ok("overnight_parking = { check_time = \"00:00\"; "
+	    "morning_end = \"23:59\"; };\n"
+	    "commute_pattern = { morning = \"00:00-00:01\"; "
+	    "evening = \"00:01-24:00\"; };");
+	cr_expect_eq(c->rules.overnight_parking.check_min, 0);
+	cr_expect_eq(c->rules.overnight_parking.morning_min, 23 * 60 + 59);
+	cr_expect_eq(c->rules.commute_pattern.morning_from_min, 0);
+	cr_expect_eq(c->rules.commute_pattern.morning_to_min, 1);
+	cr_expect_eq(c->rules.commute_pattern.evening_from_min, 1);
+	cr_expect_eq(c->rules.commute_pattern.evening_to_min, 24 * 60);
+	config_free(c);
+	/* A check time after midnight: the night still has a length. */
+	c = load_rules_ok("overnight_parking = { check_time = \"02:00\"; };");
+	cr_expect_eq(c->rules.overnight_parking.check_min, 120);
+	config_free(c);
+	expect_rules_error("overnight_parking = { check_time = \"24:00\"; };",
+	    ":3: rules.overnight_parking.check_time: \"24:00\": not a time of "
+	    "day (00:00 .. 23:59)\n");
+	expect_rules_error("overnight_parking = { morning_end = \"06:00 \"; };",
+	    ":3: rules.overnight_parking.morning_end: \"06:00 \": expected "
+	    "HH:MM such as \"22:00\"\n");
+	expect_rules_error("overnight_parking = { morning_end = \"22:00\"; };",
+	    ":3: rules.overnight_parking.morning_end: \"22:00\" must differ "
+	    "from rules.overnight_parking.check_time (\"22:00\", the "
+	    "default)\n");
+	expect_rules_error("commute_pattern = { evening = \"09:00-10:00\"; };",
+	    ":3: rules.commute_pattern.evening: \"09:00-10:00\" must start at "
+	    "or after the end of rules.commute_pattern.morning "
+	    "(\"06:30-09:30\", the default)\n");
+	expect_rules_error("commute_pattern = { morning = \"06:30-17:01\"; };",
+	    ":3: rules.commute_pattern.morning: \"06:30-17:01\" must end at or "
+	    "before the start of rules.commute_pattern.evening "
+	    "(\"17:00-20:30\", the default)\n");
+	/* A wrong window itself suppresses the order rule. */
+	expect_rules_error("commute_pattern = { evening = \"09:00-08:00\"; };",
+	    ":3: rules.commute_pattern.evening: \"09:00-08:00\": end must be "
+	    "after start\n");
+}
+
+Test(config, rules_exempt_classes)
+{
+	struct config	*c;
+
+	c = load_rules_ok("after_hours_use = { exempt = [ ]; };\n"
+	    "speeding = { exempt = [ \"confidential\", \"general\" ]; };");
+	cr_expect_eq(c->rules.after_hours_use.c.exempt_classes, 0);
+	cr_expect_eq(c->rules.speeding.c.exempt_classes,
+	    BIT(CONFIG_CLASS_GENERAL) | BIT(CONFIG_CLASS_CONFIDENTIAL));
+	/* Untouched rules keep their default exemptions. */
+	cr_expect_eq(c->rules.holiday_use.c.exempt_classes,
+	    BIT(CONFIG_CLASS_EMERGENCY) | BIT(CONFIG_CLASS_LAW_ENFORCEMENT));
+	config_free(c);
+	expect_rules_error("dtc = { exempt = [ 1 ]; };",
+	    ":3: rules.dtc.exempt: expected an array of class names "
+	    "[ \"...\", ... ], got an array of int\n");
+	expect_rules_error("dtc = { exempt = ( \"general\" ); };",
+	    ":3: rules.dtc.exempt: expected an array of class names "
+	    "[ \"...\", ... ], got list\n");
+}
+
+Test(config, rules_class_limits)
+{
+	struct config	*c;
+
+	c = load_rules_ok("speeding = { limit_general_kmh = 0; "
+	    "limit_emergency_kmh = 1; limit_confidential_kmh = 300; };");
+	cr_expect_eq(c->rules.speeding.class_limit_kmh[0], 0.0);
+	cr_expect_eq(c->rules.speeding.class_limit_kmh[1], 1.0);
+	cr_expect_eq(c->rules.speeding.class_limit_kmh[3], 300.0);
+	config_free(c);
+	expect_rules_error("speeding = { limit_emergency_kmh = 0.99; };",
+	    ":3: rules.speeding.limit_emergency_kmh: 0.99 is neither 0 (use "
+	    "limit_kmh) nor in range 1..300\n");
+}
+
+Test(config, rules_categories)
+{
+	char	*body, *p;
+	size_t	 i;
+
+	body = malloc(4096);
+	cr_assert_not_null(body);
+	/* 16 entries, the longest name: fine. */
+	p = body + sprintf(body, "forbidden_place = { categories = (\n");
+	for (i = 0; i < RULES_MAX_CATEGORIES; i++)
+		p += sprintf(p, "%s{ name = \"%0*zu\"; dwell_s = %zu; }",
+		    i == 0 ? "" : ",\n", RULES_CATEGORY_MAX, i, i);
+	strcpy(p, " ); };");
+	{
+		struct config	*c = load_rules_ok(body);
+
+		cr_expect_eq(c->rules.forbidden_place.ncategories,
+		    RULES_MAX_CATEGORIES);
+		cr_expect_eq(strlen(c->rules.forbidden_place.categories[15].
+		    name), RULES_CATEGORY_MAX);
+		cr_expect_eq(c->rules.forbidden_place.categories[15].dwell_s,
+		    15);
+		config_free(c);
+	}
+	/* One more is too many. */
+	strcpy(p, ",\n{ name = \"x\"; dwell_s = 0; } ); };");
+	expect_rules_error(body, ":3: rules.forbidden_place.categories: 17 "
+	    "entries, at most 16\n");
+	free(body);
+	expect_rules_error("forbidden_place = { categories = ( { name = "
+	    "\"123456789012345678901234567890123\"; dwell_s = 0; } ); };",
+	    ":3: rules.forbidden_place.categories[1]: name: is 33 bytes long, "
+	    "at most 32 allowed\n");
+	expect_rules_error("forbidden_place = { categories = ( { name = \"\"; "
+	    "dwell_s = 0; } ); };", ":3: rules.forbidden_place.categories[1]: "
+	    "name: must not be empty\n");
+	expect_rules_error("forbidden_place = { categories = ( { name = \"a\"; "
+	    "dwell_s = 1.5; } ); };", ":3: rules.forbidden_place."
+	    "categories[1]: dwell_s: expected int, got float\n");
+	expect_rules_error("forbidden_place = { categories = ( { name = \"a\"; "
+	    "dwell_s = 86401; } ); };", ":3: rules.forbidden_place."
+	    "categories[1]: dwell_s: 86401 is out of range 0..86400\n");
+	expect_rules_error("forbidden_place = { categories = [ \"golf\" ]; };",
+	    ":3: rules.forbidden_place.categories: expected a list ( { name = "
+	    "\"...\"; dwell_s = ...; }, ... ), got array\n");
+	expect_rules_error("forbidden_place = { categories = ( \"golf\" ); };",
+	    ":3: rules.forbidden_place.categories[1]: expected a group "
+	    "{ name = \"...\"; dwell_s = ...; }, got string\n");
+	expect_rules_error("speeding = { categories = ( ); };",
+	    ":3: rules.speeding.categories: unknown key (known: enabled, "
+	    "exempt, limit_kmh, limit_general_kmh, limit_emergency_kmh, "
+	    "limit_law_enforcement_kmh, limit_confidential_kmh, tolerance_kmh, "
+	    "min_s, reset_s)\n");
+}
+
+Test(config, rules_unknown_and_not_groups)
+{
+	expect_rules_error("speeding = true;",
+	    ":3: rules.speeding: expected group, got bool\n");
+	expect_rules_error("limit_kmh = 100;", ":3: rules.limit_kmh: unknown "
+	    "rule (known: after_hours_use, holiday_use, region_exit, "
+	    "forbidden_place, overnight_parking, commute_pattern, "
+	    "dispatch_mismatch, speeding, fatigue_driving, excessive_idle, "
+	    "fuel_drop, gnss_lost_while_moving, position_jump, power_loss, "
+	    "obd_lost, dtc, clock_jump; other keys: dispatch_grace_s)\n");
+	expect_rules_error("power_loss = { min_s = 10; };",
+	    ":3: rules.power_loss.min_s: unknown key (known: enabled, "
+	    "exempt)\n");
+	expect_rules_error("dtc = { enabled = 1; };",
+	    ":3: rules.dtc.enabled: expected bool, got int\n");
+}
+
+Test(config, ctl_admin_group)
+{
+	static const char *const good[] = {
+		"", "fleetgw", "fleet_admins", "wheel", "g1", "_g", "a.b-c",
+		"admins@example.com", "smb$", "0x", "1a"
+	};
+	static const struct {
+		const char	*name;
+		const char	*why;
+	} bad[] = {
+		{ "-x", "\"-x\" must not start with \"-\"" },
+		{ "1000", "\"1000\" is all digits: give the group's name, not "
+		  "its GID" },
+		{ "fleet admins", "\"fleet admins\" may only contain A-Z a-z "
+		  "0-9 . _ - @ and a final $" },
+		{ "a:b", "\"a:b\" may only contain A-Z a-z 0-9 . _ - @ and a "
+		  "final $" },
+		{ "a$b", "\"a$b\" may only contain A-Z a-z 0-9 . _ - @ and a "
+		  "final $" },
+		{ "管理员", "\"管理员\" may only contain A-Z a-z 0-9 . _ - @ "
+		  "and a final $" },
+	};
+	struct config	*c;
+	char		 text[256], want[256], *out;
+	size_t		 i;
+
+	for (i = 0; i < NELEM(good); i++) {
+		snprintf(text, sizeof(text), "device = { id = \"SC-0001\"; };\n"
+		    "ctl = { admin_group = \"%s\"; };\n", good[i]);
+		c = load_text_ok(text);
+		cr_expect_str_eq(c->ctl.admin_group, good[i]);
+		config_free(c);
+	}
+	for (i = 0; i < NELEM(bad); i++) {
+		snprintf(text, sizeof(text), "device = { id = \"SC-0001\"; };\n"
+		    "ctl = { admin_group = \"%s\"; };\n", bad[i].name);
+		out = load_text_fail(text, NULL);
+		snprintf(want, sizeof(want), ":2: ctl.admin_group: %s\n",
+		    bad[i].why);
+		cr_expect(has_suffix(out, want), "%s\n--- want ...%s", out,
+		    want);
+		free(out);
+	}
+}
+
+/* --help-config lists the rules with their defaults and ranges. */
+Test(config, print_table_rules)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_print_table(fp);
+	fclose(fp);
+	cr_expect(strstr(text, "\nrules.dispatch_grace_s ") != NULL);
+	cr_expect(strstr(text, "\nctl.admin_group ") != NULL);
+	cr_expect(strstr(text, "\nrules.after_hours_use.exempt ") != NULL &&
+	    strstr(text, "[ \"emergency\", \"law_enforcement\" ]") != NULL &&
+	    strstr(text, "general|emergency|law_enforcement|confidential, "
+	    "each once") != NULL, "%s", text);
+	cr_expect(strstr(text, "\"22:00\"") != NULL);
+	cr_expect(strstr(text, "\"06:30-09:30\"") != NULL);
+	cr_expect(strstr(text, "0 or 1..300") != NULL);
+	cr_expect(strstr(text, "0.1..100") != NULL);
+	/* The list key, after the other forbidden_place keys. */
+	cr_expect(strstr(text, "\nrules.forbidden_place.exit_s ") <
+	    strstr(text, "\nrules.forbidden_place.categories "), "%s", text);
+	cr_expect(strstr(text, "\nrules.forbidden_place.categories ") <
+	    strstr(text, "\nrules.overnight_parking.enabled "), "%s", text);
+	free(text);
 }

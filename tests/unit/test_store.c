@@ -11,7 +11,13 @@
  * (SQLITE_FULL) that keep rows pending and give their seqs back.  Trips:
  * begin, progress written by the batch, end with a seq from the shared
  * stream, the open trip found again after a crash, window queries.  DTC
- * history: new, persisting and cleared codes.  VIN in meta.
+ * history: new, persisting and cleared codes.  VIN in meta.  Events
+ * (schema version 4): open, close and instant with seqs dense among the
+ * positions, duplicates ignored, a close without its open, committed in
+ * one transaction with the rules state (also across a crash), queries by
+ * window, type and severity, retention of closed events only; dispatch
+ * orders; the clean-stop flag across close, exit and kill -9; migration
+ * from version 3.
  *
  * Every test works in its own mkdtemp directory, removed afterwards.
  */
@@ -32,10 +38,12 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "log.h"
 #include "record.h"
+#include "rules.h"
 #include "store.h"
 #include "trip.h"
 #include "util.h"
@@ -1450,7 +1458,7 @@ Test(store, empty_file_is_migrated)
 	close(fd);
 	st = store_open(&o);
 	cr_assert_not_null(st);
-	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 3);
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 4);
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM sqlite_master "
 	    "WHERE name IN ('trips', 'dtcs', 'trips_start_utc_ms')"), 3);
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM "
@@ -1556,10 +1564,10 @@ Test(store, v1_database_keeps_next_seq)
 		st = store_open(&o);
 		log = capture_end();
 		cr_assert_not_null(st);
-		cr_assert(strstr(log, "schema migrated to version 3 (from 1)")
+		cr_assert(strstr(log, "schema migrated to version 4 (from 1)")
 		    != NULL, "log: %s", log);
 		db = store_db(st);
-		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 3);
+		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 4);
 		cr_assert_eq(seq_floor(db), next[i]);
 		cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
 		    "WHERE key = 'next_seq'"), 0);
@@ -2115,10 +2123,10 @@ Test(store, v2_database_read_as_is_then_migrated)
 	st = store_open(&o);
 	log = capture_end();
 	cr_assert_not_null(st);
-	cr_assert(strstr(log, "schema migrated to version 3 (from 2)") != NULL,
+	cr_assert(strstr(log, "schema migrated to version 4 (from 2)") != NULL,
 	    "log: %s", log);
 	db = store_db(st);
-	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 3);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 4);
 	cr_assert_eq(has_column(db, "positions", "obd_mil_on"), 1);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
 	    "WHERE obd_rpm IS NOT NULL OR obd_mil_on IS NOT NULL"), 0);
@@ -3076,5 +3084,1378 @@ Test(store, failed_trip_end_is_kept_and_retried)
 	cr_assert_eq(r.t[0].trip.end_utc_ms, t.end_utc_ms);
 	cr_assert_eq(store_trip_open_get(st, &got), 0);
 	store_close(st);
+	assert_integrity();
+}
+
+/* ---- schema version 4: events, rules state, orders, clean stop ---- */
+
+#define MIN_MS		INT64_C(60000)
+#define HOUR_MS		INT64_C(3600000)
+
+/* Every seq handed out (an instant's end_seq is its seq), as one column. */
+#define ALL_SEQS							\
+	"SELECT seq AS s FROM positions UNION ALL SELECT seq FROM trips "\
+	"WHERE seq IS NOT NULL UNION ALL SELECT seq FROM dtcs UNION ALL "\
+	"SELECT seq FROM events UNION ALL SELECT end_seq FROM events "	\
+	"WHERE end_seq <> seq"
+
+/* The seqs in the file are exactly 1..n, each used once. */
+static void
+assert_seq_dense(sqlite3 *db, int64_t n)
+{
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM (" ALL_SEQS ")"), n);
+	cr_assert_eq(sql_int(db, "SELECT count(DISTINCT s) FROM (" ALL_SEQS
+	    ")"), n, "a seq used twice");
+	cr_assert_eq(sql_int(db, "SELECT min(s) FROM (" ALL_SEQS ")"), 1);
+	cr_assert_eq(sql_int(db, "SELECT max(s) FROM (" ALL_SEQS ")"), n);
+}
+
+static struct rules_event
+mkevent(uint64_t id, enum rules_phase phase, enum rules_type type,
+    enum rules_severity severity, int64_t start_ms, int64_t end_ms)
+{
+	struct rules_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.id = id;
+	ev.phase = phase;
+	ev.type = type;
+	ev.severity = severity;
+	ev.start_utc_ms = start_ms;
+	ev.end_utc_ms = end_ms;
+	ev.lat_deg = NAN;
+	ev.lon_deg = NAN;
+	return ev;
+}
+
+/* Put ev with details (JSON text, NULL none); store_event_put's answer. */
+static int
+put_event(struct store *st, struct rules_event ev, const char *details)
+{
+	json_error_t	 err;
+	int		 rc;
+
+	ev.details = NULL;
+	if (details != NULL) {
+		ev.details = json_loads(details, 0, &err);
+		cr_assert_not_null(ev.details, "%s: %s", details, err.text);
+	}
+	rc = store_event_put(st, &ev);
+	json_decref(ev.details);
+	return rc;
+}
+
+struct events {
+	struct store_event	 e[64];
+	char			 details[64][256];
+	size_t			 n;
+	size_t			 stop_at;
+};
+
+static int
+collect_event(const struct store_event *e, void *arg)
+{
+	struct events	*r = arg;
+
+	cr_assert_lt(r->n, NELEM(r->e));
+	r->e[r->n] = *e;
+	util_strlcpy(r->details[r->n], e->details, sizeof(r->details[0]));
+	r->e[r->n].details = r->details[r->n];
+	r->n++;
+	return r->stop_at != 0 && r->n == r->stop_at;
+}
+
+static void
+query_events(struct store *st, int64_t from, int64_t to, int type,
+    int severity, uint64_t limit, struct events *r)
+{
+	memset(r, 0, sizeof(*r));
+	cr_assert_eq(store_query_events(st, from, to, type, severity, limit,
+	    collect_event, r), 0);
+}
+
+/* The events' ids in query order, e.g. "1,4,3". */
+static const char *
+event_ids(const struct events *r)
+{
+	static char	 buf[256];
+	size_t		 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%llu",
+		    i > 0 ? "," : "", (unsigned long long)r->e[i].id);
+	return buf;
+}
+
+Test(store, events_open_close_seqs_dense_with_positions)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rules_event ev;
+	struct events	 r;
+	sqlite3		*db;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	put_n(st, 0, 3, 0);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_AFTER_HOURS_USE, RULES_VIOLATION,
+	    mkfix(0).t_utc_ms, 0);
+	ev.lat_deg = 30.5;
+	ev.lon_deg = 104.0;
+	ev.trip_id = 3;
+	cr_assert_eq(put_event(st, ev, "{\"covered\": false}"), 1,
+	    "a violation is urgent");
+	/* Queued, not written: the caller commits after the rules state. */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events"), 0);
+	cr_assert_eq(store_next_due_ms(st, 0), 0, "urgent: due at once");
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 3);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 1"), 4,
+	    "after the positions of its batch");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE "
+	    "end_seq IS NULL AND end_utc_ms IS NULL"), 1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 1);
+	cr_assert_eq(s.events_open, 1);
+	cr_assert_eq(s.next_seq, 5);
+
+	/* Two more positions, then the close: end_seq after them. */
+	put_n(st, 3, 2, 0);
+	ev = mkevent(1, RULES_EV_CLOSE, RULES_AFTER_HOURS_USE, RULES_VIOLATION,
+	    mkfix(0).t_utc_ms, mkfix(4).t_utc_ms);
+	cr_assert_eq(put_event(st, ev, "{\"uncovered_s\": 4, \"a\": [1, 2]}"),
+	    1);
+	/* An open and its close in one batch: two seqs, in that order. */
+	ev = mkevent(2, RULES_EV_OPEN, RULES_SPEEDING, RULES_WARNING,
+	    mkfix(3).t_utc_ms, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0, "a warning is not urgent");
+	ev.phase = RULES_EV_CLOSE;
+	ev.end_utc_ms = mkfix(4).t_utc_ms;
+	cr_assert_eq(put_event(st, ev, "{\"max_kmh\": 131.5}"), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 6);
+	cr_assert_eq(sql_int(db, "SELECT end_seq FROM events WHERE id = 1"),
+	    7);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 2"), 8);
+	cr_assert_eq(sql_int(db, "SELECT end_seq FROM events WHERE id = 2"),
+	    9);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 2);
+	cr_assert_eq(s.events_open, 0);
+	cr_assert_eq(s.positions, 5);
+
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.e[0].id, 1);
+	cr_assert_eq(r.e[0].seq, 4);
+	cr_assert_eq(r.e[0].end_seq, 7);
+	cr_assert_eq(r.e[0].type, RULES_AFTER_HOURS_USE);
+	cr_assert_eq(r.e[0].severity, RULES_VIOLATION);
+	cr_assert_eq(r.e[0].start_utc_ms, mkfix(0).t_utc_ms);
+	cr_assert_eq(r.e[0].end_utc_ms, mkfix(4).t_utc_ms);
+	cr_assert_eq(r.e[0].trip_id, 3);
+	cr_assert_eq(r.e[0].lat_deg, 30.5);
+	cr_assert_eq(r.e[0].lon_deg, 104.0);
+	cr_assert_str_eq(r.e[0].fence_id, "");
+	/* The close's details replace the open's, compact, keys sorted. */
+	cr_assert_str_eq(r.e[0].details, "{\"a\":[1,2],\"uncovered_s\":4}");
+	cr_assert_eq(r.e[1].id, 2);
+	cr_assert(isnan(r.e[1].lat_deg) && isnan(r.e[1].lon_deg));
+	cr_assert_eq(r.e[1].trip_id, 0);
+	cr_assert_str_eq(r.e[1].details, "{\"max_kmh\":131.5}");
+	assert_seq_dense(db, 9);
+	store_close(st);
+
+	/* The newest seq is an end_seq: the next run continues above it. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 10);
+	cr_assert_eq(s.events, 2);
+	cr_assert_eq(s.events_open, 0);
+	store_close(st);
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 10);
+	put_n(st, 5, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	assert_seq_dense(store_db(st), 10);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, event_instant_and_close_without_open)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rules_event ev;
+	struct events	 r;
+	const char	*log;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	ev = mkevent(5, RULES_EV_INSTANT, RULES_POWER_LOSS, RULES_CRITICAL,
+	    T0_MS, T0_MS + MIN_MS);
+	cr_assert_eq(put_event(st, ev, "{\"in_trip\": true}"), 1);
+	/* An instant without an end ends where it starts. */
+	ev = mkevent(6, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING,
+	    T0_MS + 2 * MIN_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+	/* A close whose open never reached the disk (lost in a crash). */
+	ev = mkevent(9, RULES_EV_CLOSE, RULES_EXCESSIVE_IDLE, RULES_WARNING,
+	    T0_MS + 3 * MIN_MS, T0_MS + 20 * MIN_MS);
+	ev.lat_deg = 30.6;
+	ev.lon_deg = 104.1;
+	util_strlcpy(ev.fence_id, "lot-a", sizeof(ev.fence_id));
+	cr_assert_eq(put_event(st, ev, "{\"idle_s\": 1020}"), 0);
+	capture_start();
+	cr_assert_eq(store_commit(st), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "store: ") != NULL && strstr(log, ": event 9 "
+	    "closed without a stored open, recorded closed") != NULL,
+	    "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 3);
+	cr_assert_eq(s.events_open, 0);
+	cr_assert_eq(s.next_seq, 4, "one seq each");
+
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_eq(r.n, 3);
+	cr_assert_eq(r.e[0].id, 5);
+	cr_assert_eq(r.e[0].seq, 1);
+	cr_assert_eq(r.e[0].end_seq, 1);
+	cr_assert_eq(r.e[0].end_utc_ms, T0_MS + MIN_MS);
+	cr_assert_str_eq(r.e[0].details, "{\"in_trip\":true}");
+	cr_assert_eq(r.e[1].id, 6);
+	cr_assert_eq(r.e[1].seq, 2);
+	cr_assert_eq(r.e[1].end_seq, 2);
+	cr_assert_eq(r.e[1].end_utc_ms, T0_MS + 2 * MIN_MS);
+	cr_assert_str_eq(r.e[1].details, "{}");
+	cr_assert_eq(r.e[2].id, 9);
+	cr_assert_eq(r.e[2].seq, 3);
+	cr_assert_eq(r.e[2].end_seq, 3);
+	cr_assert_eq(r.e[2].type, RULES_EXCESSIVE_IDLE);
+	cr_assert_eq(r.e[2].end_utc_ms, T0_MS + 20 * MIN_MS);
+	cr_assert_eq(r.e[2].lat_deg, 30.6);
+	cr_assert_str_eq(r.e[2].fence_id, "lot-a");
+
+	/* A close fills what the open row lacks, and keeps what it has. */
+	ev = mkevent(10, RULES_EV_OPEN, RULES_FORBIDDEN_PLACE, RULES_VIOLATION,
+	    T0_MS + 30 * MIN_MS, 0);
+	cr_assert_eq(put_event(st, ev, "{\"category\": \"golf\"}"), 1);
+	ev = mkevent(11, RULES_EV_OPEN, RULES_REGION_EXIT, RULES_VIOLATION,
+	    T0_MS + 31 * MIN_MS, 0);
+	ev.lat_deg = 31.0;
+	ev.lon_deg = 105.0;
+	ev.trip_id = 4;
+	util_strlcpy(ev.fence_id, "county", sizeof(ev.fence_id));
+	cr_assert_eq(put_event(st, ev, "{\"n\": 1}"), 1);
+	cr_assert_eq(store_commit(st), 0);
+	ev = mkevent(10, RULES_EV_CLOSE, RULES_FORBIDDEN_PLACE,
+	    RULES_VIOLATION, T0_MS + 30 * MIN_MS, T0_MS + 40 * MIN_MS);
+	ev.lat_deg = 30.7;
+	ev.lon_deg = 104.2;
+	ev.trip_id = 7;
+	util_strlcpy(ev.fence_id, "golf-1", sizeof(ev.fence_id));
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	ev = mkevent(11, RULES_EV_CLOSE, RULES_REGION_EXIT, RULES_VIOLATION,
+	    T0_MS + 31 * MIN_MS, T0_MS + 50 * MIN_MS);
+	ev.lat_deg = 32.0;
+	ev.lon_deg = 106.0;
+	ev.trip_id = 8;
+	util_strlcpy(ev.fence_id, "other", sizeof(ev.fence_id));
+	cr_assert_eq(put_event(st, ev, "{\"n\": 2}"), 1);
+	cr_assert_eq(store_commit(st), 0);
+	query_events(st, T0_MS + 30 * MIN_MS, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.e[0].id, 10);
+	cr_assert_eq(r.e[0].seq, 4);
+	cr_assert_eq(r.e[0].end_seq, 6);
+	cr_assert_eq(r.e[0].lat_deg, 30.7);
+	cr_assert_eq(r.e[0].lon_deg, 104.2);
+	cr_assert_eq(r.e[0].trip_id, 7);
+	cr_assert_str_eq(r.e[0].fence_id, "golf-1");
+	cr_assert_str_eq(r.e[0].details, "{\"category\":\"golf\"}",
+	    "a close without details keeps the open's");
+	cr_assert_eq(r.e[1].id, 11);
+	cr_assert_eq(r.e[1].end_seq, 7);
+	cr_assert_eq(r.e[1].end_utc_ms, T0_MS + 50 * MIN_MS);
+	cr_assert_eq(r.e[1].lat_deg, 31.0);
+	cr_assert_eq(r.e[1].lon_deg, 105.0);
+	cr_assert_eq(r.e[1].trip_id, 4);
+	cr_assert_str_eq(r.e[1].fence_id, "county");
+	cr_assert_str_eq(r.e[1].details, "{\"n\":2}");
+	assert_seq_dense(store_db(st), 7);
+	store_close(st);
+}
+
+Test(store, event_duplicate_open_ignored)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rules_event ev;
+	struct events	 r;
+	const char	*log;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_FATIGUE_DRIVING, RULES_WARNING,
+	    T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, "{\"v\": 1}"), 0);
+	cr_assert_eq(store_commit(st), 0);
+
+	/* Again (a restored engine's replay), as an instant, and twice in one
+	 * batch for a new id: one row each, no seq taken. */
+	ev.start_utc_ms = T0_MS + MIN_MS;
+	cr_assert_eq(put_event(st, ev, "{\"v\": 2}"), 0);
+	ev.phase = RULES_EV_INSTANT;
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	ev = mkevent(2, RULES_EV_OPEN, RULES_OBD_LOST, RULES_WARNING,
+	    T0_MS + 2 * MIN_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	capture_start();
+	cr_assert_eq(store_commit(st), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "event 1 is stored already, open ignored") !=
+	    NULL, "log: %s", log);
+	cr_assert(strstr(log, "event 1 is stored already, instant ignored") !=
+	    NULL, "log: %s", log);
+	cr_assert(strstr(log, "event 2 is stored already, open ignored") !=
+	    NULL, "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 2);
+	cr_assert_eq(s.events_open, 2);
+	cr_assert_eq(s.next_seq, 3);
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.e[0].start_utc_ms, T0_MS, "the first open stays");
+	cr_assert_str_eq(r.e[0].details, "{\"v\":1}");
+
+	/* A second close is ignored too. */
+	ev = mkevent(1, RULES_EV_CLOSE, RULES_FATIGUE_DRIVING, RULES_WARNING,
+	    T0_MS, T0_MS + HOUR_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(put_event(st, ev, "{\"v\": 3}"), 0);
+	capture_start();
+	cr_assert_eq(store_commit(st), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "event 1 is closed already, close ignored") !=
+	    NULL, "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 2);
+	cr_assert_eq(s.events_open, 1);
+	cr_assert_eq(s.next_seq, 4);
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_str_eq(r.e[0].details, "{\"v\":1}");
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM events"), 2);
+	store_close(st);
+}
+
+Test(store, event_put_refuses_invalid_and_full_queue)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rules_event ev;
+	const char	*log;
+	uint64_t	 id;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	ev = mkevent(1, RULES_EV_INSTANT, RULES_CLOCK_JUMP, RULES_INFO, T0_MS,
+	    T0_MS);
+	capture_start();
+	ev.id = 0;
+	cr_assert_eq(put_event(st, ev, NULL), -1);
+	ev.id = 1;
+	ev.type = RULES_TYPE_COUNT;
+	cr_assert_eq(put_event(st, ev, NULL), -1);
+	ev.type = RULES_CLOCK_JUMP;
+	ev.severity = (enum rules_severity)7;
+	cr_assert_eq(put_event(st, ev, NULL), -1);
+	ev.severity = RULES_INFO;
+	ev.phase = (enum rules_phase)9;
+	cr_assert_eq(put_event(st, ev, NULL), -1);
+	ev.phase = RULES_EV_INSTANT;
+	cr_assert_eq(put_event(st, ev, "[1, 2]"), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "event 1: details are not a JSON object, not "
+	    "recorded") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "event 0: invalid id") != NULL, "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0);
+	cr_assert_eq(store_next_due_ms(st, 0), UINT64_MAX, "nothing queued");
+
+	/* Not urgent: due one interval after it was queued. */
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	ev.severity = RULES_WARNING;
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_next_due_ms(st, 0), o.commit_interval_ms);
+	cr_assert_eq(store_commit_due(st, 1000), 0);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM events"), 0);
+	cr_assert_eq(store_commit_due(st, o.commit_interval_ms), 0);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM events"), 1);
+
+	/* The queue is bounded and never commits by itself. */
+	for (id = 2; id < 2 + 1024; id++) {
+		ev = mkevent(id, RULES_EV_OPEN, RULES_SPEEDING,
+		    RULES_WARNING, T0_MS + (int64_t)id, 0);
+		cr_assert_eq(put_event(st, ev, NULL), 0);
+	}
+	ev.id = id;
+	capture_start();
+	cr_assert_eq(put_event(st, ev, NULL), -1);
+	cr_assert_eq(put_event(st, ev, NULL), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "1024 event changes wait for a commit, refusing "
+	    "more") != NULL, "log: %s", log);
+	cr_assert_null(strstr(strstr(log, "refusing more") + 1,
+	    "refusing more"), "logged once: %s", log);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM events"), 1);
+	capture_start();
+	cr_assert_eq(store_commit(st), 0);
+	log = capture_end();
+	cr_assert(strstr(log, "event queue has room again") != NULL, "log: %s",
+	    log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 1025);
+	cr_assert_eq(s.events_open, 1024);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	store_close(st);
+
+	/* A read-only store takes nothing. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	capture_start();
+	cr_assert_eq(put_event(st, ev, NULL), -1);
+	cr_assert_eq(store_rules_state(st, "{}"), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "write on a read-only store") != NULL, "log: %s",
+	    log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 1026, "the close wrote the last one");
+	store_close(st);
+}
+
+static int
+count_commits(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+Test(store, rules_state_committed_with_the_events)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rules_event ev;
+	sqlite3		*db;
+	char		*state, sql[128];
+	const char	*log;
+	int		 ncommits = 0;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	cr_assert_null(store_rules_state_get(st), "a new file has none");
+	sqlite3_commit_hook(db, count_commits, &ncommits);
+	put_n(st, 0, 2, 0);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_HOLIDAY_USE, RULES_VIOLATION,
+	    T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	cr_assert_eq(store_rules_state(st, "{\"next_id\":2}"), 0);
+	state = store_rules_state_get(st);
+	cr_assert_str_eq(state, "{\"next_id\":2}", "the pending copy");
+	free(state);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
+	    "WHERE key = 'rules_state'"), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(ncommits, 1, "positions, event and state: one "
+	    "transaction");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta WHERE key = "
+	    "'rules_state' AND value = '{\"next_id\":2}'"), 1);
+
+	/* The state alone is a batch: due one interval later, newest wins. */
+	cr_assert_eq(store_rules_state(st, "{\"next_id\":3}"), 0);
+	cr_assert_eq(store_rules_state(st, "{\"next_id\":4}"), 0);
+	cr_assert_eq(store_next_due_ms(st, 0), o.commit_interval_ms);
+	state = store_rules_state_get(st);
+	cr_assert_str_eq(state, "{\"next_id\":4}");
+	free(state);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(ncommits, 2);
+	cr_assert_eq(store_next_due_ms(st, 0), UINT64_MAX);
+	state = store_rules_state_get(st);
+	cr_assert_str_eq(state, "{\"next_id\":4}", "the committed copy");
+	free(state);
+
+	/*
+	 * A failing commit (disk full) writes neither the event nor the
+	 * state; both wait and go together with the next one that works.
+	 */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)sql_int(db, "PRAGMA page_count"));
+	sql_exec(db, sql);
+	put_n(st, 2, 3000, 0);
+	ev = mkevent(2, RULES_EV_INSTANT, RULES_FUEL_DROP, RULES_CRITICAL,
+	    T0_MS + HOUR_MS, T0_MS + HOUR_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	cr_assert_eq(store_rules_state(st, "{\"next_id\":5}"), 0);
+	capture_start();
+	cr_assert_eq(store_commit(st), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "keeping 3000 positions, 1 event change, rules "
+	    "state in memory") != NULL, "log: %s", log);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta WHERE key = "
+	    "'rules_state' AND value = '{\"next_id\":4}'"), 1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 1);
+	cr_assert_eq(s.next_seq, 4, "the seqs were given back");
+	sql_exec(db, "PRAGMA max_page_count = 1073741823");
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 2"), 3004);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta WHERE key = "
+	    "'rules_state' AND value = '{\"next_id\":5}'"), 1);
+	sqlite3_commit_hook(db, NULL, NULL);
+
+	/* Written at close with whatever else is pending. */
+	cr_assert_eq(store_rules_state(st, "{\"next_id\":6}"), 0);
+	store_close(st);
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	state = store_rules_state_get(st);
+	cr_assert_str_eq(state, "{\"next_id\":6}");
+	free(state);
+	store_close(st);
+}
+
+/*
+ * A child commits an event with the state that reported it, queues a
+ * second pair and dies: the parent finds the first pair, and nothing of
+ * the second.
+ */
+static void
+state_crash_child(bool sigkill)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct rules_event ev;
+
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	put_n(st, 0, 3, 0);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_REGION_EXIT, RULES_VIOLATION,
+	    mkfix(1).t_utc_ms, 0);
+	if (store_event_put(st, &ev) != 1 ||
+	    store_rules_state(st, "{\"next_id\":2}") != 0 ||
+	    store_commit(st) != 0)
+		_exit(3);
+	put_n(st, 3, 3, 0);
+	ev = mkevent(2, RULES_EV_INSTANT, RULES_POSITION_JUMP, RULES_CRITICAL,
+	    mkfix(4).t_utc_ms, mkfix(4).t_utc_ms);
+	if (store_event_put(st, &ev) != 1 ||
+	    store_rules_state(st, "{\"next_id\":3}") != 0)
+		_exit(4);
+	if (sigkill)
+		kill(getpid(), SIGKILL);
+	_exit(0);
+}
+
+Test(store, events_and_state_survive_a_crash_together)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct events	 r;
+	char		*state;
+	pid_t		 pid;
+	int		 round, status;
+
+	for (round = 0; round < 2; round++) {
+		unlink(dbpath);
+		unlink(wal_path());
+		unlink(shm_path());
+		pid = fork();
+		cr_assert(pid != -1);
+		if (pid == 0)
+			state_crash_child(round == 1);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		if (round == 0)
+			cr_assert(WIFEXITED(status) && WEXITSTATUS(status) ==
+			    0, "child status %d", status);
+		else
+			cr_assert(WIFSIGNALED(status) && WTERMSIG(status) ==
+			    SIGKILL, "child status %d", status);
+		assert_integrity();
+
+		st = store_open(&o);
+		cr_assert_not_null(st);
+		cr_assert(store_unclean_previous(st));
+		cr_assert_eq(store_last_record_utc_ms(st), mkfix(2).t_utc_ms);
+		state = store_rules_state_get(st);
+		cr_assert_str_eq(state, "{\"next_id\":2}");
+		free(state);
+		query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+		cr_assert_eq(r.n, 1);
+		cr_assert_eq(r.e[0].id, 1);
+		cr_assert_eq(r.e[0].seq, 4);
+		cr_assert_eq(r.e[0].end_seq, 0);
+		store_get_stats(st, &s);
+		cr_assert_eq(s.events, 1);
+		cr_assert_eq(s.events_open, 1);
+		cr_assert_eq(s.next_seq, 5);
+		cr_assert_eq(s.positions, 3);
+		store_close(st);
+	}
+}
+
+/*
+ * Version 3 as it shipped: the version 2 file after migration 3, with a
+ * closed trip (seq 60) and an active DTC (seq 61).
+ */
+static void
+make_v3_db(void)
+{
+	make_v2_db(60);
+	make_raw_db("BEGIN;"
+	    "ALTER TABLE positions ADD COLUMN obd_rpm REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_speed_kmh REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_coolant_c REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_intake_c REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_ambient_c REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_load_pct REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_throttle_pct REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_maf_gps REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_fuel_level_pct REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_fuel_rate_lph REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_battery_v REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_odometer_km REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_run_time_s REAL;"
+	    "ALTER TABLE positions ADD COLUMN obd_fuel_rate_estimated INTEGER;"
+	    "ALTER TABLE positions ADD COLUMN obd_mil_on INTEGER;"
+	    "CREATE TABLE trips ("
+	    "  id			INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    "  seq			INTEGER,"
+	    "  start_utc_ms		INTEGER NOT NULL,"
+	    "  end_utc_ms		INTEGER NOT NULL,"
+	    "  open			INTEGER NOT NULL,"
+	    "  distance_m		REAL,"
+	    "  duration_s		REAL,"
+	    "  driving_s		REAL,"
+	    "  idle_s		REAL,"
+	    "  max_speed_kmh		REAL,"
+	    "  avg_speed_kmh		REAL,"
+	    "  fuel_used_l		REAL,"
+	    "  start_lat_deg		REAL,"
+	    "  start_lon_deg		REAL,"
+	    "  end_lat_deg		REAL,"
+	    "  end_lon_deg		REAL,"
+	    "  odometer_start_km	REAL,"
+	    "  odometer_end_km	REAL,"
+	    "  ended_by		TEXT,"
+	    "  gnss_gap		INTEGER NOT NULL DEFAULT 0,"
+	    "  towed			INTEGER NOT NULL DEFAULT 0,"
+	    "  synced		INTEGER NOT NULL DEFAULT 0"
+	    ");"
+	    "CREATE INDEX trips_start_utc_ms ON trips(start_utc_ms);"
+	    "CREATE UNIQUE INDEX trips_seq ON trips(seq);"
+	    "CREATE TABLE dtcs ("
+	    "  seq			INTEGER PRIMARY KEY,"
+	    "  code			TEXT NOT NULL,"
+	    "  mode			INTEGER NOT NULL,"
+	    "  first_utc_ms		INTEGER NOT NULL,"
+	    "  last_utc_ms		INTEGER NOT NULL,"
+	    "  cleared_utc_ms	INTEGER,"
+	    "  synced		INTEGER NOT NULL DEFAULT 0"
+	    ");"
+	    "CREATE UNIQUE INDEX dtcs_active ON dtcs(code, mode) "
+	    "  WHERE cleared_utc_ms IS NULL;"
+	    "PRAGMA user_version = 3;"
+	    "INSERT INTO trips(seq, start_utc_ms, end_utc_ms, open, ended_by) "
+	    "  VALUES (60, 1772409600000, 1772413200000, 0, 'ignition_off');"
+	    "INSERT INTO dtcs(seq, code, mode, first_utc_ms, last_utc_ms) "
+	    "  VALUES (61, 'P0301', 3, 1772409600000, 1772409600000);"
+	    "COMMIT");
+}
+
+static int
+count_events(const struct store_event *e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_orders(const struct store_order *so, void *arg)
+{
+	(void)so;
+	(*(int *)arg)++;
+	return 0;
+}
+
+Test(store, v3_database_read_as_is_then_migrated)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rules_event ev;
+	sqlite3		*db;
+	const char	*log;
+	int		 n;
+
+	make_v3_db();
+
+	/* fleetgwctl reads it without migrating: no events, orders, state. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 42);
+	cr_assert_eq(s.trips, 1);
+	cr_assert_eq(s.next_seq, 62);
+	cr_assert_eq(s.events, 0);
+	cr_assert_eq(s.events_open, 0);
+	n = 0;
+	cr_assert_eq(store_query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0,
+	    count_events, &n), 0);
+	cr_assert_eq(store_query_orders(st, INT64_MIN, INT64_MAX,
+	    count_orders, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_null(store_rules_state_get(st));
+	cr_assert_not(store_unclean_previous(st));
+	cr_assert_eq(store_last_record_utc_ms(st), T0_MS + HOUR_MS,
+	    "the trip's end is the newest record");
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 3);
+	store_close(st);
+
+	capture_start();
+	st = store_open(&o);
+	log = capture_end();
+	cr_assert_not_null(st);
+	cr_assert(strstr(log, "schema migrated to version 4 (from 3)") != NULL,
+	    "log: %s", log);
+	cr_assert_null(strstr(log, "did not stop cleanly"), "log: %s", log);
+	cr_assert_not(store_unclean_previous(st), "a v3 file has no flag");
+	db = store_db(st);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name IN ('events', 'dispatch_orders', 'events_start_utc_ms', "
+	    "'dispatch_orders_valid_from')"), 4);
+	cr_assert_eq(seq_floor(db), 60);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 62);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_DTC, RULES_WARNING, T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	put_n(st, 42, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM positions WHERE seq > 42"),
+	    62);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events"), 63);
+	store_close(st);
+	assert_integrity();
+}
+
+/* A failed step 4 leaves a version 3 file as it was. */
+Test(store, failed_v4_migration_changes_nothing)
+{
+	struct store_opts o = mkopts();
+	sqlite3		*db;
+	const char	*log;
+
+	make_v3_db();
+	make_raw_db("CREATE TABLE dispatch_orders(x)");
+	capture_start();
+	cr_assert_null(store_open(&o));
+	log = capture_end();
+	cr_assert(strstr(log, "dispatch_orders already exists") != NULL,
+	    "log: %s", log);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 3);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'events'"), 0, "the events table was rolled back");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
+	    "WHERE key = 'running'"), 0);
+	sqlite3_close(db);
+}
+
+Test(store, query_events_filters_and_overlap)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct rules_event ev;
+	struct events	 r;
+	const char	*log;
+	int		 pass;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	/* 1: [0, 10 min]  2: [5, 6 min]  3: instant at 30 min  4: open from
+	 * 20 min. */
+	ev = mkevent(1, RULES_EV_INSTANT, RULES_AFTER_HOURS_USE,
+	    RULES_VIOLATION, T0_MS, T0_MS + 10 * MIN_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	ev = mkevent(2, RULES_EV_INSTANT, RULES_SPEEDING, RULES_WARNING,
+	    T0_MS + 5 * MIN_MS, T0_MS + 6 * MIN_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	ev = mkevent(3, RULES_EV_INSTANT, RULES_FUEL_DROP, RULES_CRITICAL,
+	    T0_MS + 30 * MIN_MS, T0_MS + 30 * MIN_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	ev = mkevent(4, RULES_EV_OPEN, RULES_REGION_EXIT, RULES_VIOLATION,
+	    T0_MS + 20 * MIN_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	cr_assert_eq(store_commit(st), 0);
+	/* Queued changes are not shown. */
+	ev = mkevent(5, RULES_EV_OPEN, RULES_SPEEDING, RULES_WARNING,
+	    T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+
+	for (pass = 0; pass < 2; pass++) {
+		query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+		cr_assert_str_eq(event_ids(&r), "1,2,4,3", "by start");
+		cr_assert_eq(r.e[2].end_utc_ms, 0);
+		cr_assert_eq(r.e[2].end_seq, 0);
+		query_events(st, T0_MS + 11 * MIN_MS, T0_MS + 25 * MIN_MS, -1,
+		    -1, 0, &r);
+		cr_assert_str_eq(event_ids(&r), "4", "open: ongoing");
+		query_events(st, T0_MS + 100 * HOUR_MS, INT64_MAX, -1, -1, 0,
+		    &r);
+		cr_assert_str_eq(event_ids(&r), "4");
+		/* The end counts in, the start bound does not. */
+		query_events(st, T0_MS + 10 * MIN_MS, T0_MS + 10 * MIN_MS + 1,
+		    -1, -1, 0, &r);
+		cr_assert_str_eq(event_ids(&r), "1");
+		query_events(st, INT64_MIN, T0_MS + 5 * MIN_MS, -1, -1, 0, &r);
+		cr_assert_str_eq(event_ids(&r), "1");
+		query_events(st, INT64_MIN, INT64_MAX, RULES_SPEEDING, -1, 0,
+		    &r);
+		cr_assert_str_eq(event_ids(&r), "2");
+		query_events(st, INT64_MIN, INT64_MAX, -1, RULES_VIOLATION, 0,
+		    &r);
+		cr_assert_str_eq(event_ids(&r), "1,4");
+		query_events(st, INT64_MIN, INT64_MAX, RULES_REGION_EXIT,
+		    RULES_VIOLATION, 0, &r);
+		cr_assert_str_eq(event_ids(&r), "4");
+		query_events(st, INT64_MIN, INT64_MAX, RULES_REGION_EXIT,
+		    RULES_WARNING, 0, &r);
+		cr_assert_eq(r.n, 0);
+		query_events(st, INT64_MIN, INT64_MAX, -1, -1, 2, &r);
+		cr_assert_str_eq(event_ids(&r), "1,2", "limit");
+		memset(&r, 0, sizeof(r));
+		r.stop_at = 3;
+		cr_assert_eq(store_query_events(st, INT64_MIN, INT64_MAX, -1,
+		    -1, 0, collect_event, &r), 0);
+		cr_assert_str_eq(event_ids(&r), "1,2,4", "cb stops");
+		capture_start();
+		cr_assert_eq(store_query_events(st, INT64_MIN, INT64_MAX,
+		    RULES_TYPE_COUNT, -1, 0, collect_event, &r), -1);
+		cr_assert_eq(store_query_events(st, INT64_MIN, INT64_MAX, -1,
+		    RULES_CRITICAL + 1, 0, collect_event, &r), -1);
+		log = capture_end();
+		cr_assert(strstr(log, "out of range") != NULL, "log: %s", log);
+
+		/* The same from fleetgwctl's side. */
+		if (pass == 0) {
+			store_close(st);	/* writes event 5 */
+			st = store_open_readonly(dbpath);
+			cr_assert_not_null(st);
+			/* Event 5 is now committed; drop it for the checks. */
+			query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+			cr_assert_str_eq(event_ids(&r), "1,5,2,4,3");
+			store_close(st);
+			make_raw_db("DELETE FROM events WHERE id = 5");
+			st = store_open_readonly(dbpath);
+			cr_assert_not_null(st);
+		}
+	}
+	store_close(st);
+
+	/* A newer program's type: skipped, logged once, limit not used up. */
+	make_raw_db("INSERT INTO events(id, seq, type, severity, start_utc_ms) "
+	    "VALUES (7, 100, 'teleport', 'violation', 1772409600000),"
+	    " (8, 101, 'speeding', 'catastrophic', 1772409600001)");
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	capture_start();
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 2, &r);
+	cr_assert_str_eq(event_ids(&r), "1,2");
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_str_eq(event_ids(&r), "1,2,4,3");
+	log = capture_end();
+	cr_assert(strstr(log, "event 7 has a type or severity this program "
+	    "does not know, skipped") != NULL, "log: %s", log);
+	cr_assert_null(strstr(log, "event 8"), "once per store: %s", log);
+	store_close(st);
+}
+
+Test(store, retention_by_age_closed_events_never_open_ones)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct rules_event ev;
+	struct events	 r;
+	struct fix	 f;
+	const char	*log;
+	int		 i;
+
+	o.keep_days = 1;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	/* 1: closed at 1 h (seq 1, 3)  2: open from 0 h (seq 2)  3: closed
+	 * at 40 h (seq 4). */
+	ev = mkevent(1, RULES_EV_OPEN, RULES_EXCESSIVE_IDLE, RULES_WARNING,
+	    T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	ev = mkevent(2, RULES_EV_OPEN, RULES_OVERNIGHT_PARKING,
+	    RULES_VIOLATION, T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	cr_assert_eq(store_commit(st), 0);
+	ev = mkevent(1, RULES_EV_CLOSE, RULES_EXCESSIVE_IDLE, RULES_WARNING,
+	    T0_MS, T0_MS + HOUR_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	ev = mkevent(3, RULES_EV_INSTANT, RULES_CLOCK_JUMP, RULES_INFO,
+	    T0_MS + 40 * HOUR_MS, T0_MS + 40 * HOUR_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+	for (i = 0; i < 50; i++) {
+		f = mkfix(0);
+		f.t_utc_ms = T0_MS + i * HOUR_MS;
+		cr_assert_eq(store_put_position(st, &f, 0), 0);
+	}
+	cr_assert_eq(store_commit(st), 0);
+
+	capture_start();
+	cr_assert_eq(store_retention(st, T0_MS + 50 * HOUR_MS), 26 + 1);
+	log = capture_end();
+	cr_assert(strstr(log, "store: retention dropped 1 events (seq 1..3, "
+	    "reason: age)") != NULL, "log: %s", log);
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_str_eq(event_ids(&r), "2,3");
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, 2);
+	cr_assert_eq(s.events_open, 1);
+
+	/* Everything ages out but the open event. */
+	cr_assert_gt(store_retention(st, T0_MS + 500 * HOUR_MS), 0);
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_str_eq(event_ids(&r), "2");
+	store_get_stats(st, &s);
+	cr_assert_eq(s.positions, 0);
+	cr_assert_eq(s.events, 1);
+	cr_assert_eq(s.events_open, 1);
+	/* Its close still works, above every seq deleted. */
+	ev = mkevent(2, RULES_EV_CLOSE, RULES_OVERNIGHT_PARKING,
+	    RULES_VIOLATION, T0_MS, T0_MS + 501 * HOUR_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	cr_assert_eq(store_commit(st), 0);
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_eq(r.e[0].seq, 2);
+	cr_assert_eq(r.e[0].end_seq, 4 + 50 + 1);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, retention_by_size_closed_events_by_end_seq)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct store_order so;
+	struct rules_event ev;
+	struct events	 r;
+	sqlite3		*db;
+	int64_t		 min_pos;
+	size_t		 k;
+	int		 i, n;
+
+	o.commit_rows = 4096;
+	o.max_size_mb = 0;
+	o.keep_days = 0;	/* the size rule alone */
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	/* 1: open for good (seq 1); 2: opened now (seq 2), closed last. */
+	ev = mkevent(1, RULES_EV_OPEN, RULES_GNSS_LOST_WHILE_MOVING,
+	    RULES_CRITICAL, T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	ev = mkevent(2, RULES_EV_OPEN, RULES_FATIGUE_DRIVING, RULES_WARNING,
+	    T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	/* An order long over: only the age rule drops orders. */
+	memset(&so, 0, sizeof(so));
+	util_strlcpy(so.o.id, "PC-OLD", sizeof(so.o.id));
+	so.o.valid_from_ms = T0_MS - 400 * 24 * HOUR_MS;
+	so.o.valid_to_ms = so.o.valid_from_ms + HOUR_MS;
+	util_strlcpy(so.source, "ctl", sizeof(so.source));
+	cr_assert_eq(store_order_add(st, &so), 0);
+	/* An instant after every 1000 positions, every other one critical. */
+	for (i = 0; i < 24; i++) {
+		put_n(st, i * 1000, 1000, 0);
+		ev = mkevent(10 + (uint64_t)i, RULES_EV_INSTANT,
+		    i % 2 ? RULES_FUEL_DROP : RULES_POSITION_JUMP,
+		    i % 2 ? RULES_CRITICAL : RULES_WARNING,
+		    mkfix(i * 1000).t_utc_ms, mkfix(i * 1000).t_utc_ms);
+		cr_assert_eq(put_event(st, ev, NULL), i % 2);
+		cr_assert_eq(store_commit(st), 0);
+	}
+	ev = mkevent(2, RULES_EV_CLOSE, RULES_FATIGUE_DRIVING, RULES_WARNING,
+	    T0_MS, mkfix(24000).t_utc_ms);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_gt(live_bytes(db), 2 * MIB);
+	o.max_size_mb = 1;
+	store_set_limits(st, &o);
+	cr_assert_gt(store_retention(st, mkfix(24000).t_utc_ms), 0);
+	cr_assert_leq(live_bytes(db), 1 * MIB);
+
+	/* Lowest seqs first across the tables; events by their end_seq. */
+	min_pos = sql_int(db, "SELECT min(seq) FROM positions");
+	cr_assert_gt(min_pos, 1000);
+	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
+	cr_assert_lt(r.n, 26);
+	cr_assert_gt(r.n, 3);
+	cr_assert_eq(r.e[0].id, 1, "open: never deleted");
+	cr_assert_eq(r.e[0].seq, 1);
+	cr_assert_eq(r.e[1].id, 2, "seq 2 but closed last: kept");
+	cr_assert_eq(r.e[1].seq, 2);
+	for (k = 2; k < r.n; k++)
+		cr_assert(r.e[k].severity == RULES_CRITICAL ||
+		    (int64_t)r.e[k].end_seq > min_pos - 1,
+		    "event end_seq %llu kept below positions from %lld",
+		    (unsigned long long)r.e[k].end_seq, (long long)min_pos);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE end_seq < "
+	    "(SELECT min(seq) FROM positions) AND severity = 'warning'"), 0);
+	/* Violations and tamper evidence only ever go by age (T5). */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE "
+	    "severity = 'critical'"), 13);
+	cr_assert_gt(sql_int(db, "SELECT count(*) FROM events WHERE end_seq < "
+	    "(SELECT min(seq) FROM positions)"), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.events, r.n);
+	cr_assert_eq(s.events_open, 1);
+	cr_assert_eq(s.next_seq, 24000 + 24 + 3 + 1);
+	n = 0;
+	cr_assert_eq(store_query_orders(st, INT64_MIN, INT64_MAX, count_orders,
+	    &n), 0);
+	cr_assert_eq(n, 1, "the size rule leaves orders alone");
+	store_close(st);
+	assert_integrity();
+}
+
+struct orders {
+	struct store_order	 o[16];
+	size_t			 n;
+};
+
+static int
+collect_order(const struct store_order *so, void *arg)
+{
+	struct orders	*r = arg;
+
+	cr_assert_lt(r->n, NELEM(r->o));
+	r->o[r->n++] = *so;
+	return 0;
+}
+
+static void
+query_orders(struct store *st, int64_t from, int64_t to, struct orders *r)
+{
+	memset(r, 0, sizeof(*r));
+	cr_assert_eq(store_query_orders(st, from, to, collect_order, r), 0);
+}
+
+static const char *
+order_ids(const struct orders *r)
+{
+	static char	 buf[256];
+	size_t		 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < r->n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+		    i > 0 ? "," : "", r->o[i].o.id);
+	return buf;
+}
+
+static struct store_order
+mkorder(const char *id, int64_t from, int64_t to, const char *source)
+{
+	struct store_order so;
+
+	memset(&so, 0, sizeof(so));
+	util_strlcpy(so.o.id, id, sizeof(so.o.id));
+	so.o.valid_from_ms = from;
+	so.o.valid_to_ms = to;
+	util_strlcpy(so.source, source, sizeof(so.source));
+	so.created_utc_ms = from - HOUR_MS;
+	return so;
+}
+
+Test(store, dispatch_orders_add_duplicate_remove_query)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct store_order a, b, c, bad;
+	struct orders	 r;
+	const char	*log;
+	int		 pass;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	a = mkorder("PC-2026-0001", T0_MS, T0_MS + 2 * HOUR_MS, "ctl");
+	a.o.has_dest_point = true;
+	a.o.dest_lon = 104.0817;
+	a.o.dest_lat = 30.6571;
+	a.o.dest_radius_m = 300;
+	util_strlcpy(a.o.corridor_fence, "corridor-1",
+	    sizeof(a.o.corridor_fence));
+	util_strlcpy(a.purpose, "赴县应急局送文件", sizeof(a.purpose));
+	util_strlcpy(a.approver, "王主任", sizeof(a.approver));
+	b = mkorder("PC-2026-0002", T0_MS + HOUR_MS, T0_MS + 3 * HOUR_MS,
+	    "platform");
+	util_strlcpy(b.o.dest_fence, "office", sizeof(b.o.dest_fence));
+	c = mkorder("PC-2026-0000", T0_MS - 24 * HOUR_MS,
+	    T0_MS - 23 * HOUR_MS, "ctl");
+
+	/* An order commits at once, with the positions pending before it. */
+	put_n(st, 0, 3, 0);
+	cr_assert_eq(store_order_add(st, &a), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0);
+	cr_assert_eq(s.positions, 3);
+	cr_assert_eq(store_order_add(st, &b), 0);
+	cr_assert_eq(store_order_add(st, &c), 0);
+	/* The same id again changes nothing. */
+	bad = a;
+	util_strlcpy(bad.purpose, "changed", sizeof(bad.purpose));
+	cr_assert_eq(store_order_add(st, &bad), 1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq, 4, "orders take no seq");
+
+	/* Invalid orders are refused. */
+	capture_start();
+	bad = mkorder("PC-X", T0_MS, T0_MS, "ctl");
+	cr_assert_eq(store_order_add(st, &bad), -1);
+	bad = mkorder("", T0_MS, T0_MS + 1, "ctl");
+	cr_assert_eq(store_order_add(st, &bad), -1);
+	bad = mkorder("PC-X", T0_MS, T0_MS + 1, "phone");
+	cr_assert_eq(store_order_add(st, &bad), -1);
+	bad = mkorder("PC-X", T0_MS, T0_MS + 1, "ctl");
+	bad.o.has_dest_point = true;
+	bad.o.dest_lon = 104;
+	bad.o.dest_lat = 30;
+	cr_assert_eq(store_order_add(st, &bad), -1);
+	bad.o.dest_radius_m = 100;
+	bad.o.dest_lat = NAN;
+	cr_assert_eq(store_order_add(st, &bad), -1);
+	memset(bad.purpose, 'x', sizeof(bad.purpose));
+	bad.o.has_dest_point = false;
+	cr_assert_eq(store_order_add(st, &bad), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "dispatch order PC-X: valid_to is not after "
+	    "valid_from, not recorded") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "dispatch order PC-X: source is neither ctl nor "
+	    "platform, not recorded") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "dispatch order PC-X: destination point out of "
+	    "range, not recorded") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "dispatch order PC-X: unterminated string, not "
+	    "recorded") != NULL, "log: %s", log);
+
+	for (pass = 0; pass < 2; pass++) {
+		query_orders(st, INT64_MIN, INT64_MAX, &r);
+		cr_assert_str_eq(order_ids(&r),
+		    "PC-2026-0000,PC-2026-0001,PC-2026-0002", "by valid_from");
+		cr_assert(r.o[1].o.has_dest_point);
+		cr_assert_eq(r.o[1].o.valid_from_ms, a.o.valid_from_ms);
+		cr_assert_eq(r.o[1].o.valid_to_ms, a.o.valid_to_ms);
+		cr_assert_eq(r.o[1].o.dest_lon, 104.0817);
+		cr_assert_eq(r.o[1].o.dest_lat, 30.6571);
+		cr_assert_eq(r.o[1].o.dest_radius_m, 300);
+		cr_assert_str_eq(r.o[1].o.dest_fence, "");
+		cr_assert_str_eq(r.o[1].o.corridor_fence, "corridor-1");
+		cr_assert_str_eq(r.o[1].purpose, "赴县应急局送文件",
+		    "the first add stays");
+		cr_assert_str_eq(r.o[1].approver, "王主任");
+		cr_assert_str_eq(r.o[1].source, "ctl");
+		cr_assert_eq(r.o[1].created_utc_ms, T0_MS - HOUR_MS);
+		cr_assert_not(r.o[2].o.has_dest_point);
+		cr_assert_str_eq(r.o[2].o.dest_fence, "office");
+		cr_assert_str_eq(r.o[2].source, "platform");
+		cr_assert_str_eq(r.o[2].purpose, "");
+		/* Overlap: valid_from < to and valid_to >= from. */
+		query_orders(st, T0_MS + 2 * HOUR_MS + 1, INT64_MAX, &r);
+		cr_assert_str_eq(order_ids(&r), "PC-2026-0002");
+		query_orders(st, T0_MS + 2 * HOUR_MS, INT64_MAX, &r);
+		cr_assert_str_eq(order_ids(&r), "PC-2026-0001,PC-2026-0002");
+		query_orders(st, T0_MS - HOUR_MS, T0_MS + HOUR_MS, &r);
+		cr_assert_str_eq(order_ids(&r), "PC-2026-0001");
+		if (pass == 0) {
+			store_close(st);
+			st = store_open_readonly(dbpath);
+			cr_assert_not_null(st);
+			capture_start();
+			cr_assert_eq(store_order_add(st, &a), -1);
+			cr_assert_eq(store_order_remove(st, a.o.id), -1);
+			(void)capture_end();
+		}
+	}
+	store_close(st);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_order_remove(st, "PC-2026-0001"), 1);
+	cr_assert_eq(store_order_remove(st, "PC-2026-0001"), 0);
+	cr_assert_eq(store_order_remove(st, "PC-2026-9999"), 0);
+	capture_start();
+	cr_assert_eq(store_order_remove(st, ""), -1);
+	(void)capture_end();
+	query_orders(st, INT64_MIN, INT64_MAX, &r);
+	cr_assert_str_eq(order_ids(&r), "PC-2026-0000,PC-2026-0002");
+	/* Removed, it can be added again. */
+	cr_assert_eq(store_order_add(st, &a), 0);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, dispatch_orders_retention_by_age)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_order so;
+	struct store_stats s;
+	struct orders	 r;
+	const char	*log;
+
+	o.keep_days = 1;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	so = mkorder("PC-1", T0_MS, T0_MS + HOUR_MS, "ctl");
+	cr_assert_eq(store_order_add(st, &so), 0);
+	so = mkorder("PC-2", T0_MS, T0_MS + 40 * HOUR_MS, "platform");
+	cr_assert_eq(store_order_add(st, &so), 0);
+	/* No GNSS time yet: no age rule. */
+	cr_assert_eq(store_retention(st, INT64_MIN), 0);
+	capture_start();
+	cr_assert_eq(store_retention(st, T0_MS + 50 * HOUR_MS), 1);
+	log = capture_end();
+	cr_assert(strstr(log, "store: retention dropped 1 dispatch orders "
+	    "(reason: age)") != NULL, "log: %s", log);
+	query_orders(st, INT64_MIN, INT64_MAX, &r);
+	cr_assert_str_eq(order_ids(&r), "PC-2");
+	store_get_stats(st, &s);
+	cr_assert_eq(s.dropped, 1);
+	cr_assert_eq(s.next_seq, 1);
+	cr_assert_eq(seq_floor(store_db(st)), 1, "orders hold no seq");
+	cr_assert_eq(store_retention(st, T0_MS + 50 * HOUR_MS), 0);
+	store_close(st);
+}
+
+/* A writer that commits a position and dies without store_close(). */
+static void
+unclean_child(bool sigkill)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	put_n(st, 1000, 1, 0);
+	if (store_commit(st) != 0)
+		_exit(3);
+	put_n(st, 1001, 1, 0);		/* never committed */
+	if (sigkill)
+		kill(getpid(), SIGKILL);
+	_exit(0);
+}
+
+Test(store, unclean_flag_across_close_and_crash)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct trip_summary t;
+	struct rules_event ev;
+	sqlite3		*db;
+	const char	*log;
+	pid_t		 pid;
+	int		 round, status;
+
+	/* A new file is clean, and running while open. */
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_not(store_unclean_previous(st));
+	cr_assert_eq(store_last_record_utc_ms(st), 0);
+	cr_assert_eq(sql_int(store_db(st), "SELECT value FROM meta "
+	    "WHERE key = 'running'"), 1);
+	put_n(st, 0, 3, 0);
+	store_close(st);	/* commits the three, then clean */
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sql_int(db, "SELECT value FROM meta WHERE key = "
+	    "'running'"), 0);
+	sqlite3_close(db);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_not(store_unclean_previous(st));
+	cr_assert_eq(store_last_record_utc_ms(st), mkfix(2).t_utc_ms);
+	/* The newest of position time, trip end and event start. */
+	t = mktrip(mkfix(5).t_utc_ms, 10);
+	t.ended_by = TRIP_END_IGNITION_OFF;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	store_close(st);
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_last_record_utc_ms(st), t.end_utc_ms);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_EXCESSIVE_IDLE, RULES_WARNING,
+	    t.end_utc_ms + MIN_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	store_close(st);
+
+	for (round = 0; round < 2; round++) {
+		pid = fork();
+		cr_assert(pid != -1);
+		if (pid == 0)
+			unclean_child(round == 1);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(round == 0 ? WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0 : WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGKILL, "child status %d", status);
+
+		/* A reader cannot tell a dead writer from a live one. */
+		st = store_open_readonly(dbpath);
+		cr_assert_not_null(st);
+		cr_assert_not(store_unclean_previous(st));
+		store_close(st);
+
+		capture_start();
+		st = store_open(&o);
+		log = capture_end();
+		cr_assert_not_null(st);
+		cr_assert(store_unclean_previous(st), "round %d", round);
+		cr_assert(strstr(log, "the previous run did not stop "
+		    "cleanly") != NULL, "log: %s", log);
+		/* The committed position is the newest record. */
+		cr_assert_eq(store_last_record_utc_ms(st),
+		    mkfix(1000).t_utc_ms);
+		store_close(st);
+
+		st = store_open(&o);
+		cr_assert_not_null(st);
+		cr_assert_not(store_unclean_previous(st), "closed cleanly");
+		store_close(st);
+	}
 	assert_integrity();
 }
