@@ -8,7 +8,10 @@
  * a slow or stuck client costs one slot for CTL_CLIENT_TIMEOUT_MS at most
  * and never blocks the loop.  A client beyond the table gets a "busy"
  * reply at once.  Errors of a single client are logged at debug level
- * only: a misbehaving local tool must not flood the journal.
+ * only: a misbehaving local tool must not flood the journal.  The
+ * client's credentials are read once, at accept (SO_PEERCRED), and
+ * handed to the handler with each request; ctl_peer_is_admin() decides
+ * who may change state.
  *
  * Client: ctl_request() with blocking semantics bounded by poll() and a
  * deadline, for fleetgwctl.
@@ -18,7 +21,10 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +46,14 @@
 #define CTL_SOCKET_UMASK	0117	/* leaves rw-rw---- */
 #define CTL_MAX_REPLY		(1024 * 1024)	/* client side cap */
 #define CTL_CONNECT_RETRY_MS	10	/* server backlog full */
+#define CTL_NSS_BUF_MIN		1024	/* getpwuid_r/getgrnam_r buffer ... */
+#define CTL_NSS_BUF_MAX		(1024 * 1024)	/* ... grown up to this */
+#define CTL_GROUPS_MAX		65536	/* the kernel's NGROUPS_MAX */
 
 struct ctl_client {
 	struct ctl	*ctl;
 	int		 fd;		/* -1: free slot */
+	struct ctl_peer	 peer;		/* read at accept */
 	char		 in[CTL_MAX_REQUEST];
 	size_t		 inlen;
 	char		*out;		/* reply line; NULL while reading */
@@ -200,7 +210,7 @@ ctl_client_request(struct ctl_client *c, size_t len)
 		ctl_client_reply(c, ctl_error("request is not a JSON object"));
 		return;
 	}
-	reply = ctl->handler(req, ctl->arg);
+	reply = ctl->handler(req, &c->peer, ctl->arg);
 	json_decref(req);
 	if (reply == NULL) {
 		log_warnx("ctl: handler returned no reply");
@@ -287,6 +297,26 @@ ctl_on_pause_end(void *arg)
 		ev_timer_set(ctl->loop, &ctl->pause, CTL_ACCEPT_PAUSE_MS);
 }
 
+/* The client's credentials; an unknown peer gets ids nobody has. */
+static void
+ctl_peer_read(int fd, struct ctl_peer *peer)
+{
+	struct ucred	cred;
+	socklen_t	len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    len != sizeof(cred)) {
+		log_debug("ctl: client: SO_PEERCRED: %s", strerror(errno));
+		peer->pid = 0;
+		peer->uid = (uid_t)-1;
+		peer->gid = (gid_t)-1;
+		return;
+	}
+	peer->pid = cred.pid;
+	peer->uid = cred.uid;
+	peer->gid = cred.gid;
+}
+
 static void
 ctl_on_accept(int fd, short revents, void *arg)
 {
@@ -338,6 +368,7 @@ ctl_on_accept(int fd, short revents, void *arg)
 			continue;
 		}
 		c->fd = cfd;
+		ctl_peer_read(cfd, &c->peer);
 		c->inlen = c->outlen = c->outoff = 0;
 		c->out = NULL;
 		ev_timer_set(ctl->loop, &c->timer, CTL_CLIENT_TIMEOUT_MS);
@@ -488,6 +519,123 @@ ctl_free(struct ctl *ctl)
 		unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);
+}
+
+/* Administrators. */
+
+static size_t
+ctl_nss_bufsize(int name)
+{
+	long	n = sysconf(name);
+
+	if (n < CTL_NSS_BUF_MIN || n > CTL_NSS_BUF_MAX)
+		return CTL_NSS_BUF_MIN;
+	return (size_t)n;
+}
+
+/*
+ * Look up group name: 1 found (*gid, *member true when user, may be
+ * NULL, is in its member list), 0 not found or failed.
+ */
+static int
+ctl_group_lookup(const char *name, const char *user, gid_t *gid,
+    bool *member)
+{
+	struct group	 gr, *res;
+	char		*buf;
+	char		**m;
+	size_t		 size;
+	int		 rc, found = 0;
+
+	size = ctl_nss_bufsize(_SC_GETGR_R_SIZE_MAX);
+	for (;;) {
+		buf = xmalloc(size);
+		rc = getgrnam_r(name, &gr, buf, size, &res);
+		if (rc != ERANGE || size >= CTL_NSS_BUF_MAX)
+			break;
+		free(buf);
+		size *= 2;
+	}
+	if (rc == 0 && res != NULL) {
+		found = 1;
+		*gid = gr.gr_gid;
+		*member = false;
+		for (m = gr.gr_mem; user != NULL && m != NULL && *m != NULL;
+		    m++)
+			if (strcmp(*m, user) == 0)
+				*member = true;
+	} else if (rc != 0)
+		log_debug("ctl: group %s: %s", name, strerror(rc));
+	free(buf);
+	return found;
+}
+
+/* Is gid among the groups of user (primary pw_gid)?  Bounded list. */
+static bool
+ctl_user_in_group(const char *user, gid_t pw_gid, gid_t gid)
+{
+	gid_t	*groups;
+	int	 n, i, cap = 64;
+	bool	 in = false;
+
+	for (;;) {
+		groups = xreallocarray(NULL, (size_t)cap, sizeof(*groups));
+		n = cap;
+		if (getgrouplist(user, pw_gid, groups, &n) != -1)
+			break;
+		free(groups);
+		/* n is now the number needed (glibc); never beyond the cap. */
+		if (n <= cap || n > CTL_GROUPS_MAX)
+			return false;
+		cap = n;
+	}
+	for (i = 0; i < n; i++)
+		if (groups[i] == gid)
+			in = true;
+	free(groups);
+	return in;
+}
+
+bool
+ctl_peer_is_admin(const struct ctl_peer *peer, const char *admin_group)
+{
+	struct passwd	 pw, *res;
+	char		*buf;
+	size_t		 size;
+	gid_t		 gid;
+	bool		 member = false, admin = false;
+	int		 rc;
+
+	if (peer == NULL)
+		return false;
+	if (peer->uid == 0 || peer->uid == geteuid())
+		return true;
+	if (peer->uid == (uid_t)-1 || admin_group == NULL ||
+	    *admin_group == '\0')
+		return false;
+
+	size = ctl_nss_bufsize(_SC_GETPW_R_SIZE_MAX);
+	for (;;) {
+		buf = xmalloc(size);
+		rc = getpwuid_r(peer->uid, &pw, buf, size, &res);
+		if (rc != ERANGE || size >= CTL_NSS_BUF_MAX)
+			break;
+		free(buf);
+		size *= 2;
+	}
+	if (rc != 0 || res == NULL)
+		res = NULL;	/* no such user: the process's gid only */
+	if (!ctl_group_lookup(admin_group, res != NULL ? pw.pw_name : NULL,
+	    &gid, &member))
+		goto out;
+	if (peer->gid == gid || member)
+		admin = true;
+	else if (res != NULL)
+		admin = pw.pw_gid == gid ||
+		    ctl_user_in_group(pw.pw_name, pw.pw_gid, gid);
+out:
+	free(buf);
+	return admin;
 }
 
 /* Client side. */

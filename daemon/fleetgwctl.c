@@ -4,10 +4,11 @@
  *
  *   fleetgwctl [-c FILE | -s SOCKET | --db FILE] [--json] COMMAND ...
  *
- * status asks the daemon over its control socket; positions and trips
- * read the database directly (read-only, also while the daemon writes).
- * Exit status: 0 ok, 1 run-time error (database or daemon unreachable
- * ...), 2 usage error.
+ * status, dispatch add and dispatch remove ask the daemon over its
+ * control socket; positions, trips, events and dispatch list read the
+ * database directly (read-only, also while the daemon writes).  Exit
+ * status: 0 ok, 1 run-time error (database or daemon unreachable, the
+ * daemon refused ...), 2 usage error.
  */
 #include <sys/stat.h>
 
@@ -25,12 +26,15 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "dispatch.h"
+#include "eventjson.h"
 #include "fence.h"
 #include "fencejson.h"
 #include "fenceload.h"
 #include "geo.h"
 #include "log.h"
 #include "posjson.h"
+#include "rules.h"
 #include "store.h"
 #include "timefmt.h"
 #include "tripjson.h"
@@ -58,7 +62,15 @@ enum {
 	OPT_LIMIT,
 	OPT_AT,
 	OPT_CRS,
-	OPT_FROM_CONFIG
+	OPT_FROM_CONFIG,
+	OPT_TYPE,
+	OPT_SEVERITY,
+	OPT_ID,
+	OPT_PURPOSE,
+	OPT_APPROVER,
+	OPT_DEST,
+	OPT_DEST_FENCE,
+	OPT_CORRIDOR
 };
 
 struct ctl_opts {
@@ -85,6 +97,29 @@ usage_synopsis(FILE *fp)
 	    progname, progname, progname);
 }
 
+/* The event type (which 0) or severity (1) names, ", "-separated. */
+static void
+usage_names(FILE *fp, int which)
+{
+	const char	*name;
+	int		 i, col = 2;
+
+	fputs(":\n ", fp);
+	for (i = 0; ; i++) {
+		name = which == 0 ? rules_type_name((enum rules_type)i) :
+		    rules_severity_name((enum rules_severity)i);
+		if (name == NULL)
+			break;
+		if (col + (int)strlen(name) + 2 > 76) {
+			fputs(",\n  ", fp);
+			col = 2;
+		} else
+			fputs(i > 0 ? ", " : " ", fp);
+		fputs(name, fp);
+		col += (int)strlen(name) + 2;
+	}
+}
+
 static void
 usage_text(FILE *fp)
 {
@@ -98,12 +133,25 @@ usage_text(FILE *fp)
 "                             inclusive, --to exclusive\n"
 "  trips [--from T] [--to T] [--limit N]\n"
 "                             trips that overlap the window, by start\n"
+"  events [--from T] [--to T] [--type TYPE] [--severity S] [--limit N]\n"
+"                             rule events (violations ...) that overlap\n"
+"                             the window, by start, grouped by day\n"
+"  dispatch list [--from T] [--to T]\n"
+"                             dispatch orders (派车单) whose window\n"
+"                             overlaps; with -s, from the daemon's database\n"
+"  dispatch add --id ID --from T --to T --purpose TEXT --approver NAME\n"
+"               [--dest LON,LAT[,RADIUS_M] [--crs CRS]] [--dest-fence ID]\n"
+"               [--corridor FENCE_ID]\n"
+"                             add an order through the daemon (root, its\n"
+"                             user or ctl.admin_group); radius 500 m unless\n"
+"                             given, window at most 31 days\n"
+"  dispatch remove ID         remove an order through the daemon\n"
 "  fences [--at LON,LAT [--crs CRS]] [--from-config]\n"
 "                             the daemon's fences, or those that contain a\n"
 "                             point (CRS wgs84, cgcs2000, gcj02, bd09) and\n"
 "                             those within 1 km; without the daemon, or\n"
 "                             with --from-config, the configuration's\n"
-"  events, dispatch, check, export, verify, report, pubkey\n"
+"  check, export, verify, report, pubkey\n"
 "                             not available in this version\n"
 "\n"
 "options:\n"
@@ -114,7 +162,12 @@ usage_text(FILE *fp)
 "  --json      JSON output; may stand before or after the command\n"
 "\n"
 "T is YYYY-MM-DD (start of the day), YYYY-MM-DDTHH:MM[:SS] (both in the\n"
-"device's time zone) or RFC 3339 with Z or an offset.\n");
+"device's time zone) or RFC 3339 with Z or an offset.\n"
+"TYPE (events --type) is one of");
+	usage_names(fp, 0);
+	fprintf(fp, "\nS (events --severity) is one of");
+	usage_names(fp, 1);
+	fputc('\n', fp);
 }
 
 static int
@@ -258,7 +311,7 @@ parse_limit(const char *s, uint64_t *limit)
 	return 0;
 }
 
-/* What the database listings (positions, trips) share. */
+/* What the database listings (positions, trips, events, orders) share. */
 struct listing {
 	struct config	*cfg;
 	struct store	*st;
@@ -266,25 +319,103 @@ struct listing {
 	int64_t		 from_ms;
 	int64_t		 to_ms;
 	uint64_t	 limit;
+	int		 type;		/* enum rules_type, -1 any */
+	int		 severity;	/* enum rules_severity, -1 any */
+	char		*daemon_db;	/* the daemon's storage.path (-s) */
 };
 
+/* The options a listing takes besides --from and --to. */
+#define LS_LIMIT	0x1	/* --limit N */
+#define LS_FILTER	0x2	/* --type, --severity */
+#define LS_DAEMON_DB	0x4	/* with -s: the database the daemon names */
+
+/* "a, b, c": the names of event types (which 0) or severities (1). */
+static char *
+names_list(int which)
+{
+	const char	*name;
+	char		*all = xstrdup(""), *next;
+	int		 i;
+
+	for (i = 0; ; i++) {
+		name = which == 0 ? rules_type_name((enum rules_type)i) :
+		    rules_severity_name((enum rules_severity)i);
+		if (name == NULL)
+			break;
+		next = xasprintf("%s%s%s", all, i > 0 ? ", " : "", name);
+		free(all);
+		all = next;
+	}
+	return all;
+}
+
+static int
+usage_bad_name(const char *name, const char *opt, const char *arg, int which)
+{
+	char	*names = names_list(which);
+	int	 rc;
+
+	rc = usage_error("%s: %s: \"%s\" is not one of %s", name, opt, arg,
+	    names);
+	free(names);
+	return rc;
+}
+
+static void	print_clean(FILE *, const char *);
+
 /*
- * Parse a listing's options (--from, --to, --limit), open the database
- * read-only and find the zone.  0 when ready (listing_close() after), or
- * -1 with the exit status in *rc (usage error, --help, no database).
+ * The database path the daemon on sock writes (storage.path, from its
+ * status reply), a new string; NULL after printing why.
+ */
+static char *
+daemon_db_path(const char *sock, const char *name)
+{
+	json_t		*req, *reply;
+	const char	*path, *e;
+	char		*out = NULL;
+
+	req = json_pack("{s:s}", "cmd", "status");
+	reply = ctl_request(sock, req, STATUS_TIMEOUT_MS);
+	json_decref(req);
+	if (reply == NULL)
+		return NULL;
+	path = json_string_value(json_object_get(json_object_get(reply,
+	    "store"), "path"));
+	if (!json_is_true(json_object_get(reply, "ok")) || path == NULL ||
+	    *path == '\0') {
+		e = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "%s: %s: ", progname, name);
+		print_clean(stderr, e != NULL ? e : "the daemon did not name "
+		    "its database");
+		fputc('\n', stderr);
+	} else
+		out = xstrdup(path);
+	json_decref(reply);
+	return out;
+}
+
+/*
+ * Parse a listing's options (--from, --to and those flags allow), open
+ * the database read-only and find the zone.  0 when ready
+ * (listing_close() after), or -1 with the exit status in *rc (usage
+ * error, --help, no database).
  */
 static int
 listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
-    struct listing *ls, int *rc)
+    unsigned flags, struct listing *ls, int *rc)
 {
 	static const struct option longopts[] = {
 		{ "from",	required_argument,	NULL,	OPT_FROM },
 		{ "to",		required_argument,	NULL,	OPT_TO },
 		{ "limit",	required_argument,	NULL,	OPT_LIMIT },
+		{ "type",	required_argument,	NULL,	OPT_TYPE },
+		{ "severity",	required_argument,	NULL,	OPT_SEVERITY },
 		{ "json",	no_argument,		NULL,	OPT_JSON },
 		{ "help",	no_argument,		NULL,	'h' },
 		{ NULL,		0,			NULL,	0 }
 	};
+	enum rules_type		 type;
+	enum rules_severity	 sev;
 	const char	*from = NULL, *to = NULL, *path;
 	char		 err[128];
 	int64_t		 t;
@@ -294,6 +425,7 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 	memset(ls, 0, sizeof(*ls));
 	ls->from_ms = INT64_MIN;
 	ls->to_ms = INT64_MAX;
+	ls->type = ls->severity = -1;
 	*rc = EXIT_RUNTIME;
 	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
 		switch (ch) {
@@ -304,10 +436,37 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 			to = optarg;
 			break;
 		case OPT_LIMIT:
+			if (!(flags & LS_LIMIT)) {
+				*rc = usage_error("%s takes no --limit", name);
+				return -1;
+			}
 			if (parse_limit(optarg, &ls->limit) == -1) {
 				*rc = usage_error("--limit: \"%s\" is not a "
 				    "positive integer", optarg);
 				return -1;
+			}
+			break;
+		case OPT_TYPE:
+		case OPT_SEVERITY:
+			if (!(flags & LS_FILTER)) {
+				*rc = usage_error("%s takes no --%s", name,
+				    ch == OPT_TYPE ? "type" : "severity");
+				return -1;
+			}
+			if (ch == OPT_TYPE) {
+				if (rules_type_parse(optarg, &type) == -1) {
+					*rc = usage_bad_name(name, "--type",
+					    optarg, 0);
+					return -1;
+				}
+				ls->type = (int)type;
+			} else {
+				if (rules_severity_parse(optarg, &sev) == -1) {
+					*rc = usage_bad_name(name,
+					    "--severity", optarg, 1);
+					return -1;
+				}
+				ls->severity = (int)sev;
 			}
 			break;
 		default:
@@ -336,7 +495,7 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 		*rc = usage_error("--to \"%s\": %s", to, err);
 		return -1;
 	}
-	if (o->socket != NULL) {
+	if (o->socket != NULL && !(flags & LS_DAEMON_DB)) {
 		*rc = usage_error("%s reads the database: use --db FILE or -c "
 		    "FILE, not -s", name);
 		return -1;
@@ -344,7 +503,11 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 
 	if (o->db != NULL)
 		path = o->db;
-	else {
+	else if (o->socket != NULL) {
+		if ((ls->daemon_db = daemon_db_path(o->socket, name)) == NULL)
+			return -1;
+		path = ls->daemon_db;
+	} else {
 		if ((ls->cfg = load_config(o->config != NULL ? o->config :
 		    DEFAULT_CONFIG)) == NULL)
 			return -1;
@@ -371,6 +534,7 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 fail:
 	store_close(ls->st);
 	config_free(ls->cfg);
+	free(ls->daemon_db);
 	return -1;
 }
 
@@ -379,6 +543,7 @@ listing_close(struct listing *ls)
 {
 	store_close(ls->st);
 	config_free(ls->cfg);
+	free(ls->daemon_db);
 }
 
 static int
@@ -388,7 +553,8 @@ cmd_positions(struct ctl_opts *o, int argc, char **argv)
 	struct listing		 ls;
 	int			 rc;
 
-	if (listing_open(o, argc, argv, "positions", &ls, &rc) == -1)
+	if (listing_open(o, argc, argv, "positions", LS_LIMIT, &ls, &rc) ==
+	    -1)
 		return rc;
 	rc = EXIT_RUNTIME;
 	memset(&ctx, 0, sizeof(ctx));
@@ -441,7 +607,7 @@ cmd_trips(struct ctl_opts *o, int argc, char **argv)
 	struct listing		 ls;
 	int			 rc;
 
-	if (listing_open(o, argc, argv, "trips", &ls, &rc) == -1)
+	if (listing_open(o, argc, argv, "trips", LS_LIMIT, &ls, &rc) == -1)
 		return rc;
 	rc = EXIT_RUNTIME;
 	memset(&ctx, 0, sizeof(ctx));
@@ -1187,16 +1353,464 @@ done:
 	return rc;
 }
 
+/* events */
+
+struct events_ctx {
+	struct eventjson_list	list;
+	int			failed;
+};
+
+static int
+events_row(const struct store_event *ev, void *arg)
+{
+	struct events_ctx	*ctx = arg;
+
+	if (eventjson_list_add(&ctx->list, ev) == -1) {
+		ctx->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_events(struct ctl_opts *o, int argc, char **argv)
+{
+	struct events_ctx	 ctx;
+	struct listing		 ls;
+	int			 rc;
+
+	if (listing_open(o, argc, argv, "events", LS_LIMIT | LS_FILTER, &ls,
+	    &rc) == -1)
+		return rc;
+	rc = EXIT_RUNTIME;
+	memset(&ctx, 0, sizeof(ctx));
+	eventjson_list_begin(&ctx.list, stdout, ls.tz, o->json);
+	if (store_query_events(ls.st, ls.from_ms, ls.to_ms, ls.type,
+	    ls.severity, ls.limit, events_row, &ctx) == -1)
+		goto out;	/* logged by the store */
+	if (ctx.failed) {
+		if (ctx.list.error)
+			fprintf(stderr, "%s: cannot format an event time in "
+			    "zone %s\n", progname, ls.tz);
+		else
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+		goto out;
+	}
+	if (eventjson_list_end(&ctx.list) == -1) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	listing_close(&ls);
+	return rc;
+}
+
+/* dispatch */
+
+struct orders_ctx {
+	struct dispatch_list	list;
+	int			failed;
+};
+
+static int
+orders_row(const struct store_order *so, void *arg)
+{
+	struct orders_ctx	*ctx = arg;
+
+	if (dispatch_list_add(&ctx->list, so) == -1) {
+		ctx->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+dispatch_list_cmd(struct ctl_opts *o, int argc, char **argv)
+{
+	struct orders_ctx	 ctx;
+	struct listing		 ls;
+	int			 rc;
+
+	if (listing_open(o, argc, argv, "dispatch list", LS_DAEMON_DB, &ls,
+	    &rc) == -1)
+		return rc;
+	rc = EXIT_RUNTIME;
+	memset(&ctx, 0, sizeof(ctx));
+	dispatch_list_begin(&ctx.list, stdout, ls.tz, o->json);
+	if (store_query_orders(ls.st, ls.from_ms, ls.to_ms, orders_row,
+	    &ctx) == -1) {
+		dispatch_list_free(&ctx.list);
+		goto out;	/* logged by the store */
+	}
+	if (ctx.failed) {
+		if (ctx.list.error)
+			fprintf(stderr, "%s: cannot format an order time in "
+			    "zone %s\n", progname, ls.tz);
+		else
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+		dispatch_list_free(&ctx.list);
+		goto out;
+	}
+	if (dispatch_list_end(&ctx.list) == -1) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	listing_close(&ls);
+	return rc;
+}
+
+/*
+ * The daemon's socket for a command that changes its state: -s, or
+ * ctl.socket of the configuration (*cfg, to free).  NULL with the exit
+ * status in *rc.
+ */
+static const char *
+daemon_socket(struct ctl_opts *o, const char *name, struct config **cfg,
+    int *rc)
+{
+	*cfg = NULL;
+	if (o->db != NULL) {
+		*rc = usage_error("%s goes through the daemon: use -s SOCKET "
+		    "or -c FILE, not --db", name);
+		return NULL;
+	}
+	if (o->socket != NULL)
+		return o->socket;
+	if ((*cfg = load_config(o->config != NULL ? o->config :
+	    DEFAULT_CONFIG)) == NULL) {
+		*rc = EXIT_RUNTIME;
+		return NULL;
+	}
+	return (*cfg)->ctl.socket;
+}
+
+/*
+ * Send req (taken) to the daemon; the reply when it says ok, else NULL
+ * after printing why (and, with --json, the reply as it came).
+ */
+static json_t *
+daemon_change(struct ctl_opts *o, const char *sock, const char *name,
+    json_t *req)
+{
+	json_t		*reply;
+	const char	*e;
+
+	reply = ctl_request(sock, req, STATUS_TIMEOUT_MS);
+	json_decref(req);
+	if (reply == NULL) {
+		fprintf(stderr, "%s: %s: not done: dispatch orders are "
+		    "changed through the running daemon\n", progname, name);
+		return NULL;
+	}
+	if (json_is_true(json_object_get(reply, "ok")))
+		return reply;
+	if (o->json && print_json(reply) == -1)
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+	e = json_string_value(json_object_get(reply, "error"));
+	fprintf(stderr, "%s: %s: ", progname, name);
+	print_clean(stderr, e != NULL ? e : "daemon reported failure");
+	fputc('\n', stderr);
+	json_decref(reply);
+	return NULL;
+}
+
+/* "LON,LAT[,RADIUS_M]"; 0, or -1. */
+static int
+parse_dest(const char *s, double *lon, double *lat, double *radius_m)
+{
+	char	*end;
+	int	 i;
+	double	*v[3] = { lon, lat, radius_m };
+
+	*radius_m = DISPATCH_DEFAULT_RADIUS_M;
+	for (i = 0; i < 3; i++) {
+		errno = 0;
+		*v[i] = strtod(s, &end);
+		if (end == s || errno != 0 || !isfinite(*v[i]))
+			return -1;
+		if (*end == '\0')
+			return i >= 1 ? 0 : -1;
+		if (*end != ',' || i == 2)
+			return -1;
+		s = end + 1;
+	}
+	return -1;
+}
+
+/* A JSON string of an argument; NULL (usage error given) if not UTF-8. */
+static json_t *
+arg_string(const char *opt, const char *arg, int *rc)
+{
+	json_t	*s = json_string(arg);
+
+	if (s == NULL)
+		*rc = usage_error("dispatch add: %s: not valid UTF-8", opt);
+	return s;
+}
+
+static int
+dispatch_add_cmd(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "id",		required_argument,	NULL,	OPT_ID },
+		{ "from",	required_argument,	NULL,	OPT_FROM },
+		{ "to",		required_argument,	NULL,	OPT_TO },
+		{ "purpose",	required_argument,	NULL,	OPT_PURPOSE },
+		{ "approver",	required_argument,	NULL,	OPT_APPROVER },
+		{ "dest",	required_argument,	NULL,	OPT_DEST },
+		{ "crs",	required_argument,	NULL,	OPT_CRS },
+		{ "dest-fence",	required_argument,	NULL,	OPT_DEST_FENCE },
+		{ "corridor",	required_argument,	NULL,	OPT_CORRIDOR },
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	static const struct {
+		int		 opt;
+		const char	*name;		/* option */
+		const char	*member;	/* of the order object */
+		bool		 required;
+	} strs[] = {
+		{ OPT_ID,	  "--id",	  "id",		    true },
+		{ OPT_FROM,	  "--from",	  "valid_from",	    true },
+		{ OPT_TO,	  "--to",	  "valid_to",	    true },
+		{ OPT_PURPOSE,	  "--purpose",	  "purpose",	    true },
+		{ OPT_APPROVER,	  "--approver",	  "approver",	    true },
+		{ OPT_DEST_FENCE, "--dest-fence", "dest_fence",	    false },
+		{ OPT_CORRIDOR,	  "--corridor",	  "corridor_fence", false },
+	};
+	const char		*val[NELEM(strs)] = { NULL };
+	const char		*dest = NULL, *crsname = NULL, *sock, *tz;
+	struct config		*cfg = NULL;
+	struct store_order	 so;
+	enum geo_crs		 crs = GEO_CRS_WGS84;
+	json_t			*order, *req, *reply, *ro, *s;
+	double			 lon, lat, radius;
+	char			 why[256];
+	bool			 help = false;
+	size_t			 i;
+	int			 ch, rc = EXIT_RUNTIME;
+
+	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
+		if (ch == OPT_DEST) {
+			dest = optarg;
+			continue;
+		}
+		if (ch == OPT_CRS) {
+			crsname = optarg;
+			continue;
+		}
+		for (i = 0; i < NELEM(strs); i++)
+			if (strs[i].opt == ch)
+				break;
+		if (i == NELEM(strs))
+			return usage_error(NULL);
+		val[i] = optarg;
+	}
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("dispatch add: unexpected argument \"%s\"",
+		    argv[optind]);
+	for (i = 0; i < NELEM(strs); i++)
+		if (strs[i].required && val[i] == NULL)
+			return usage_error("dispatch add: %s is required",
+			    strs[i].name);
+	if (dest != NULL && parse_dest(dest, &lon, &lat, &radius) == -1)
+		return usage_error("dispatch add: --dest wants LON,LAT or "
+		    "LON,LAT,RADIUS_M in degrees and metres, e.g. "
+		    "104.072,30.5575,300, got \"%s\"", dest);
+	if (crsname != NULL && dest == NULL)
+		return usage_error("dispatch add: --crs goes with --dest");
+	if (crsname != NULL && geo_crs_parse(crsname, &crs) == -1)
+		return usage_error("dispatch add: --crs: \"%s\" is not one of "
+		    "wgs84, cgcs2000, gcj02, bd09", crsname);
+
+	order = json_object();
+	for (i = 0; i < NELEM(strs); i++) {
+		if (val[i] == NULL)
+			continue;
+		if ((s = arg_string(strs[i].name, val[i], &rc)) == NULL) {
+			json_decref(order);
+			return rc;
+		}
+		json_object_set_new(order, strs[i].member, s);
+	}
+	if (dest != NULL)
+		json_object_set_new(order, "dest", json_pack("{s:f, s:f, s:f, "
+		    "s:s}", "lon", lon, "lat", lat, "radius_m", radius, "crs",
+		    geo_crs_name(crs)));
+
+	if ((sock = daemon_socket(o, "dispatch add", &cfg, &rc)) == NULL) {
+		json_decref(order);
+		return rc;
+	}
+	/*
+	 * The daemon reads local times in its zone; checking here in the
+	 * configuration's (or UTC's: same result without summer time)
+	 * catches mistakes before the daemon is asked.
+	 */
+	tz = cfg != NULL && timefmt_zone_valid(cfg->device.timezone) == 0 ?
+	    cfg->device.timezone : "UTC";
+	if (dispatch_from_json(order, tz, &so, why, sizeof(why)) == -1) {
+		json_decref(order);
+		config_free(cfg);
+		return usage_error("dispatch add: %s", why);
+	}
+	req = json_pack("{s:s, s:o}", "cmd", "dispatch_add", "order", order);
+	if ((reply = daemon_change(o, sock, "dispatch add", req)) == NULL)
+		goto out;
+	ro = json_object_get(reply, "order");
+	if (o->json) {
+		if (print_json(reply) == -1)
+			goto write_error;
+	} else {
+		printf("order ");
+		print_clean(stdout, so.o.id);
+		printf(" added");
+		if (json_is_string(json_object_get(ro, "valid_from")) &&
+		    json_is_string(json_object_get(ro, "valid_to"))) {
+			printf(": ");
+			print_clean(stdout, json_string_value(
+			    json_object_get(ro, "valid_from")));
+			printf(" to ");
+			print_clean(stdout, json_string_value(
+			    json_object_get(ro, "valid_to")));
+		}
+		putchar('\n');
+	}
+	if (fflush(stdout) == EOF)
+		goto write_error;
+	rc = EXIT_OK;
+	goto done;
+write_error:
+	fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+done:
+	json_decref(reply);
+out:
+	config_free(cfg);
+	return rc;
+}
+
+static int
+dispatch_remove_cmd(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct config	*cfg = NULL;
+	const char	*sock, *id;
+	json_t		*req, *reply;
+	bool		 help = false;
+	int		 rc = EXIT_RUNTIME;
+
+	if (next_opt(argc, argv, longopts, o, &help) != -1)
+		return usage_error(NULL);
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind >= argc)
+		return usage_error("dispatch remove: which order? (an ID)");
+	id = argv[optind++];
+	/* "remove ID --json": options after the id too. */
+	if (next_opt(argc, argv, longopts, o, &help) != -1)
+		return usage_error(NULL);
+	if (optind < argc)
+		return usage_error("dispatch remove: unexpected argument "
+		    "\"%s\"", argv[optind]);
+	if (dispatch_id_valid(id) == -1)
+		return usage_error("dispatch remove: \"%s\" is not an order id "
+		    "(1 to %d printable ASCII characters without blanks or "
+		    "slashes)", id, RULES_ORDER_ID_MAX);
+	if ((sock = daemon_socket(o, "dispatch remove", &cfg, &rc)) == NULL)
+		return rc;
+	req = json_pack("{s:s, s:s}", "cmd", "dispatch_remove", "id", id);
+	if ((reply = daemon_change(o, sock, "dispatch remove", req)) == NULL)
+		goto out;
+	if ((o->json ? print_json(reply) : printf("order %s removed\n",
+	    id)) < 0 || fflush(stdout) == EOF) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto done;
+	}
+	rc = EXIT_OK;
+done:
+	json_decref(reply);
+out:
+	config_free(cfg);
+	return rc;
+}
+
+/* dispatch list | add ... | remove ID */
+static int
+cmd_dispatch(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	static const struct command subs[] = {
+		{ "list",	dispatch_list_cmd },
+		{ "add",	dispatch_add_cmd },
+		{ "remove",	dispatch_remove_cmd },
+	};
+	const char	*sub;
+	char		**v;
+	bool		 help = false;
+	size_t		 i;
+	int		 n, rc, j;
+
+	if (next_opt(argc, argv, longopts, o, &help) != -1)
+		return usage_error(NULL);
+	if (help && optind >= argc) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind >= argc)
+		return usage_error("dispatch: list, add or remove?");
+	sub = argv[optind];
+	for (i = 0; i < NELEM(subs); i++) {
+		if (strcmp(sub, subs[i].name) != 0)
+			continue;
+		/* argv[0] "fleetgwctl dispatch SUB" for getopt's messages */
+		n = argc - optind;
+		v = xcalloc((size_t)n + 1, sizeof(*v));
+		v[0] = xasprintf("%s dispatch %s", progname, sub);
+		for (j = 1; j < n; j++)
+			v[j] = argv[optind + j];
+		optind = 0;	/* GNU getopt: start afresh */
+		rc = help ? (usage_text(stdout), EXIT_OK) :
+		    subs[i].run(o, n, v);
+		free(v[0]);
+		free(v);
+		return rc;
+	}
+	return usage_error("dispatch: unknown subcommand \"%s\" (list, add, "
+	    "remove)", sub);
+}
+
 static const struct command commands[] = {
 	{ "status",	cmd_status },
 	{ "positions",	cmd_positions },
 	{ "trips",	cmd_trips },
 	{ "fences",	cmd_fences },
+	{ "events",	cmd_events },
+	{ "dispatch",	cmd_dispatch },
 };
 
 /* DESIGN.md §4 commands that later versions implement. */
 static const char *const future_commands[] = {
-	"events", "dispatch", "check", "export", "verify", "report", "pubkey"
+	"check", "export", "verify", "report", "pubkey"
 };
 
 int

@@ -17,13 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "calendar.h"
 #include "clocktrust.h"
 #include "config.h"
 #include "ctl.h"
+#include "dispatch.h"
 #include "ev.h"
 #include "fence.h"
 #include "fencejson.h"
@@ -33,6 +36,7 @@
 #include "notify.h"
 #include "obd.h"
 #include "record.h"
+#include "rules.h"
 #include "store.h"
 #include "timefmt.h"
 #include "trip.h"
@@ -44,6 +48,8 @@
 #define DEFAULT_CONFIG		"/etc/fleetgw/fleetgw.conf"
 #define STATUS_PERIOD_MS	2000
 #define RETENTION_PERIOD_MS	(10 * 60 * 1000)
+#define RULES_TICK_MS		1000
+#define ORDERS_MAX		4096
 /* Slack on top of the GNSS reader's own deadlines before we call it stuck. */
 #define WATCHDOG_GNSS_SLACK_MS	5000
 /* OBD values older than this many fast poll periods (plus one command
@@ -65,6 +71,14 @@ struct daemon {
 	struct obd	*obd;
 	struct ctl	*ctl;
 	struct fence_set *fences;		/* never NULL once started */
+	struct calendar	*cal;			/* never NULL once started */
+	struct rules	*rules;
+	int		 rules_urgent;		/* violation/critical queued */
+	int		 rules_dirty;		/* events since the last save */
+	int		 power_loss;		/* previous run crashed */
+	int64_t		 power_loss_last_ms;	/* its last record */
+	int		 power_loss_in_trip;
+	struct ev_timer	 rules_timer;
 	struct trip_tracker trip;
 	uint64_t	 trip_id;		/* of the open trip, 0 none */
 	int64_t		 obd_utc_ms;		/* last OBD sample time */
@@ -257,15 +271,28 @@ on_commit_timer(void *arg)
 }
 
 /*
+ * The file whose presence says the system clock is synchronised:
+ * timesyncd's, or FLEETGW_TIMESYNC_FLAG (tests).
+ */
+static const char *
+timesync_flag(void)
+{
+	const char	*p = getenv("FLEETGW_TIMESYNC_FLAG");
+
+	return p != NULL && p[0] != '\0' ? p : TIMESYNC_FLAG;
+}
+
+/*
  * Is GNSS time good enough to delete rows by age?  See clocktrust.h.  The
  * system clock counts only while timesyncd says it is synchronised.
  */
+
 static int
 gnss_time_trusted(struct daemon *d)
 {
 	enum clocktrust_verdict	v;
 
-	v = clocktrust_check(&d->trust, access(TIMESYNC_FLAG, F_OK) == 0 ?
+	v = clocktrust_check(&d->trust, access(timesync_flag(), F_OK) == 0 ?
 	    util_real_ms() : INT64_MIN);
 	if (v == CLOCKTRUST_SYSCLOCK && !d->clock_disagrees) {
 		log_warnx("main: gnss time is %+.1f days off the synchronised "
@@ -316,6 +343,165 @@ obd_sample_now(const struct daemon *d, struct obd_sample *os)
 		obd_get_sample(d->obd, ev_now_ms(d->loop), max_age, os);
 }
 
+/*
+ * Local civil time for the rules: the device zone's offset at t, then
+ * the civil date of the shifted instant (gmtime_r does no zone lookup).
+ */
+static int
+rules_localtime(int64_t t_utc_ms, struct calendar_date *date, int *sec,
+    void *arg)
+{
+	struct daemon	*d = arg;
+	struct tm	 tm;
+	time_t		 tt;
+	int		 off;
+
+	if (timefmt_offset(t_utc_ms, d->conf->device.timezone, &off) != 0)
+		return -1;
+	tt = (time_t)((t_utc_ms - (t_utc_ms % 1000 + 1000) % 1000) / 1000) +
+	    off;
+	if (gmtime_r(&tt, &tm) == NULL)
+		return -1;
+	date->year = tm.tm_year + 1900;
+	date->month = tm.tm_mon + 1;
+	date->day = tm.tm_mday;
+	*sec = tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	return 0;
+}
+
+/* An event from the rules: to the store, urgent ones committed at once. */
+static void
+on_rule_event(const struct rules_event *ev, void *arg)
+{
+	struct daemon	*d = arg;
+	char		 tbuf[64];
+	int		 rc;
+
+	if ((rc = store_event_put(d->store, ev)) == 1)
+		d->rules_urgent = 1;
+	d->rules_dirty = 1;
+	if (timefmt_format(ev->phase == RULES_EV_CLOSE ? ev->end_utc_ms :
+	    ev->start_utc_ms, d->conf->device.timezone, tbuf,
+	    sizeof(tbuf)) != 0)
+		util_strlcpy(tbuf, "?", sizeof(tbuf));
+	if (ev->severity >= RULES_VIOLATION && ev->phase != RULES_EV_CLOSE)
+		log_warnx("rules: %s (%s) %s at %s%s%s", rules_type_name(ev->type),
+		    rules_severity_name(ev->severity),
+		    ev->phase == RULES_EV_OPEN ? "began" : "detected", tbuf,
+		    ev->fence_id[0] != '\0' ? ", fence " : "", ev->fence_id);
+	else
+		log_info("rules: %s (%s) %s at %s%s%s", rules_type_name(ev->type),
+		    rules_severity_name(ev->severity),
+		    ev->phase == RULES_EV_OPEN ? "began" :
+		    ev->phase == RULES_EV_CLOSE ? "ended" : "detected", tbuf,
+		    ev->fence_id[0] != '\0' ? ", fence " : "", ev->fence_id);
+}
+
+/*
+ * After the rules saw an input: their state goes to the store with the
+ * next commit, in the same transaction as the events they reported;
+ * violation and critical events are committed now (DESIGN.md §2).
+ */
+static void
+rules_sync(struct daemon *d)
+{
+	json_t	*st;
+	char	*text;
+
+	if ((st = rules_save(d->rules)) != NULL) {
+		if ((text = json_dumps(st, JSON_COMPACT)) != NULL) {
+			(void)store_rules_state(d->store, text);
+			free(text);
+		}
+		json_decref(st);
+	}
+	d->rules_dirty = 0;
+	if (d->rules_urgent) {
+		d->rules_urgent = 0;
+		(void)store_commit(d->store);
+	}
+}
+
+struct orders_acc {
+	struct rules_order	*o;
+	size_t			 n;
+};
+
+static int
+order_acc(const struct store_order *so, void *arg)
+{
+	struct orders_acc	*a = arg;
+
+	if (a->n == ORDERS_MAX)
+		return 1;
+	a->o[a->n++] = so->o;
+	return 0;
+}
+
+/* The dispatch orders of the store, to the rules. */
+static void
+load_orders(struct daemon *d)
+{
+	struct orders_acc	a;
+
+	a.o = xcalloc(ORDERS_MAX, sizeof(*a.o));
+	a.n = 0;
+	if (store_query_orders(d->store, INT64_MIN, INT64_MAX, order_acc,
+	    &a) == 0)
+		rules_set_orders(d->rules, a.o, a.n);
+	free(a.o);
+}
+
+static struct calendar *
+build_calendar(const struct config *c)
+{
+	struct calendar_spec	 spec;
+	struct calendar		*cal;
+	char			 why[256];
+
+	config_calendar_spec(c, &spec);
+	if ((cal = calendar_new(&spec, why, sizeof(why))) == NULL)
+		log_warnx("main: %s: calendar: %s", c->file, why);
+	return cal;
+}
+
+/* Restore what the rules knew when the previous run stopped. */
+static void
+restore_rules(struct daemon *d)
+{
+	json_error_t	 jerr;
+	json_t		*st;
+	char		*text;
+
+	if ((text = store_rules_state_get(d->store)) == NULL)
+		return;
+	if ((st = json_loads(text, 0, &jerr)) == NULL)
+		log_warnx("main: saved rules state unreadable (%s), starting "
+		    "afresh", jerr.text);
+	else if (rules_restore(d->rules, st) == -1)
+		log_warnx("main: saved rules state not usable, starting "
+		    "afresh");
+	else
+		log_info("main: rules state restored, %zu episodes open",
+		    rules_open_count(d->rules));
+	json_decref(st);
+	free(text);
+}
+
+static void
+on_rules_timer(void *arg)
+{
+	struct daemon	*d = arg;
+	int64_t		 now = gnss_now_ms(d);
+
+	if (now != INT64_MIN) {
+		rules_tick(d->rules, now);
+		if (d->rules_dirty)
+			rules_sync(d);
+	}
+	ev_timer_set(d->loop, &d->rules_timer, RULES_TICK_MS);
+}
+
 static void
 on_trip(const struct trip_event *ev, void *arg)
 {
@@ -337,6 +523,7 @@ on_trip(const struct trip_event *ev, void *arg)
 			util_strlcpy(tbuf, "?", sizeof(tbuf));
 		log_info("main: trip %" PRIu64 " started at %s", d->trip_id,
 		    tbuf);
+		rules_trip_start(d->rules, d->trip_id, t.start_utc_ms);
 		break;
 	case TRIP_ENDED:
 		t = *ev->trip;
@@ -352,6 +539,7 @@ on_trip(const struct trip_event *ev, void *arg)
 		    store_trip_end_name(t.ended_by), t.distance_m / 1000.0,
 		    t.duration_s, t.idle_s, t.max_speed_kmh,
 		    t.towed ? ", towed while parked" : "");
+		rules_trip_end(d->rules, t.id, t.end_utc_ms);
 		d->trip_id = 0;
 		break;
 	case TRIP_TOWING:
@@ -415,6 +603,8 @@ on_obd(struct obd *o, enum obd_event ev, void *arg)
 		to.fuel_rate_lph = os.fuel_rate_lph;
 		to.odometer_km = os.odometer_km;
 		trip_on_obd(&d->trip, &to, now);
+		rules_on_obd(d->rules, &os, now);
+		rules_sync(d);
 		break;
 	case OBD_EV_DTCS:
 		obd_get_status(o, &st);
@@ -424,6 +614,8 @@ on_obd(struct obd *o, enum obd_event ev, void *arg)
 			for (i = 0; i < st.ndtc; i++)
 				log_warnx("main: trouble code %s (%s)",
 				    st.dtc[i].code, obd_dtc_kind(st.dtc[i].mode));
+		rules_on_dtcs(d->rules, st.dtc, st.ndtc, now);
+		rules_sync(d);
 		break;
 	case OBD_EV_VIN:
 		obd_get_status(o, &st);
@@ -431,6 +623,15 @@ on_obd(struct obd *o, enum obd_event ev, void *arg)
 			(void)store_set_vin(d->store, st.vin);
 		break;
 	case OBD_EV_STATE:
+		obd_get_status(o, &st);
+		if (now == INT64_MIN)
+			break;
+		/* INIT is on the way up or down: no news yet. */
+		if (st.state == OBD_UP)
+			rules_on_obd_link(d->rules, true, now);
+		else if (st.state == OBD_DOWN || st.state == OBD_NO_ECU)
+			rules_on_obd_link(d->rules, false, now);
+		rules_sync(d);
 		break;
 	}
 }
@@ -445,11 +646,20 @@ on_fix(const struct fix *fx, void *arg)
 	clocktrust_fix(&d->trust, fx->t_utc_ms, now);
 	d->last_fix_utc_ms = fx->t_utc_ms;
 	d->last_fix_mono_ms = now;
+	if (d->power_loss) {
+		d->power_loss = 0;
+		rules_power_loss(d->rules, d->power_loss_last_ms, fx->t_utc_ms,
+		    d->power_loss_in_trip);
+	}
 	obd_sample_now(d, &os);
 	(void)store_put_position_obd(d->store, fx,
 	    record_obd_any(&os) ? &os : NULL, now);
 	trip_on_fix(&d->trip, fx);
 	trip_progress(d);
+	rules_on_fix(d->rules, fx);
+	if (access(timesync_flag(), F_OK) == 0)
+		rules_on_clock(d->rules, fx->t_utc_ms, util_real_ms());
+	rules_sync(d);
 	(void)store_commit_due(d->store, now);
 	schedule_commit(d);
 	if (d->retention_pending && gnss_time_trusted(d)) {
@@ -701,6 +911,9 @@ status_json(struct daemon *d)
 	json_object_set_new(s, "trips", json_integer((json_int_t)ss.trips));
 	json_object_set_new(s, "dtcs_active",
 	    json_integer((json_int_t)ss.dtcs_active));
+	json_object_set_new(s, "events", json_integer((json_int_t)ss.events));
+	json_object_set_new(s, "events_open",
+	    json_integer((json_int_t)ss.events_open));
 	root = json_pack("{s:b, s:s, s:{s:s, s:s, s:s}, s:I, s:o, s:o, s:o, "
 	    "s:o}",
 	    "ok", 1, "version", FLEETGW_VERSION,
@@ -715,6 +928,11 @@ status_json(struct daemon *d)
 	    "count", (json_int_t)fence_set_count(d->fences),
 	    "index_kib", (json_int_t)((index + 1023) / 1024),
 	    "total_kib", (json_int_t)((total + 1023) / 1024)));
+	json_object_set_new(root, "rules", json_pack("{s:I, s:o}",
+	    "episodes_open", (json_int_t)rules_open_count(d->rules),
+	    "dispatch_order", rules_covering_order(d->rules, gnss_now_ms(d))
+	    != NULL ? json_string(rules_covering_order(d->rules,
+	    gnss_now_ms(d))) : json_null()));
 	return root;
 }
 
@@ -768,8 +986,59 @@ fences_at_json(struct daemon *d, const json_t *req)
 	return at;
 }
 
+/*
+ * "dispatch_add" {"order": {...}} and "dispatch_remove" {"id": "..."}:
+ * administrators only (root, the daemon's user, ctl.admin_group).  The
+ * order goes to the store and, at once, to the rules.
+ */
 static json_t *
-on_ctl_request(const json_t *req, void *arg)
+dispatch_add_json(struct daemon *d, const json_t *req)
+{
+	struct store_order	 so;
+	char			 why[256];
+	int64_t			 now = gnss_now_ms(d);
+	int			 rc;
+
+	if (dispatch_from_json(json_object_get(req, "order"),
+	    d->conf->device.timezone, &so, why, sizeof(why)) == -1)
+		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	util_strlcpy(so.source, "ctl", sizeof(so.source));
+	so.created_utc_ms = now != INT64_MIN ? now : util_real_ms();
+	if ((rc = store_order_add(d->store, &so)) == 1)
+		return json_pack("{s:b, s:s+}", "ok", 0, "error",
+		    "an order with this id exists: ", so.o.id);
+	if (rc == -1)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "the order could not be stored (see the daemon log)");
+	load_orders(d);
+	log_info("main: dispatch order %s added (%s, approved by %s)",
+	    so.o.id, so.purpose, so.approver);
+	return json_pack("{s:b, s:o}", "ok", 1, "order",
+	    dispatch_to_json(&so, d->conf->device.timezone));
+}
+
+static json_t *
+dispatch_remove_json(struct daemon *d, const json_t *req)
+{
+	const char	*id = json_string_value(json_object_get(req, "id"));
+	int		 rc;
+
+	if (id == NULL)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "request has no \"id\" string");
+	if ((rc = store_order_remove(d->store, id)) == 0)
+		return json_pack("{s:b, s:s+}", "ok", 0, "error",
+		    "no such order: ", id);
+	if (rc == -1)
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "the order could not be removed (see the daemon log)");
+	load_orders(d);
+	log_info("main: dispatch order %s removed", id);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *
+on_ctl_request(const json_t *req, const struct ctl_peer *peer, void *arg)
 {
 	struct daemon	*d = arg;
 	const char	*cmd;
@@ -784,6 +1053,19 @@ on_ctl_request(const json_t *req, void *arg)
 		return fences_json(d, req);
 	if (strcmp(cmd, "fences_at") == 0)
 		return fences_at_json(d, req);
+	if (strcmp(cmd, "dispatch_add") == 0 ||
+	    strcmp(cmd, "dispatch_remove") == 0) {
+		if (!ctl_peer_is_admin(peer, d->conf->ctl.admin_group)) {
+			log_warnx("main: %s refused: uid %ld is not an "
+			    "administrator", cmd, (long)peer->uid);
+			return json_pack("{s:b, s:s}", "ok", 0, "error",
+			    "permission denied: dispatch orders are changed "
+			    "by administrators only (root, the daemon's user "
+			    "or ctl.admin_group)");
+		}
+		return cmd[9] == 'a' ? dispatch_add_json(d, req) :
+		    dispatch_remove_json(d, req);
+	}
 	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
 	    "unknown command", "cmd", cmd);
 }
@@ -798,6 +1080,7 @@ reload(struct daemon *d)
 	struct obd_opts		 oo;
 	struct ctl		*nctl;
 	struct fence_set	*nset;
+	struct calendar		*ncal;
 
 	notify_reloading();
 	log_info("main: reloading %s", d->conf->file);
@@ -816,8 +1099,21 @@ reload(struct daemon *d)
 		notify_ready();
 		return;
 	}
+	if ((ncal = build_calendar(nc)) == NULL) {
+		fence_set_free(nset);
+		config_free(nc);
+		log_warnx("main: reload failed (calendar), keeping the running "
+		    "configuration");
+		notify_ready();
+		return;
+	}
+	rules_set_fences(d->rules, nset);
 	fence_set_free(d->fences);
 	d->fences = nset;
+	rules_set_calendar(d->rules, ncal);
+	calendar_free(d->cal);
+	d->cal = ncal;
+	rules_set_config(d->rules, &nc->rules);
 	log_fences(d->fences);
 	if (strcmp(nc->storage.path, d->conf->storage.path) != 0) {
 		log_warnx("main: storage.path changed to %s; takes effect at "
@@ -976,12 +1272,28 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	if ((d.cal = build_calendar(d.conf)) == NULL) {
+		rc = 1;
+		goto out;
+	}
+	d.rules = rules_new(&d.conf->rules, rules_localtime, &d,
+	    on_rule_event, &d);
+	rules_set_calendar(d.rules, d.cal);
+	rules_set_fences(d.rules, d.fences);
+	load_orders(&d);
+	restore_rules(&d);
 	trip_config_from_config(d.conf, &tc);
 	trip_init(&d.trip, &tc, on_trip, &d);
+	if (store_unclean_previous(d.store)) {
+		d.power_loss = 1;
+		d.power_loss_last_ms = store_last_record_utc_ms(d.store);
+	}
 	if (store_trip_open_get(d.store, &open_trip) == 1) {
 		log_warnx("main: trip %" PRIu64 " was left open by an unclean "
 		    "stop; closing it as power_loss", open_trip.id);
+		d.power_loss_in_trip = 1;
 		(void)trip_recover(&d.trip, &open_trip, INT64_MAX);
+		rules_sync(&d);
 	}
 	if ((d.ctl = ctl_new(d.loop, d.conf->ctl.socket, on_ctl_request,
 	    &d)) == NULL) {
@@ -998,6 +1310,8 @@ main(int argc, char *argv[])
 	ev_timer_init(&d.status_timer, on_status_timer, &d);
 	ev_timer_init(&d.retention_timer, on_retention_timer, &d);
 	ev_timer_init(&d.watchdog_timer, on_watchdog_timer, &d);
+	ev_timer_init(&d.rules_timer, on_rules_timer, &d);
+	ev_timer_set(d.loop, &d.rules_timer, RULES_TICK_MS);
 	d.retention_pending = 1;
 	run_retention(&d);	/* the size cap now, ages once time is trusted */
 	ev_timer_set(d.loop, &d.retention_timer, RETENTION_PERIOD_MS);
@@ -1016,8 +1330,10 @@ main(int argc, char *argv[])
 	notify_stopping();
 
 out:
-	if (d.store != NULL && d.last_fix_mono_ms != 0)
+	if (d.store != NULL && d.last_fix_mono_ms != 0) {
 		trip_shutdown(&d.trip, gnss_now_ms(&d));
+		rules_sync(&d);
+	}
 	obd_free(d.obd);
 	gnss_free(d.gnss);
 	ctl_free(d.ctl);
@@ -1027,6 +1343,8 @@ out:
 		store_close(d.store);
 	}
 	log_info("main: stopped");
+	rules_free(d.rules);
+	calendar_free(d.cal);
 	fence_set_free(d.fences);
 	config_free(d.conf);
 	ev_free(d.loop);

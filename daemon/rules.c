@@ -80,6 +80,7 @@ struct ep {
 	char		 key[FENCE_ID_MAX + 1]; /* forbidden: fence; corridor:
 					   order */
 	double		 a[4];		/* rule numbers for the details */
+	bool		 restored;	/* loaded, not seen true since */
 };
 
 struct order_state {
@@ -487,7 +488,9 @@ static void
 ep_true(struct rules *r, enum rules_type type, struct ep *e, int64_t t,
     int64_t on_ms, bool continuous, const char *fence)
 {
-	if ((e->cand || e->open) && !continuous &&
+	/* Silent since last seen true (a false input would have set
+	 * false_ms, and then only off_ms decides). */
+	if ((e->cand || e->open) && !continuous && e->false_ms == 0 &&
 	    t - e->last_true_ms > RULES_SILENCE_MS)
 		ep_close(r, type, e, e->last_true_ms);
 	if (!e->cand && !e->open) {
@@ -500,10 +503,12 @@ ep_true(struct rules *r, enum rules_type type, struct ep *e, int64_t t,
 		e->lon = r->have_fix ? r->fix_lon : NAN;
 		util_strlcpy(e->fence, fence != NULL ? fence : "",
 		    sizeof(e->fence));
-		memset(e->a, 0, sizeof(e->a));
+		/* e->a[] is zero on a reset episode: a caller may set it
+		 * first so that an OPEN at once carries it. */
 	}
 	e->last_true_ms = t;
 	e->false_ms = 0;
+	e->restored = false;
 	if (e->cand && t - e->since_ms >= on_ms)
 		ep_report_open(r, type, e);
 }
@@ -521,11 +526,25 @@ ep_false(struct rules *r, enum rules_type type, struct ep *e, int64_t t,
 		return;
 	if (e->false_ms == 0) {
 		e->false_ms = t;
-		if (t - e->last_true_ms > RULES_SILENCE_MS)
+		if (t - e->last_true_ms > RULES_SILENCE_MS) {
+			/* Silent, then false: it ended at its last sight. */
+			ep_close(r, type, e, e->last_true_ms);
+			return;
+		}
+		/* Restored and false: unknown since; off_ms still applies. */
+		if (e->restored)
 			e->false_ms = e->last_true_ms;
 	}
-	if (t - e->false_ms >= off_ms || t - e->last_true_ms > RULES_SILENCE_MS)
+	if (t - e->false_ms >= off_ms)
 		ep_close(r, type, e, e->false_ms);
+}
+
+/* The trip ended at te; an episode already false ended then. */
+static void
+ep_trip_end(struct rules *r, enum rules_type type, struct ep *e, int64_t te)
+{
+	ep_close(r, type, e, e->false_ms != 0 && e->false_ms < te ?
+	    e->false_ms : te);
 }
 
 /* An episode still pending its off_ms when no input comes (ticks). */
@@ -1053,8 +1072,16 @@ eval_fatigue(struct rules *r, int64_t t)
 	bool		 moving = r->in_trip && isfinite(v) && v >= STILL_KMH;
 
 	if (moving) {
-		if (r->rest_start_ms != 0 && t - r->rest_start_ms >= rest)
+		/* A rest with no input in it (the gateway was off). */
+		if (r->rest_start_ms != 0 && t - r->rest_start_ms >= rest) {
+			if (e->open) {
+				e->a[0] = (double)((r->rest_start_ms -
+				    r->drive_start_ms) / MS);
+				ep_close(r, RULES_FATIGUE_DRIVING, e,
+				    r->rest_start_ms);
+			}
 			r->drive_start_ms = 0;
+		}
 		r->rest_start_ms = 0;
 		if (r->drive_start_ms == 0)
 			r->drive_start_ms = t;
@@ -1197,8 +1224,10 @@ orders_due(struct rules *r, int64_t t)
 		if (r->in_trip && os->trip_id == r->trip_id && os->used)
 			continue;	/* verdict at the trip's end */
 		os->checked = true;
+		/* A destination it cannot locate: no verdict. */
 		if (!os->used || os->reached || (!os->o.has_dest_point &&
-		    os->o.dest_fence[0] == '\0'))
+		    (os->o.dest_fence[0] == '\0' || r->fences == NULL ||
+		    fence_set_find(r->fences, os->o.dest_fence) < 0)))
 			continue;
 		d = json_pack("{s:s, s:s}", "reason", "destination_not_reached",
 		    "order_id", os->o.id);
@@ -1635,12 +1664,13 @@ rules_trip_end(struct rules *r, uint64_t trip_id, int64_t te)
 	advance(r, t);
 	if (trip_id != 0)
 		r->trip_id = trip_id;
-	ep_close(r, RULES_AFTER_HOURS_USE, &r->slot[EP_AFTER_HOURS], te);
-	ep_close(r, RULES_HOLIDAY_USE, &r->slot[EP_HOLIDAY], te);
-	ep_close(r, RULES_DISPATCH_MISMATCH, &r->slot[EP_CORRIDOR], te);
-	ep_close(r, RULES_SPEEDING, &r->slot[EP_SPEEDING], te);
-	ep_close(r, RULES_OBD_LOST, &r->slot[EP_OBD_LOST], te);
-	ep_close(r, RULES_GNSS_LOST_WHILE_MOVING, &r->slot[EP_GNSS_LOST], te);
+	ep_trip_end(r, RULES_AFTER_HOURS_USE, &r->slot[EP_AFTER_HOURS], te);
+	ep_trip_end(r, RULES_HOLIDAY_USE, &r->slot[EP_HOLIDAY], te);
+	ep_trip_end(r, RULES_DISPATCH_MISMATCH, &r->slot[EP_CORRIDOR], te);
+	ep_trip_end(r, RULES_SPEEDING, &r->slot[EP_SPEEDING], te);
+	ep_trip_end(r, RULES_OBD_LOST, &r->slot[EP_OBD_LOST], te);
+	ep_trip_end(r, RULES_GNSS_LOST_WHILE_MOVING, &r->slot[EP_GNSS_LOST],
+	    te);
 	orders_trip_end(r, te);
 	sum = r->fuel_sum_end + r->fuel_sum_prev;
 	n = r->fuel_n_end + r->fuel_n_prev;
@@ -1669,13 +1699,11 @@ rules_on_clock(struct rules *r, int64_t gnss, int64_t sys)
 		gnss = r->now_ms;
 	advance(r, gnss);
 	if (llabs(off) > (int64_t)r->cfg.clock_jump.tolerance_s * MS) {
-		if (e->cand || e->open) {
-			if (llabs(off) > llabs((int64_t)e->a[0]))
-				e->a[0] = (double)off;
-		}
-		ep_true(r, RULES_CLOCK_JUMP, e, gnss, 0, true, NULL);
-		if (e->open && e->a[0] == 0.0)
+		if (!e->cand && !e->open)
+			e->a[0] = (double)off;	/* for the OPEN, at once */
+		else if (llabs(off) > llabs((int64_t)e->a[0]))
 			e->a[0] = (double)off;
+		ep_true(r, RULES_CLOCK_JUMP, e, gnss, 0, true, NULL);
 	} else
 		ep_false(r, RULES_CLOCK_JUMP, e, gnss, CLOCK_OFF_MS);
 }
@@ -1883,6 +1911,7 @@ ep_load(struct ep *e, const json_t *o)
 	}
 	if (e->open && e->id == 0)
 		e->open = false;
+	e->restored = e->cand || e->open;
 }
 
 json_t *

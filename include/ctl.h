@@ -10,6 +10,10 @@
 #ifndef CTL_H
 #define CTL_H
 
+#include <sys/types.h>
+
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "ev.h"
@@ -19,10 +23,37 @@
 struct ctl;
 
 /*
- * Handle one request.  req is borrowed.  Returns a new reference to the
- * reply object (the server adds nothing).  Never NULL.
+ * Who is on the other end of a connection: the credentials the kernel
+ * recorded when the client connected (SO_PEERCRED), read once at
+ * accept.  If they cannot be read, pid is 0 and uid and gid are
+ * (uid_t)-1 and (gid_t)-1, which no check below accepts.
  */
-typedef json_t *ctl_handler(const json_t *req, void *arg);
+struct ctl_peer {
+	pid_t		 pid;
+	uid_t		 uid;
+	gid_t		 gid;		/* primary group of the process */
+};
+
+/*
+ * Handle one request.  req and peer are borrowed for the call.  Returns
+ * a new reference to the reply object (the server adds nothing).  NULL
+ * makes the server answer {"ok":false,"error":"internal error"}.
+ */
+typedef json_t *ctl_handler(const json_t *req, const struct ctl_peer *peer,
+		    void *arg);
+
+/*
+ * May this peer change the daemon's state (dispatch orders)?  True for
+ * uid 0, for the daemon's own effective uid, and for members of
+ * admin_group: the peer's gid is the group's, or the peer's user (by
+ * uid, in the user database) has it as primary or supplementary group
+ * (getgrouplist(3)) or is listed as a member.  admin_group NULL or ""
+ * names no group.  An unknown group or user, or a failed lookup, only
+ * means "not a member".  Looks up the user and group databases (NSS):
+ * call it for the requests that need it, not for every one.
+ */
+bool		 ctl_peer_is_admin(const struct ctl_peer *,
+		    const char *admin_group);
 
 /*
  * Listen on path (an existing stale socket is replaced; the parent

@@ -29,4 +29,11 @@ int	jsonstream_end(FILE *, size_t n, size_t flags);
 void	jsonstream_num(char *buf, size_t size, double v, int width,
 	    int decimals);
 
+/*
+ * s as a new string (free()) of at most max_cols terminal columns (0: no
+ * limit; CJK and other East Asian wide characters count two), control
+ * characters as '?', cut with "..." when longer; its width in *cols.
+ */
+char	*jsonstream_fit(const char *s, int max_cols, int *cols);
+
 #endif /* JSONSTREAM_H */

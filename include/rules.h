@@ -36,7 +36,8 @@
  * and holiday_use report only uncovered driving, so an order that covers
  * half a trip leaves the other half reportable.  region_exit is not
  * reported while an order covers the time (an approved trip out of the
- * county).  dispatch_mismatch checks the trips that ran under an order.
+ * county).  dispatch_mismatch checks the trips that ran under an order
+ * (a destination fence that is not in the fence set gets no verdict).
  *
  * Vehicle classes: bit c of a rule's exempt_classes exempts class c (the
  * values of config.h's enum config_class: 0 general, 1 emergency,
@@ -283,8 +284,11 @@ void		 rules_set_orders(struct rules *, const struct rules_order *,
 		    size_t n);
 
 /*
- * Inputs, all on GNSS UTC ms, in time order (older inputs than the last
- * one seen are ignored).  obd NULL or all-NaN: nothing known.
+ * Inputs, all on GNSS UTC ms, in time order: an input older than the
+ * last one seen is taken at that last time (a tick may run ahead of a
+ * late fix); trip boundaries keep their own time for the episodes they
+ * begin or end.  obd NULL or all-NaN, a fix with a non-finite position:
+ * ignored.
  */
 void		 rules_on_fix(struct rules *, const struct fix *);
 void		 rules_on_obd(struct rules *, const struct obd_sample *,
@@ -324,7 +328,8 @@ void		 rules_tick(struct rules *, int64_t now_utc_ms);
  * new object; rules_restore() takes one saved by any earlier run (unknown
  * members ignored) and returns 0, or -1 leaving the engine as it was.  A
  * restored open episode continues if its condition still holds at the
- * next input, else it closes at the last moment it was seen true.
+ * next input, else it closes (after its usual off time) at the last
+ * moment it was seen true.
  * Set the orders first: the progress of an order (used, destination
  * reached) is restored onto the order with the same id.
  */

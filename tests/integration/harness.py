@@ -9,6 +9,8 @@
                                       log, notify socket and database
     check_sanitizer(text)             no ASan/LSan/UBSan report in a log
     require_shared(sub)               ../shared/testdata/SUB or SkipTest
+    conf_text(groups)                 any nesting of dicts and lists as
+                                      libconfig text (fences, rules)
 
 Binaries: $FLEETGWD and $FLEETGWCTL (tests/run.sh sets them), else
 build/san/fleetgwd and build/san/fleetgwctl.  The sanitizer options are
@@ -345,9 +347,25 @@ def _conf_value(v):
 		return r if ("." in r or "e" in r or "n" in r) else r + ".0"
 	if isinstance(v, str):
 		return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
+	if isinstance(v, dict):
+		# a group: rules = { speeding = { limit_kmh = 60.0; }; }
+		return "{ %s}" % "".join("%s = %s; " % (k, _conf_value(x))
+		    for k, x in v.items() if x is not None)
 	if isinstance(v, (list, tuple)):
+		if any(isinstance(x, (dict, list, tuple)) for x in v):
+			# a list: ( { ... }, { ... } ) or ( [ lon, lat ], ... )
+			return "( %s )" % ", ".join(_conf_value(x) for x in v)
 		return "[ %s ]" % ", ".join(_conf_value(x) for x in v)
 	raise TypeError("config value %r" % (v,))
+
+
+def conf_text(groups):
+	"""Top-level settings of any shape as libconfig text, one a line:
+	{"fences": [{"id": "x", "circle": {"center": [104.0, 30.5],
+	"radius_m": 150.0}}]} -> 'fences = ( { id = "x"; circle = { ... }; } );'.
+	For Daemon(extra_conf=...): the top-level fences list is not a group."""
+	return "".join("%s = %s;\n" % (k, _conf_value(v))
+	    for k, v in groups.items() if v is not None)
 
 
 def write_conf(path, groups, extra=""):
@@ -443,6 +461,9 @@ class Daemon:
 		self.notify = None
 		self.returncode = None
 		self.log_offset = 0	# wait_log looks from here (set by start)
+		# Extra environment for fleetgwd, e.g. FLEETGW_TIMESYNC_FLAG
+		# (read at every start; the process otherwise inherits ours).
+		self.env = {}
 
 	# -- process
 
@@ -456,6 +477,7 @@ class Daemon:
 			self.notify = NotifyListener(os.path.join(self.workdir,
 			    "notify.sock"))
 		env = sanitizer_env()
+		env.update(self.env)
 		env["NOTIFY_SOCKET"] = self.notify.path
 		try:
 			self.log_offset = os.path.getsize(self.logpath)
@@ -644,6 +666,15 @@ class Daemon:
 		p = self.ctl("--db", self.db, "--json", "positions", *args)
 		if p.returncode != 0:
 			raise AssertionError("fleetgwctl positions %s: exit %d: %s" % (
+			    " ".join(args), p.returncode, p.stderr.strip()))
+		check_sanitizer(p.stderr)
+		return json.loads(p.stdout)
+
+	def events_json(self, *args):
+		"""fleetgwctl --db DB --json events ARGS, parsed."""
+		p = self.ctl("--db", self.db, "--json", "events", *args)
+		if p.returncode != 0:
+			raise AssertionError("fleetgwctl events %s: exit %d: %s" % (
 			    " ".join(args), p.returncode, p.stderr.strip()))
 		check_sanitizer(p.stderr)
 		return json.loads(p.stdout)

@@ -66,9 +66,10 @@ def commits(text):
 def read_db(path):
 	"""(integrity, [(seq, t_utc_ms)], {meta}, [other seqs]) of a database
 	the daemon left behind, read-only (its own recovery is under test).
-	Other seqs: closed trips and DTC rows, which share the seq stream
-	with the positions (a trip left open by a kill is closed, and gets
-	its seq, at the next start)."""
+	Other seqs: closed trips, DTC rows and events (seq and end_seq),
+	which share the seq stream with the positions (a trip left open by a
+	kill is closed, and gets its seq, at the next start; the restart
+	reports a power_loss event)."""
 	if not os.path.exists(path):
 		return "ok", [], {}, []
 	c = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
@@ -83,10 +84,15 @@ def read_db(path):
 		    "ORDER BY seq").fetchall()
 		meta = dict(c.execute("SELECT key, value FROM meta").fetchall())
 		other = []
-		for t in ("trips", "dtcs"):
+		queries = (("trips", "SELECT seq FROM trips WHERE seq IS NOT NULL"),
+		    ("dtcs", "SELECT seq FROM dtcs"),
+		    ("events", "SELECT seq FROM events WHERE seq IS NOT NULL"),
+		    # an instant event's end_seq is its seq
+		    ("events", "SELECT end_seq FROM events WHERE end_seq IS "
+		    "NOT NULL AND end_seq <> seq"))
+		for t, q in queries:
 			if t in tables:
-				other += [r[0] for r in c.execute("SELECT seq FROM %s "
-				    "WHERE seq IS NOT NULL" % t)]
+				other += [r[0] for r in c.execute(q)]
 		return integrity, rows, meta, sorted(other)
 	finally:
 		c.close()

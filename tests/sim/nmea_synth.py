@@ -6,7 +6,7 @@ the daemon should store from it.
                   [--obd OBD.jsonl] [--trips TRIPS.json]
                   [--gsa-style talker|gn] [--bd-talker GB|BD]
                   [--gap N:S] [--time-step N:S] [--no-fix N:S]
-                  [--legs I,J] [--summary]
+                  [--legs I,J] [--events EVENTS.json] [--summary]
 
 The log is a 1 Hz receiver: every epoch is $GNRMC, $GNGGA, one GSA per
 constellation and the GSV groups ($GPGSV, and $GBGSV or $BDGSV for BeiDou).
@@ -28,6 +28,16 @@ same motion, so GNSS and OBD agree; --trips writes the trips the daemon
 must record (one per engine-on period).  tests/sim/elm327_sim.py serves
 the --obd file as an ELM327 adapter.  These only add files: the NMEA log
 and the expected fixes do not depend on them.
+
+A scenario's "gnss_events" (and a leg's) make the receiver lose the fix
+(antenna pulled: no-fix sentences), fall silent (nothing written) or
+report positions offset by some metres (a spoofer or a glitch: a position
+jump) for a span of time, whatever the car does; the OBD truth keeps the
+car's real motion.  "obd": {"fuel_changes": [...]} drains or fills the
+tank at a given time (fuel theft while parked).  The rule-test fields
+"expected_events", "orders", "conf" and "replay" are checked here and
+written, resolved to absolute times, by --events; the synthesis does not
+use them.
 
 Scenario format: tests/sim/README.md.  Standard library only.
 """
@@ -219,7 +229,204 @@ def load_scenario(path):
 	for n, leg in enumerate(sc["legs"]):
 		check_leg(sc, n, leg, prev_end)
 		prev_end = leg["_path"].pts[-1]
+	sc["_gnss_events"] = gnss_events(sc)
+	check_rules_meta(sc)
 	return sc
+
+
+# ---------------------------------------------------------------- GNSS events
+
+GNSS_EVENT_KINDS = ("nofix", "silent", "offset")
+
+
+def local_dt(sc, text, what):
+	"""'HH:MM[:SS]' on the scenario's date, or a full ISO date-time (a
+	naive one in the scenario's zone) -> aware datetime."""
+	if isinstance(text, str) and "T" in text:
+		try:
+			d = dt.datetime.fromisoformat(text)
+		except ValueError:
+			raise ScenarioError("%s: bad date-time %r" % (what, text))
+		return d if d.tzinfo is not None else d.replace(tzinfo=sc["_tz"])
+	return dt.datetime.combine(sc["_date"], parse_hms(text, what),
+	    tzinfo=sc["_tz"])
+
+
+def gnss_events(sc):
+	"""[(from_s, until_s or None, kind, east_m, north_m)] in UTC seconds:
+	the receiver's troubles, whatever the car does.  Scenario-level
+	entries take "from"/"to" (local times) or "for_s"; leg entries
+	"at_s"/"for_s" (seconds after the leg's depart).  No "to"/"for_s":
+	until the end."""
+	out = []
+	entries = [("gnss_events", e, None) for e in sc.get("gnss_events", [])]
+	for n, leg in enumerate(sc["legs"]):
+		entries += [("leg %d gnss_events" % (n + 1), e, leg)
+		    for e in leg.get("gnss_events", [])]
+	for what, e, leg in entries:
+		if not isinstance(e, dict) or e.get("kind") not in GNSS_EVENT_KINDS:
+			raise ScenarioError("%s: %r: want {\"kind\": %s, ...}" % (
+			    what, e, "|".join(GNSS_EVENT_KINDS)))
+		if leg is None:
+			frm = int(local_dt(sc, e.get("from"), what + ": from").timestamp())
+		else:
+			if not isinstance(e.get("at_s"), int) or e["at_s"] < -86400:
+				raise ScenarioError("%s: at_s: want whole seconds after the "
+				    "leg's depart" % what)
+			frm = int(dt.datetime.combine(sc["_date"], leg["_depart"],
+			    tzinfo=sc["_tz"]).timestamp()) + e["at_s"]
+		until = None
+		if "for_s" in e:
+			if not isinstance(e["for_s"], int) or e["for_s"] < 1:
+				raise ScenarioError("%s: for_s: want whole seconds >= 1" %
+				    what)
+			until = frm + e["for_s"]
+		elif "to" in e:
+			until = int(local_dt(sc, e["to"], what + ": to").timestamp())
+			if until <= frm:
+				raise ScenarioError("%s: to must be after from" % what)
+		east = e.get("east_m", 0.0)
+		north = e.get("north_m", 0.0)
+		if e["kind"] == "offset" and (not isinstance(east, (int, float)) or
+		    not isinstance(north, (int, float)) or
+		    math.hypot(east, north) <= 0):
+			raise ScenarioError("%s: offset: want east_m/north_m" % what)
+		out.append((frm, until, e["kind"], float(east), float(north)))
+	return out
+
+
+def gnss_state_at(sc, utc_s):
+	"""(silent, nofix, (east_m, north_m) or None) at true UTC second."""
+	silent = nofix = False
+	off = None
+	for frm, until, kind, east, north in sc["_gnss_events"]:
+		if utc_s < frm or (until is not None and utc_s >= until):
+			continue
+		if kind == "silent":
+			silent = True
+		elif kind == "nofix":
+			nofix = True
+		else:
+			off = (east, north)
+	return silent, nofix, off
+
+
+def offset_point(lon, lat, east, north):
+	k = math.pi / 180.0 * EARTH_R_M
+	return (lon + east / (k * math.cos(math.radians(lat))), lat + north / k)
+
+
+# ---------------------------------------------------------------- rule tests
+
+# DESIGN.md section 6 (contract).
+EVENT_TYPES = ("after_hours_use", "holiday_use", "region_exit",
+    "forbidden_place", "overnight_parking", "commute_pattern",
+    "dispatch_mismatch", "speeding", "fatigue_driving", "excessive_idle",
+    "fuel_drop", "gnss_lost_while_moving", "position_jump", "power_loss",
+    "obd_lost", "dtc", "clock_jump", "storage_pressure",
+    "inspection_export")
+DEFAULT_TOLERANCE_S = 5
+
+
+def check_rules_meta(sc):
+	"""The rule-test fields: expected_events, orders, conf, replay."""
+	if "conf" in sc and not isinstance(sc["conf"], dict):
+		raise ScenarioError("conf: want an object of config groups")
+	rp = sc.get("replay", {})
+	if not isinstance(rp, dict) or not isinstance(rp.get("pace", 0.01),
+	    (int, float)) or not 0 < rp.get("pace", 0.01) <= 1:
+		raise ScenarioError("replay: want {\"pace\": seconds per sentence "
+		    "(gpsfake -c), 0 < pace <= 1}")
+	evs = sc.get("expected_events", [])
+	if not isinstance(evs, list):
+		raise ScenarioError("expected_events: want a list")
+	sc["_expected_events"] = []
+	for n, e in enumerate(evs):
+		what = "expected_events[%d]" % n
+		if not isinstance(e, dict) or e.get("type") not in EVENT_TYPES:
+			raise ScenarioError("%s: type must be one of DESIGN.md section "
+			    "6: %r" % (what, e))
+		for key in e:
+			if key not in ("type", "fence_id", "start", "end",
+			    "tolerance_s", "why"):
+				raise ScenarioError("%s: unknown key %r" % (what, key))
+		start = local_dt(sc, e.get("start"), what + ": start")
+		end = None
+		if e.get("end") is not None:
+			end = local_dt(sc, e["end"], what + ": end")
+			if end < start:
+				raise ScenarioError("%s: end before start" % what)
+		tol = e.get("tolerance_s", DEFAULT_TOLERANCE_S)
+		if not isinstance(tol, (int, float)) or tol < 0:
+			raise ScenarioError("%s: tolerance_s: want seconds >= 0" % what)
+		fid = e.get("fence_id")
+		if fid is not None and not isinstance(fid, str):
+			raise ScenarioError("%s: fence_id: want a string" % what)
+		sc["_expected_events"].append({
+			"type": e["type"], "fence_id": fid or None,
+			"start": start.isoformat(), "start_ms": int(start.timestamp()) *
+			    1000,
+			"end": end.isoformat() if end else None,
+			"end_ms": int(end.timestamp()) * 1000 if end else None,
+			"tolerance_s": tol, "why": e.get("why", "")})
+	orders = sc.get("orders", [])
+	if not isinstance(orders, list):
+		raise ScenarioError("orders: want a list")
+	sc["_orders"] = []
+	ids = set()
+	for n, o in enumerate(orders):
+		what = "orders[%d]" % n
+		if not isinstance(o, dict):
+			raise ScenarioError("%s: want an object" % what)
+		for key in ("id", "valid_from", "valid_to", "purpose", "approver"):
+			if not isinstance(o.get(key), str) or not o[key]:
+				raise ScenarioError("%s: %s: want a non-empty string" % (
+				    what, key))
+		if o["id"] in ids:
+			raise ScenarioError("%s: id %r repeated" % (what, o["id"]))
+		ids.add(o["id"])
+		frm = local_dt(sc, o["valid_from"], what + ": valid_from")
+		to = local_dt(sc, o["valid_to"], what + ": valid_to")
+		if to <= frm:
+			raise ScenarioError("%s: valid_to must be after valid_from" %
+			    what)
+		dest = o.get("dest")
+		if dest is not None and (not isinstance(dest, list) or
+		    len(dest) not in (2, 3) or
+		    any(not isinstance(x, (int, float)) for x in dest) or
+		    not 73 <= dest[0] <= 136 or not 3 <= dest[1] <= 54 or
+		    (len(dest) == 3 and dest[2] <= 0)):
+			raise ScenarioError("%s: dest: want [lon, lat] or [lon, lat, "
+			    "radius_m] (WGS-84)" % what)
+		sc["_orders"].append({
+			"id": o["id"], "purpose": o["purpose"],
+			"approver": o["approver"],
+			"valid_from": frm.isoformat(), "valid_to": to.isoformat(),
+			"valid_from_ms": int(frm.timestamp()) * 1000,
+			"valid_to_ms": int(to.timestamp()) * 1000,
+			# fleetgwctl's T: local time in the configured zone
+			"from_arg": frm.astimezone(sc["_tz"]).strftime(
+			    "%Y-%m-%dT%H:%M:%S"),
+			"to_arg": to.astimezone(sc["_tz"]).strftime(
+			    "%Y-%m-%dT%H:%M:%S"),
+			"dest": dest,
+			"dest_arg": None if dest is None else ",".join(
+			    ("%.7f" % x).rstrip("0").rstrip(".") if i < 2 else
+			    ("%g" % x) for i, x in enumerate(dest)),
+		})
+
+
+def rules_meta(sc):
+	"""What --events writes."""
+	return {
+		"scenario": sc.get("name"),
+		"date": sc["date"],
+		"timezone": sc["timezone"],
+		"replay": dict({"pace": 0.01}, **sc.get("replay", {})),
+		"conf": sc.get("conf", {}),
+		"orders": sc["_orders"],
+		"expected_events": sc["_expected_events"],
+	}
 
 
 def check_sky(name, sky):
@@ -632,11 +839,20 @@ def generate(sc, opts, track=None):
 			if gap_left > 0:
 				gap_left -= 1
 				continue
+			ev_silent, ev_nofix, ev_off = gnss_state_at(sc,
+			    int(utc.timestamp())) if sc.get("_gnss_events") else \
+			    (False, False, None)
+			if ev_silent:
+				continue
 			fix = nofix_left <= 0
 			if not fix:
 				nofix_left -= 1
+			if ev_nofix:
+				fix = False
+			rlon, rlat = (lon, lat) if ev_off is None else \
+			    offset_point(lon, lat, ev_off[0], ev_off[1])
 			out_utc = utc + dt.timedelta(seconds=shift_s)
-			ep = epoch_sentences(opts, out_utc, fix, lon, lat, v, course,
+			ep = epoch_sentences(opts, out_utc, fix, rlon, rlat, v, course,
 			    alt, g.get("geoid_sep_m", 0.0), dops, sats)
 			lines.extend(ep)
 			summary["epochs"] += 1
@@ -701,6 +917,7 @@ OBD_DEFAULTS = {
 	"battery_v_on": 14.1,
 	"battery_v_off": 12.4,
 	"dtcs": [],			# [{"at": "HH:MM:SS", "code", "mode", ...}]
+	"fuel_changes": [],		# [{"at": "HH:MM:SS", "delta_l": -8.0}]
 }
 
 
@@ -775,7 +992,8 @@ def obd_config(sc):
 		raise ScenarioError("obd.fuel: only \"gasoline\" is modelled")
 	for key, val in cfg.items():
 		if key in ("vin", "fuel", "dtcs", "ambient_c", "coolant_start_c",
-		    "gears_kmh_per_1000rpm", "notes", "description"):
+		    "gears_kmh_per_1000rpm", "notes", "description",
+		    "fuel_changes"):
 			continue
 		if not isinstance(val, (int, float)) or isinstance(val, bool) or \
 		    val < 0:
@@ -814,6 +1032,16 @@ def obd_config(sc):
 		raise ScenarioError("obd.dtcs: want a list")
 	for d in cfg["dtcs"]:
 		check_dtc(d, "obd", "at")
+	if not isinstance(cfg["fuel_changes"], list):
+		raise ScenarioError("obd.fuel_changes: want a list")
+	for c in cfg["fuel_changes"]:
+		if not isinstance(c, dict) or not isinstance(c.get("delta_l"),
+		    (int, float)) or isinstance(c.get("delta_l"), bool) or \
+		    c["delta_l"] == 0:
+			raise ScenarioError("obd.fuel_changes: want [{\"at\": "
+			    "\"HH:MM:SS\", \"delta_l\": -8.0}, ...] (negative: "
+			    "drained, positive: filled)")
+		parse_hms(c.get("at"), "obd.fuel_changes: at")
 	return cfg
 
 
@@ -927,6 +1155,11 @@ def obd_truth(sc, track):
 		coolant = ambient_at(cfg, dt.datetime.fromtimestamp(start,
 		    tz).time())
 	fuel_l = cfg["tank_l"] * cfg["fuel_start_pct"] / 100.0
+	fuel_at = {}
+	for c in cfg["fuel_changes"]:
+		at = int(dt.datetime.combine(sc["_date"], parse_hms(c["at"],
+		    "obd.fuel_changes"), tzinfo=tz).timestamp())
+		fuel_at[at] = fuel_at.get(at, 0.0) + float(c["delta_l"])
 	odo0 = cfg["odometer_start_km"]
 	odo_prev = None
 	dist_mil = 0.0
@@ -934,6 +1167,8 @@ def obd_truth(sc, track):
 	wi = 0
 	records = []
 	for T in range(start, end + 1):
+		if T in fuel_at:	# drained or filled from this second on
+			fuel_l = min(cfg["tank_l"], max(0.0, fuel_l + fuel_at[T]))
 		e = epmap.get(T)
 		if e is not None:
 			cur_leg, cur_s = e["leg"], e["s"]
@@ -1129,6 +1364,9 @@ def main(argv=None):
 	ap.add_argument("--trips", metavar="OUT.json",
 	    help="write the expected trips (one per engine-on period) as a "
 	    "JSON array")
+	ap.add_argument("--events", metavar="OUT.json",
+	    help="write the rule-test fields (expected_events, orders, conf, "
+	    "replay) resolved to absolute times, as one JSON object")
 	ap.add_argument("--summary", action="store_true",
 	    help="print a JSON summary on stderr")
 	a = ap.parse_args(argv)
@@ -1177,6 +1415,10 @@ def main(argv=None):
 		with open(a.trips, "w", encoding="utf-8") as f:
 			f.write(json.dumps(trips, ensure_ascii=False, indent=1,
 			    sort_keys=True) + "\n")
+	if a.events:
+		with open(a.events, "w", encoding="utf-8") as f:
+			f.write(json.dumps(rules_meta(sc), ensure_ascii=False,
+			    indent=1, sort_keys=True) + "\n")
 	if a.summary:
 		if track is not None:
 			summary["obd"] = {"seconds": len(records),

@@ -3,11 +3,17 @@
 
     /usr/bin/python3 tests/sim/test_elm327_sim.py [-v] [TestClass[.test]]
 
-* nmea_synth.py still writes chengdu-short and chengdu-day byte for byte
-  as before the OBD extras (SHA-256 below), and its --obd/--trips truth for
-  chengdu-trips is consistent (3 trips, engine off between them, fixes
+* nmea_synth.py still writes chengdu-short, chengdu-day and chengdu-trips
+  byte for byte as before the OBD and rule-test extras (SHA-256 below; the
+  OBD truth and trips of chengdu-trips too), and its --obd/--trips truth
+  for chengdu-trips is consistent (3 trips, engine off between them, fixes
   while parked, a light inside each trip, DTCs in trip 2, distances equal
   to the haversine sum over the expected fixes);
+* the rule scenarios (rules-*.json): GNSS events (no fix, silence, offset)
+  and fuel drains come out where the scenario says, and every
+  expected_events item agrees with what was synthesized (speeding with
+  the fixes' speeds, region_exit with the fence crossings, the use rules
+  with the trips, fatigue with the moving fixes, tamper with the gaps);
 * elm327_sim.py on a pty and on TCP, driven like a real client (ATZ ATE0
   ATL0 ATS0 ATH1 ATSP0 0100 010C 0902 03 ...): every reply decodes (with
   the decoder below, not the simulator's encoder) to the record of the
@@ -50,6 +56,15 @@ GOLDEN = {
 	"chengdu-day": (
 	    "f2f7063f88762a7b102250cdf74c238e53037f256b656117a60c8245bdd4d3a2",
 	    "7a60c2ec3c1f949895e5bd2a29b34c1d1fa7229c3f75e4bcf584815975df97cc"),
+	"chengdu-trips": (
+	    "12bc16bd698f66797990c0d03c093c4dc903e171592319d027b4249151bbb195",
+	    "45b1f4140315d467269a962d8b31fa231e1ecc0e62f9d2fea09d71d7f319e8e0"),
+}
+# --obd and --trips of chengdu-trips before the rule-test extras.
+GOLDEN_OBD = {
+	"chengdu-trips": (
+	    "84f18df4edca6339d2244760c61a09c1017bb07e5ab4dfba64a6de759e104608",
+	    "f3c6358c942ae46b79b240307eeef417ebc644679b118a12a021cb85883eb3e7"),
 }
 
 TMP = None
@@ -342,6 +357,18 @@ class SynthTest(unittest.TestCase):
 				self.assertEqual(got, want, "%s changed: existing scenario "
 				    "outputs must stay byte-identical" % path)
 
+	def test_existing_obd_truth_unchanged(self):
+		for name, (h_obd, h_trips) in sorted(GOLDEN_OBD.items()):
+			o = os.path.join(TMP, name + ".g.obd.jsonl")
+			t = os.path.join(TMP, name + ".g.trips.json")
+			subprocess.run([PY, SYNTH, os.path.join(SCEN, name + ".json"),
+			    "-o", os.devnull, "--obd", o, "--trips", t], check=True)
+			for path, want in ((o, h_obd), (t, h_trips)):
+				with open(path, "rb") as f:
+					got = hashlib.sha256(f.read()).hexdigest()
+				self.assertEqual(got, want, "%s changed: existing scenario "
+				    "outputs must stay byte-identical" % path)
+
 	def test_obd_truth_continuous(self):
 		recs = sorted(RECS.values(), key=lambda r: r["t_utc_ms"])
 		self.assertEqual(len(recs), len(RECS))
@@ -416,6 +443,218 @@ class SynthTest(unittest.TestCase):
 		    check=True)
 		with open(tp) as f:
 			self.assertEqual(len(json.load(f)), 4)
+
+
+def _pip(lon, lat, ring):
+	inside = False
+	for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1]):
+		if (y1 > lat) != (y2 > lat) and \
+		    x1 + (lat - y1) * (x2 - x1) / (y2 - y1) > lon:
+			inside = not inside
+	return inside
+
+
+def _hav(p, q):
+	p1, p2 = math.radians(p["lat"]), math.radians(q["lat"])
+	a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * \
+	    math.sin(math.radians(q["lon"] - p["lon"]) / 2) ** 2
+	return 2 * 6371008.8 * math.asin(math.sqrt(a))
+
+
+class RuleScenarioTest(unittest.TestCase):
+	"""The rule scenarios: what the synthesizer writes for the GNSS
+	events and fuel drains, and each expected event against the
+	synthesized data (a second derivation, so that an edit of a
+	scenario that moves an event does not go unnoticed)."""
+
+	synth = {}
+
+	@classmethod
+	def load(cls, name):
+		if name not in cls.synth:
+			b = os.path.join(TMP, name)
+			subprocess.run([PY, SYNTH, os.path.join(SCEN, name + ".json"),
+			    "-o", b + ".nmea", "-e", b + ".jsonl", "--obd",
+			    b + ".obd.jsonl", "--trips", b + ".trips.json", "--events",
+			    b + ".events.json"], check=True)
+			out = {}
+			with open(b + ".jsonl") as f:
+				out["fixes"] = [json.loads(x) for x in f]
+			with open(b + ".obd.jsonl") as f:
+				out["obd"] = [json.loads(x) for x in f]
+			for k in ("trips", "events"):
+				with open(b + ".%s.json" % k) as f:
+					out[k] = json.load(f)
+			with open(b + ".nmea") as f:
+				out["nmea"] = f.read()
+			out["at"] = {x["local"][11:19]: x for x in out["fixes"]}
+			cls.synth[name] = out
+		return cls.synth[name]
+
+	def expected(self, d, typ):
+		return [e for e in d["events"]["expected_events"]
+		    if e["type"] == typ]
+
+	def test_all_scenarios_load(self):
+		names = sorted(f[:-5] for f in os.listdir(SCEN)
+		    if f.startswith("rules-") and f.endswith(".json"))
+		self.assertGreaterEqual(len(names), 6)
+		for n in names:
+			d = self.load(n)
+			ev = d["events"]
+			self.assertTrue(ev["expected_events"], n)
+			lo = d["fixes"][0]["t_utc_ms"]
+			hi = d["fixes"][-1]["t_utc_ms"]
+			for e in ev["expected_events"]:
+				self.assertTrue(lo <= e["start_ms"] <= hi, (n, e))
+				if e["end_ms"] is not None:
+					self.assertTrue(e["start_ms"] <= e["end_ms"] <= hi,
+					    (n, e))
+			# the last trip ends with time to spare (ign_off_end_s 60)
+			self.assertGreaterEqual((hi - d["trips"][-1]["end_ms"]) / 1000,
+			    60, n)
+			# replays stay short: about 3 min of gpsfake at the pace
+			nsent = d["nmea"].count("$")
+			self.assertLess(nsent * ev["replay"]["pace"], 185, n)
+
+	def test_use_rules_follow_trips(self):
+		for n, typ in (("rules-holiday", "holiday_use"),
+		    ("rules-tiaoxiu", "after_hours_use")):
+			d = self.load(n)
+			ends = {t["end_ms"] for t in d["trips"]}
+			for e in self.expected(d, typ):
+				self.assertIn(e["end_ms"], ends, (n, e))
+		d = self.load("rules-holiday")
+		t2 = d["trips"][1]
+		o = d["events"]["orders"][0]
+		grace_end = o["valid_to_ms"] + 900 * 1000
+		self.assertTrue(t2["start_ms"] < grace_end < t2["end_ms"])
+		self.assertEqual([e["start_ms"] for e in self.expected(d,
+		    "holiday_use")], [grace_end] + [t["start_ms"] for t in
+		    d["trips"][2:]])
+		dm = self.expected(d, "dispatch_mismatch")
+		self.assertEqual([(e["start_ms"], e["end_ms"]) for e in dm],
+		    [(t2["start_ms"], t2["end_ms"])])
+		# trip 1 lies inside the graced window and reaches the order's
+		# destination
+		t1 = d["trips"][0]
+		self.assertTrue(o["valid_from_ms"] - 900000 <= t1["start_ms"] and
+		    t1["end_ms"] <= grace_end)
+		lon, lat, rad = o["dest"]
+		self.assertTrue(any(_hav(f, {"lat": lat, "lon": lon}) <= rad
+		    for f in d["fixes"] if t1["start_ms"] <= f["t_utc_ms"] <
+		    t1["end_ms"]))
+		d = self.load("rules-tiaoxiu")
+		(ah,) = self.expected(d, "after_hours_use")
+		self.assertEqual(ah["start"][11:19], "17:30:00")
+		t3 = d["trips"][2]
+		self.assertTrue(t3["start_ms"] < ah["start_ms"])
+		self.assertGreaterEqual((ah["end_ms"] - ah["start_ms"]) / 1000, 120)
+		for t in d["trips"][:2]:	# in working time
+			self.assertTrue("08:30" <= t["start"][11:16] and
+			    t["end"][11:16] < "12:00", t)
+		self.assertIn("2026-10-10", " ".join(
+		    d["events"]["conf"]["calendar"]["extra_workdays"]))
+
+	def test_speeding_follows_fixes(self):
+		d = self.load("rules-weekday")
+		lim = d["events"]["conf"]["rules"]["speeding"]["limit_kmh"] + 5
+		runs, cur = [], None
+		for f in d["fixes"]:
+			if f["speed_kmh"] > lim and cur is None:
+				cur = f
+			elif f["speed_kmh"] <= lim and cur is not None:
+				runs.append((cur["t_utc_ms"], f["t_utc_ms"]))
+				cur = None
+		self.assertEqual(runs, [(e["start_ms"], e["end_ms"]) for e in
+		    self.expected(d, "speeding")])
+
+	def test_fuel_drain(self):
+		d = self.load("rules-weekday")
+		rec = {r["local"][11:19]: r for r in d["obd"]}
+		drop = rec["10:39:59"]["fuel_level_pct"] - \
+		    rec["10:40:00"]["fuel_level_pct"]
+		self.assertAlmostEqual(drop, 9.0 / 55 * 100, delta=0.3)
+		t1, t2 = d["trips"][0], d["trips"][1]
+		self.assertGreater(t1["fuel_level_end_pct"] -
+		    t2["fuel_level_start_pct"], 5)
+		(fd,) = self.expected(d, "fuel_drop")
+		self.assertEqual((fd["start_ms"], fd["end_ms"]), (t1["end_ms"],
+		    t2["start_ms"]))
+		# without a drain the level stays put while parked
+		self.assertEqual(d["trips"][2]["fuel_level_end_pct"],
+		    d["trips"][3]["fuel_level_start_pct"])
+
+	def test_region_crossings(self):
+		d = self.load("rules-region-exit")
+		(fence,) = d["events"]["conf"]["fences"]
+		ring = fence["polygon"]
+		spans, cur = [], None
+		for f in d["fixes"]:
+			out = not _pip(f["lon"], f["lat"], ring)
+			if out and cur is None:
+				cur = f
+			elif not out and cur is not None:
+				spans.append((cur["t_utc_ms"], f["t_utc_ms"]))
+				cur = None
+		self.assertEqual(len(spans), 2)
+		(rx,) = self.expected(d, "region_exit")
+		self.assertEqual(rx["fence_id"], fence["id"])
+		self.assertEqual((rx["start_ms"], rx["end_ms"]), spans[0])
+		o = d["events"]["orders"][0]
+		self.assertTrue(o["valid_from_ms"] - 900000 <= spans[1][0] and
+		    spans[1][1] <= o["valid_to_ms"] + 900000)
+
+	def test_fatigue_follows_moving_fixes(self):
+		d = self.load("rules-fatigue")
+		cfg = d["events"]["conf"]["rules"]["fatigue_driving"]
+		mv = [f["t_utc_ms"] for f in d["fixes"] if f["speed_kmh"] >= 2.0]
+		(fa,) = self.expected(d, "fatigue_driving")
+		self.assertEqual(fa["start_ms"], mv[0] + cfg["max_drive_s"] * 1000)
+		self.assertEqual(fa["end_ms"], mv[-1])
+		# no stop before the limit; the break is shorter than a rest;
+		# the final rest is long enough and inside the data
+		gaps = [(b - a) / 1000 for a, b in zip(mv, mv[1:])]
+		self.assertLess(max(gaps), cfg["min_rest_s"])
+		first_stop = min(a for a, b in zip(mv, mv[1:]) if b - a > 1000)
+		self.assertGreater(first_stop, fa["start_ms"])
+		self.assertGreaterEqual((d["fixes"][-1]["t_utc_ms"] -
+		    fa["end_ms"]) / 1000, cfg["min_rest_s"] + 30)
+		self.assertEqual(len(d["trips"]), 2)
+
+	def test_tamper_gaps(self):
+		d = self.load("rules-tamper")
+		at = d["at"]
+		nmea = d["nmea"]
+		# antenna pulled: 90 epochs of RMC status V, no fixes, OBD moving
+		self.assertEqual(nmea.count(",V,,,,,,,"), 90)
+		for s in range(60, 150):
+			self.assertNotIn("10:%02d:%02d" % (s // 60, s % 60), at)
+		self.assertIn("10:00:59", at)
+		self.assertIn("10:02:30", at)
+		nofix = [r for r in d["obd"] if "10:01:00" <= r["local"][11:19] <=
+		    "10:02:29"]
+		self.assertEqual(len(nofix), 90)
+		self.assertTrue(all(not r["fix"] and r["speed_kmh"] >= 10
+		    for r in nofix))
+		# silent 10:03:10-10:03:29 (02:03:10 UTC ...): no sentence at all
+		for s in range(190, 210):
+			self.assertNotIn("RMC,02%02d%02d.00," % (s // 60, s % 60), nmea)
+		self.assertIn("RMC,020330.00,A,", nmea)
+		# then 2400 m east, 1800 m north of the truth: a 3 km jump
+		jump = _hav(at["10:03:09"], at["10:03:30"])
+		self.assertAlmostEqual(jump, 3203, delta=30)
+		self.assertGreater(jump / 21 * 3.6, 200)
+		(gl,) = self.expected(d, "gnss_lost_while_moving")
+		(pj,) = self.expected(d, "position_jump")
+		self.assertEqual((gl["start"][11:19], gl["end"][11:19]),
+		    ("10:00:59", "10:02:30"))
+		self.assertEqual((pj["start"][11:19], pj["end"][11:19]),
+		    ("10:03:09", "10:03:30"))
+		# no jump across the outage: a car's speed
+		self.assertLess(_hav(at["10:00:59"], at["10:02:30"]) / 91 * 3.6,
+		    60)
+		self.assertEqual(d["events"]["replay"]["pace"], 0.05)
 
 
 class PtyClientTest(unittest.TestCase):

@@ -18,8 +18,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +54,12 @@ struct fixture {
 
 static struct fixture	fx;
 
-/* Echo the request; {"cmd":"big"} gets a long reply, "null" gets NULL. */
+/*
+ * Echo the request and the peer's credentials; {"cmd":"big"} gets a long
+ * reply, "null" gets NULL.
+ */
 static json_t *
-handler(const json_t *req, void *arg)
+handler(const json_t *req, const struct ctl_peer *peer, void *arg)
 {
 	struct fixture	*f = arg;
 	const char	*cmd;
@@ -65,7 +70,9 @@ handler(const json_t *req, void *arg)
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd != NULL && strcmp(cmd, "null") == 0)
 		return NULL;
-	reply = json_pack("{s:b, s:O}", "ok", 1, "echo", (json_t *)req);
+	reply = json_pack("{s:b, s:O, s:{s:I, s:I, s:I}}", "ok", 1, "echo",
+	    (json_t *)req, "peer", "pid", (json_int_t)peer->pid, "uid",
+	    (json_int_t)peer->uid, "gid", (json_int_t)peer->gid);
 	if (cmd != NULL && strcmp(cmd, "big") == 0) {
 		big = xmalloc(BIG_REPLY + 1);
 		memset(big, 'x', BIG_REPLY);
@@ -279,7 +286,7 @@ echo_client(void *arg)
 Test(ctl, echo)
 {
 	struct echo_result	 r = { NULL, NULL };
-	json_t			*echo;
+	json_t			*echo, *peer;
 	struct stat		 st;
 
 	start_server();
@@ -293,6 +300,14 @@ Test(ctl, echo)
 	cr_assert_str_eq(json_string_value(json_object_get(echo, "plate")),
 	    "川A12345");
 	cr_assert_eq(fx.handled, 2);
+	/* The client thread is this process: its credentials came along. */
+	peer = json_object_get(r.reply, "peer");
+	cr_assert_eq(json_integer_value(json_object_get(peer, "pid")),
+	    (json_int_t)getpid());
+	cr_assert_eq(json_integer_value(json_object_get(peer, "uid")),
+	    (json_int_t)geteuid());
+	cr_assert_eq(json_integer_value(json_object_get(peer, "gid")),
+	    (json_int_t)getegid());
 	/* A handler that returns NULL still gets the client an answer. */
 	cr_assert_not_null(r.reply_null);
 	cr_assert(json_is_false(json_object_get(r.reply_null, "ok")));
@@ -747,4 +762,110 @@ Test(ctl, free_unlinks_own_socket_only)
 	cr_assert_eq(access(fx.path, F_OK), 0, "foreign socket removed");
 	close(fd);
 	ctl_free(NULL);
+}
+
+/* Administrators: root, the daemon's own user, ctl.admin_group. */
+
+/* A uid that is neither root, nor ours, nor (likely) anybody's. */
+static uid_t
+stranger_uid(void)
+{
+	uid_t	uid = 0x7ffff000;
+
+	while (uid == geteuid() || getpwuid(uid) != NULL)
+		uid++;
+	return uid;
+}
+
+/* A gid no group has. */
+static gid_t
+stranger_gid(void)
+{
+	gid_t	gid = 0x7ffff000;
+
+	while (getgrgid(gid) != NULL)
+		gid++;
+	return gid;
+}
+
+Test(ctl, admin_root_and_own_uid)
+{
+	struct ctl_peer	peer = { 1, 0, 0 };
+
+	cr_assert(ctl_peer_is_admin(&peer, ""));
+	cr_assert(ctl_peer_is_admin(&peer, NULL));
+	peer.uid = geteuid();
+	peer.gid = stranger_gid();
+	cr_assert(ctl_peer_is_admin(&peer, ""));
+	cr_assert(ctl_peer_is_admin(&peer, "no-such-group-fleetgw"));
+	cr_assert_not(ctl_peer_is_admin(NULL, ""));
+}
+
+Test(ctl, admin_stranger_refused)
+{
+	struct ctl_peer	 peer = { 1, stranger_uid(), stranger_gid() };
+	struct group	*gr;
+
+	cr_assert_not(ctl_peer_is_admin(&peer, ""));
+	cr_assert_not(ctl_peer_is_admin(&peer, NULL));
+	cr_assert_not(ctl_peer_is_admin(&peer, "no-such-group-fleetgw"));
+	gr = getgrgid(getegid());
+	cr_assert_not_null(gr, "our own group has no name");
+	cr_assert_not(ctl_peer_is_admin(&peer, gr->gr_name));
+	/* What SO_PEERCRED failure leaves: nobody. */
+	peer.uid = (uid_t)-1;
+	peer.gid = (gid_t)-1;
+	cr_assert_not(ctl_peer_is_admin(&peer, gr->gr_name));
+}
+
+Test(ctl, admin_by_primary_group)
+{
+	struct ctl_peer	 peer = { 1, stranger_uid(), getegid() };
+	struct group	*gr;
+	char		 name[256];
+
+	gr = getgrgid(getegid());
+	cr_assert_not_null(gr, "our own group has no name");
+	util_strlcpy(name, gr->gr_name, sizeof(name));
+	/* An unknown user whose process runs with the group's gid. */
+	cr_assert(ctl_peer_is_admin(&peer, name));
+	peer.gid = stranger_gid();
+	cr_assert_not(ctl_peer_is_admin(&peer, name));
+}
+
+/*
+ * A user of the user database who is in a group only as a supplementary
+ * member (listed in the group file, another primary group): found through
+ * the user's groups even though the process's gid is another.
+ */
+Test(ctl, admin_by_supplementary_group)
+{
+	struct ctl_peer	 peer;
+	struct group	*gr;
+	struct passwd	*pw;
+	char		 group[256];
+	char		**m;
+	bool		 found = false;
+
+	setgrent();
+	while (!found && (gr = getgrent()) != NULL) {
+		for (m = gr->gr_mem; *m != NULL; m++) {
+			pw = getpwnam(*m);
+			if (pw == NULL || pw->pw_uid == 0 ||
+			    pw->pw_uid == geteuid() || pw->pw_gid == gr->gr_gid)
+				continue;
+			util_strlcpy(group, gr->gr_name, sizeof(group));
+			peer.pid = 1;
+			peer.uid = pw->pw_uid;
+			peer.gid = pw->pw_gid;
+			found = true;
+			break;
+		}
+	}
+	endgrent();
+	if (!found)
+		cr_skip_test("no user with a supplementary group on this system");
+	cr_assert(ctl_peer_is_admin(&peer, group), "uid %ld in %s",
+	    (long)peer.uid, group);
+	cr_assert_not(ctl_peer_is_admin(&peer, ""));
 }
