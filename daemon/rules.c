@@ -36,6 +36,7 @@
 #define FUEL_WINDOW_MS	(60 * MS)	/* level averaged over */
 #define CLOCK_OFF_MS	(60 * MS)
 #define QUERY_MAX	64
+#define MAX_NIGHTS	366	/* nights checked in one jump of time */
 
 /* The singleton episodes. */
 enum ep_slot {
@@ -859,28 +860,41 @@ eval_night(struct rules *r, int64_t t)
 {
 	const struct rules_config *c = &r->cfg;
 	struct ep	*e = &r->slot[EP_OVERNIGHT];
-	struct lt	 lt, plt;
+	struct lt	 lt, plt, clt;
 	struct calendar_date prev;
 	int64_t		 base, pbase, check_ms, morning_ms;
 	int		 cs = c->overnight_parking.check_min * 60;
 	int		 ms = c->overnight_parking.morning_min * 60;
-	int		 ymd;
+	int		 ymd, n;
 
 	if (!local(r, t, &lt))
 		return;
 	base = t - t % MS;
-	/* A jump over a whole check (replay, long silence) from a day time. */
-	if (r->now_ms != 0 && local(r, r->now_ms, &plt) &&
-	    !night_sec(r, plt.sec) && plt.sec < cs &&
-	    r->night_checked != plt.ymd) {
+	/*
+	 * Nights jumped over (a replay, the gateway switched off): the end
+	 * of the night the last input was in, then each check and morning
+	 * up to t, at the instants they were due.
+	 */
+	if (r->now_ms != 0 && t > r->now_ms && local(r, r->now_ms, &plt)) {
 		pbase = r->now_ms - r->now_ms % MS;
-		check_ms = pbase + (int64_t)(cs - plt.sec) * MS;
-		if (check_ms <= t) {
-			night_check(r, plt.ymd, check_ms);
-			morning_ms = check_ms +
-			    (int64_t)(DAY_S - cs + ms) * MS;
+		if (night_sec(r, plt.sec) && (e->cand || e->open)) {
+			morning_ms = pbase +
+			    (int64_t)((ms - plt.sec + DAY_S) % DAY_S) * MS;
 			if (morning_ms <= t)
 				night_over(r, morning_ms);
+		}
+		check_ms = pbase + (int64_t)((cs - plt.sec + DAY_S) % DAY_S) * MS;
+		if (check_ms == pbase)
+			check_ms += (int64_t)DAY_S * MS;
+		for (n = 0; n < MAX_NIGHTS && check_ms < t; n++) {
+			if (local(r, check_ms, &clt) &&
+			    r->night_checked != clt.ymd)
+				night_check(r, clt.ymd, check_ms);
+			morning_ms = check_ms +
+			    (int64_t)((ms - cs + DAY_S) % DAY_S) * MS;
+			if (morning_ms <= t)
+				night_over(r, morning_ms);
+			check_ms += (int64_t)DAY_S * MS;
 		}
 	}
 	if (night_sec(r, lt.sec)) {

@@ -1568,6 +1568,36 @@ Test(rules, overnight_replay_jumps_over_the_night)
 	    L(D1, HMS(6, 0, 0)));
 }
 
+/* A weekend with the gateway off: every night is checked, at its time. */
+Test(rules, overnight_jump_over_several_nights)
+{
+	restart_at(L(2026, 3, 6, HMS(17, 0, 0)), 0, 0, false, true);
+	park_outside_at(L(2026, 3, 6, HMS(18, 0, 0)));	/* a Friday */
+	h.t = L(2026, 3, 9, HMS(7, 0, 0)) - SEC;	/* Monday */
+	stay(1);
+	expect_total(6);
+	expect_ep(RULES_OVERNIGHT_PARKING, 0, L(2026, 3, 6, HMS(22, 0, 0)),
+	    L(2026, 3, 7, HMS(6, 0, 0)));
+	expect_ep(RULES_OVERNIGHT_PARKING, 1, L(2026, 3, 7, HMS(22, 0, 0)),
+	    L(2026, 3, 8, HMS(6, 0, 0)));
+	expect_ep(RULES_OVERNIGHT_PARKING, 2, L(2026, 3, 8, HMS(22, 0, 0)),
+	    L(2026, 3, 9, HMS(6, 0, 0)));
+
+	/* From inside a night (Saturday 02:00) to Monday 03:00. */
+	restart_at(L(2026, 3, 6, HMS(17, 0, 0)), 0, 0, false, true);
+	park_outside_at(L(2026, 3, 6, HMS(18, 0, 0)));
+	h.t = L(2026, 3, 7, HMS(2, 0, 0));
+	rules_tick(h.r, h.t);
+	h.t = L(2026, 3, 9, HMS(3, 0, 0));
+	rules_tick(h.r, h.t);
+	expect_total(5);
+	expect_ep(RULES_OVERNIGHT_PARKING, 0, L(2026, 3, 6, HMS(22, 0, 0)),
+	    L(2026, 3, 7, HMS(6, 0, 0)));
+	expect_ep(RULES_OVERNIGHT_PARKING, 1, L(2026, 3, 7, HMS(22, 0, 0)),
+	    L(2026, 3, 8, HMS(6, 0, 0)));
+	expect_ep(RULES_OVERNIGHT_PARKING, 2, L(2026, 3, 8, HMS(22, 0, 0)), -1);
+}
+
 /* Parked outside at 22:00, driven to the lot at 23:00. */
 Test(rules, overnight_ends_when_the_car_moves)
 {
