@@ -139,7 +139,7 @@ time_member(const json_t *o, const char *name, const char *tz, int64_t *t,
     char *why, size_t whylen)
 {
 	const json_t	*v = json_object_get(o, name);
-	char		 err[128];
+	char		 err[128], buf[TIMEFMT_BUFSZ];
 
 	if (v == NULL || json_is_null(v))
 		return why_set(why, whylen, "\"%s\" is missing", name);
@@ -150,6 +150,11 @@ time_member(const json_t *o, const char *name, const char *tz, int64_t *t,
 	    -1)
 		return why_set(why, whylen, "\"%s\": \"%.40s\": %s", name,
 		    json_string_value(v), err);
+	/* An offset can carry it out of the zone's years 0000-9999, and
+	 * then dispatch_to_json() and the listings could not show it. */
+	if (timefmt_format(*t, tz, buf, sizeof(buf)) == -1)
+		return why_set(why, whylen, "\"%s\": \"%.40s\": out of range "
+		    "in zone %s", name, json_string_value(v), tz);
 	return 0;
 }
 
@@ -206,6 +211,10 @@ dest_member(const json_t *o, struct rules_order *r, char *why,
 	if (!isfinite(wlon) || !isfinite(wlat))
 		return why_set(why, whylen, "\"dest\": the point cannot be "
 		    "converted to WGS-84");
+	/* BD-09's shift moves points at the edges by ~0.0065 degree. */
+	if (wlon < -180.0 || wlon > 180.0 || wlat < -90.0 || wlat > 90.0)
+		return why_set(why, whylen, "\"dest\": the point is out of "
+		    "range in WGS-84");
 	r->has_dest_point = true;
 	r->dest_lon = wlon;
 	r->dest_lat = wlat;

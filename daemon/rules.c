@@ -782,9 +782,17 @@ eval_use(struct rules *r, int64_t t)
 {
 	const struct rules_config *c = &r->cfg;
 	struct lt	 lt;
-	bool		 ah = false, hol = false;
+	double		 v = speed_now(r, t);
+	bool		 ah = false, hol = false, use;
 
-	if (r->in_trip && r->cal != NULL && local(r, t, &lt) &&
+	/*
+	 * Use is a trip with the engine running or the car moving: not the
+	 * minute a trip stays open after the ignition went off (fresh OBD
+	 * says engine off and the car stands), nor standing without OBD.
+	 */
+	use = r->in_trip && !(isfinite(v) && v < STILL_KMH &&
+	    (obd_fresh(r, t) ? !engine_on(r, t) : t > r->trip_start_ms));
+	if (use && r->cal != NULL && local(r, t, &lt) &&
 	    covering(r, t) == NULL) {
 		if (calendar_day_kind(r->cal, &lt.date, NULL) ==
 		    CALENDAR_HOLIDAY)
@@ -1251,7 +1259,9 @@ orders_due(struct rules *r, int64_t t)
 			jset_num(d, "dest_radius_m", os->o.dest_radius_m, 1);
 		} else
 			jset_fence(r, d, os->o.dest_fence);
+		/* First used in the grace after its window: ends there. */
 		instant(r, RULES_DISPATCH_MISMATCH, os->first_use_ms,
+		    os->first_use_ms > os->o.valid_to_ms ? os->first_use_ms :
 		    os->o.valid_to_ms, os->trip_id, r->have_fix ? r->fix_lat :
 		    NAN, r->have_fix ? r->fix_lon : NAN, os->o.dest_fence, d);
 	}
@@ -1847,6 +1857,17 @@ rules_open_count(const struct rules *r)
 
 #define STATE_VERSION	1
 
+/*
+ * A restored state comes from the database, which may have been copied,
+ * edited or damaged.  Values the engine could not have saved are refused
+ * here rather than guarded against in the arithmetic that uses them.
+ */
+#define STATE_TIME_MAX_MS INT64_C(4102444800000) /* 2100-01-01 UTC */
+#define STATE_ID_MAX	(INT64_C(1) << 53)	/* exact as a double */
+#define STATE_COUNT_MAX	1000000000		/* commute stops */
+#define STATE_NUM_MAX	1e15	/* |a[]|: some become seconds, ms */
+#define STATE_YMD_MAX	99991231		/* night_checked */
+
 static json_t *
 jnum(double v)
 {
@@ -1869,18 +1890,32 @@ jget_int(const json_t *o, const char *k)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
+/* An int member in [min, max] (0 when absent); else *ok = false. */
+static int
+jget_int_in(const json_t *o, const char *k, int min, int max, bool *ok)
+{
+	int64_t	v = jget_int(o, k);
+
+	if (v < min || v > max) {
+		*ok = false;
+		return min;
+	}
+	return (int)v;
+}
+
 static bool
 jget_bool(const json_t *o, const char *k)
 {
 	return json_is_true(json_object_get(o, k));
 }
 
-static void
+/* false if the string does not fit (it would be cut, maybe mid-UTF-8) */
+static bool
 jget_str(const json_t *o, const char *k, char *buf, size_t len)
 {
 	const char	*s = json_string_value(json_object_get(o, k));
 
-	util_strlcpy(buf, s != NULL ? s : "", len);
+	return util_strlcpy(buf, s != NULL ? s : "", len) < len;
 }
 
 static json_t *
@@ -1901,11 +1936,13 @@ ep_save(const struct ep *e)
 	return o;
 }
 
-static void
+/* false if a string does not fit */
+static bool
 ep_load(struct ep *e, const json_t *o)
 {
 	const json_t	*a = json_object_get(o, "a");
 	size_t		 i;
+	bool		 ok;
 
 	ep_reset(e);
 	e->cand = jget_bool(o, "cand");
@@ -1917,15 +1954,82 @@ ep_load(struct ep *e, const json_t *o)
 	e->trip_id = (uint64_t)jget_int(o, "trip");
 	e->lat = jget_num(o, "lat");
 	e->lon = jget_num(o, "lon");
-	jget_str(o, "fence", e->fence, sizeof(e->fence));
-	jget_str(o, "key", e->key, sizeof(e->key));
+	ok = jget_str(o, "fence", e->fence, sizeof(e->fence));
+	ok &= jget_str(o, "key", e->key, sizeof(e->key));
 	for (i = 0; i < 4; i++) {
 		e->a[i] = json_is_number(json_array_get(a, i)) ?
 		    json_number_value(json_array_get(a, i)) : 0.0;
+		e->a[i] = fmax(-STATE_NUM_MAX, fmin(e->a[i], STATE_NUM_MAX));
 	}
 	if (e->open && e->id == 0)
 		e->open = false;
 	e->restored = e->cand || e->open;
+	return ok;
+}
+
+static bool
+state_time_ok(int64_t t, int64_t now)
+{
+	return t >= 0 && t <= now;
+}
+
+/* Times up to the engine's clock, an open id from the counter. */
+static bool
+ep_sane(const struct ep *e, int64_t now, uint64_t next_id)
+{
+	return state_time_ok(e->since_ms, now) &&
+	    state_time_ok(e->last_true_ms, now) &&
+	    state_time_ok(e->false_ms, now) && e->trip_id <= INT64_MAX &&
+	    (!e->open || (!e->cand && e->id < next_id));
+}
+
+/* Everything rules_restore() loaded is something the engine can save. */
+static bool
+state_sane(const struct rules *r)
+{
+	const struct ep	*e[EP_NSLOTS + MAX_FORBIDDEN];
+	int64_t		 now = r->now_ms;
+	size_t		 i, j, n = 0;
+
+	if (now < 0 || now > STATE_TIME_MAX_MS || r->next_id < 1 ||
+	    r->next_id > (uint64_t)STATE_ID_MAX ||
+	    r->trip_id > INT64_MAX || !state_time_ok(r->trip_start_ms, now) ||
+	    (r->have_fix && !state_time_ok(r->fix_ms, now)) ||
+	    !state_time_ok(r->drive_start_ms, now) ||
+	    !state_time_ok(r->rest_start_ms, now) ||
+	    !state_time_ok(r->park_ms, now) ||
+	    !state_time_ok(r->out_ms, now) ||
+	    !state_time_ok(r->stop_ms, now) || r->best_stop_s < 0 ||
+	    r->best_stop_s > now / MS)
+		return false;
+	for (i = 0; i < EP_NSLOTS; i++)
+		e[n++] = &r->slot[i];
+	for (i = 0; i < r->nforb; i++)
+		e[n++] = &r->forb[i];
+	for (i = 0; i < n; i++) {
+		if (!ep_sane(e[i], now, r->next_id))
+			return false;
+		for (j = 0; j < i && e[i]->open; j++)
+			if (e[j]->open && e[j]->id == e[i]->id)
+				return false;	/* one id, two episodes */
+	}
+	return true;
+}
+
+/* The progress of the orders in state array v (any order id). */
+static bool
+orders_sane(const json_t *v, int64_t now)
+{
+	const json_t	*o;
+	size_t		 i;
+
+	for (i = 0; i < json_array_size(v); i++) {
+		o = json_array_get(v, i);
+		if (!state_time_ok(jget_int(o, "first_use"), now) ||
+		    jget_int(o, "trip") < 0)
+			return false;
+	}
+	return true;
 }
 
 json_t *
@@ -1999,11 +2103,16 @@ rules_restore(struct rules *r, const json_t *st)
 	const json_t	*eps, *forb, *v, *c, *o, *fix, *dtc;
 	const char	*name;
 	enum rules_type	 t;
+	struct rules	*was;
 	size_t		 i, j;
+	bool		 ok = true;
 
 	if (!json_is_object(st) || jget_int(st, "version") != STATE_VERSION ||
 	    jget_int(st, "next_id") < 1)
 		return -1;
+	/* Loaded, then checked: -1 puts r back as it was. */
+	was = xmalloc(sizeof(*was));
+	*was = *r;
 	r->next_id = (uint64_t)jget_int(st, "next_id");
 	r->now_ms = jget_int(st, "now");
 	v = json_object_get(st, "trip");
@@ -2019,24 +2128,25 @@ rules_restore(struct rules *r, const json_t *st)
 		r->fix_kmh = jget_num(fix, "kmh");
 	}
 	r->mil_on = json_is_integer(json_object_get(st, "mil_on")) ?
-	    (int)jget_int(st, "mil_on") : -1;
+	    jget_int_in(st, "mil_on", -1, 1, &ok) : -1;
 	eps = json_object_get(st, "episodes");
 	json_object_foreach((json_t *)eps, name, v) {
 		if (strcmp(name, "dispatch_corridor") == 0) {
-			ep_load(&r->slot[EP_CORRIDOR], v);
+			ok &= ep_load(&r->slot[EP_CORRIDOR], v);
 			continue;
 		}
 		if (rules_type_parse(name, &t) == -1)
 			continue;
 		for (i = 0; i < EP_NSLOTS; i++)
 			if (slot_type[i] == t && i != EP_CORRIDOR)
-				ep_load(&r->slot[i], v);
+				ok &= ep_load(&r->slot[i], v);
 	}
 	forb = json_object_get(st, "forbidden");
 	r->nforb = 0;
 	for (i = 0; i < json_array_size(forb) && r->nforb < MAX_FORBIDDEN; i++)
-		ep_load(&r->forb[r->nforb++], json_array_get(forb, i));
-	r->night_checked = (int)jget_int(st, "night_checked");
+		ok &= ep_load(&r->forb[r->nforb++], json_array_get(forb, i));
+	r->night_checked = jget_int_in(st, "night_checked", 0, STATE_YMD_MAX,
+	    &ok);
 	v = json_object_get(st, "fatigue");
 	r->drive_start_ms = jget_int(v, "drive");
 	r->rest_start_ms = jget_int(v, "rest");
@@ -2049,8 +2159,9 @@ rules_restore(struct rules *r, const json_t *st)
 	r->ndtc = 0;
 	for (i = 0; i < json_array_size(dtc) && r->ndtc < MAX_DTCS; i++)
 		if (json_is_string(json_array_get(dtc, i)))
-			util_strlcpy(r->dtc[r->ndtc++], json_string_value(
-			    json_array_get(dtc, i)), sizeof(r->dtc[0]));
+			ok &= util_strlcpy(r->dtc[r->ndtc++], json_string_value(
+			    json_array_get(dtc, i)), sizeof(r->dtc[0])) <
+			    sizeof(r->dtc[0]);
 	r->dtc_known = jget_bool(st, "dtc_known");
 	c = json_object_get(st, "commute");
 	r->office_known = jget_bool(c, "known");
@@ -2065,13 +2176,19 @@ rules_restore(struct rules *r, const json_t *st)
 	r->stop_ms = jget_int(c, "stop_t");
 	r->stop_lat = jget_num(c, "stop_lat");
 	r->stop_lon = jget_num(c, "stop_lon");
-	r->nstops = (int)jget_int(c, "stops");
+	r->nstops = jget_int_in(c, "stops", 0, STATE_COUNT_MAX, &ok);
 	r->long_stop = jget_bool(c, "long_stop");
 	r->best_stop_s = jget_int(c, "best_s");
 	r->best_stop_lat = jget_num(c, "best_lat");
 	r->best_stop_lon = jget_num(c, "best_lon");
-	/* Order progress, matched by id now or when the orders are set. */
 	v = json_object_get(st, "orders");
+	if (!ok || !state_sane(r) || !orders_sane(v, r->now_ms)) {
+		*r = *was;
+		free(was);
+		return -1;
+	}
+	free(was);
+	/* Order progress, matched by id now or when the orders are set. */
 	for (i = 0; i < json_array_size(v); i++) {
 		o = json_array_get(v, i);
 		for (j = 0; j < r->norders; j++) {

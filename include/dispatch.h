@@ -14,11 +14,13 @@
  *                   in the device zone (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS])
  *                   or RFC 3339 with Z or an offset; valid_to after
  *                   valid_from, at most DISPATCH_WINDOW_MAX_S (31 days)
- *                   later
+ *                   later; both within the years 0000-9999 in zone tz
+ *                   (so that dispatch_to_json() can show them)
  *   dest            optional object or null: {"lon": n, "lat": n,
  *                   "radius_m": n (DISPATCH_RADIUS_MIN_M..MAX_M), "crs":
  *                   "wgs84" | "cgcs2000" | "gcj02" | "bd09" (optional,
- *                   default "wgs84")}; converted to WGS-84 (geo.h)
+ *                   default "wgs84")}; converted to WGS-84 (geo.h),
+ *                   where it must still lie in [-180, 180] x [-90, 90]
  *   dest_fence      optional string or null: a fence id (1..FENCE_ID_MAX
  *                   bytes, no control characters); "" is none
  *   corridor_fence  the same, the fence the route must stay in

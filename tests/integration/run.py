@@ -17,6 +17,7 @@ if anything failed or nothing ran.
 """
 
 import argparse
+import concurrent.futures
 import os
 import sys
 import unittest
@@ -77,6 +78,39 @@ def iter_tests(suite):
 			yield t
 
 
+_pool = None
+
+
+def start_prefetch(suite):
+	"""Classes with a prefetch() classmethod (long replays that mostly
+	wait on gpsfake's pace) are set up concurrently, FLEETGW_IT_PARALLEL
+	at a time (default 4; 1 = one after the other), and run first, so
+	that the other tests run on a quiet machine.  prefetch() is called
+	in a worker thread; the class's setUpClass waits for
+	cls.prefetch_future."""
+	global _pool
+	tests = list(iter_tests(suite))
+	classes = []
+	for t in tests:
+		c = type(t)
+		if hasattr(c, "prefetch") and c not in classes:
+			classes.append(c)
+	if not classes:
+		return suite
+	n = max(1, int(os.environ.get("FLEETGW_IT_PARALLEL", "4")))
+	_pool = concurrent.futures.ThreadPoolExecutor(max_workers=n)
+	for c in classes:
+		c.prefetch_future = _pool.submit(c.prefetch)
+	first = [t for t in tests if type(t) in classes]
+	rest = [t for t in tests if type(t) not in classes]
+	return unittest.TestSuite(first + rest)
+
+
+def stop_prefetch():
+	if _pool is not None:
+		_pool.shutdown(wait=True)
+
+
 def main(argv=None):
 	ap = argparse.ArgumentParser(prog="run.py")
 	ap.add_argument("--build", help="build directory with fleetgwd and "
@@ -98,9 +132,13 @@ def main(argv=None):
 			    t.id().startswith("unittest.loader."):
 				keep.addTest(t)
 		suite = keep
+	suite = start_prefetch(suite)
 	runner = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult,
 	    stream=sys.stderr)
-	result = runner.run(suite)
+	try:
+		result = runner.run(suite)
+	finally:
+		stop_prefetch()
 	passed, failed, skipped = result.totals()
 	sys.stderr.flush()
 	print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))

@@ -336,6 +336,52 @@ Test(dispatch, destination_converted_to_wgs84)
 	}
 }
 
+/*
+ * What from_json() accepts, to_json() can show and from_json() reads
+ * back (found by fuzz_dispatch): BD-09's shift carries points at the
+ * edge of the map out of range in WGS-84, and an offset carries a time
+ * of year 9999 into year 10000 in the zone.
+ */
+Test(dispatch, accepted_orders_can_be_shown)
+{
+	static const struct {
+		const char	*json;
+		const char	*why;
+	} cases[] = {
+		{ "{\"id\":\"a\"," WINDOW "\"dest\":{\"lon\":-180,\"lat\":0,"
+		  "\"radius_m\":10,\"crs\":\"bd09\"}," BASE,
+		  "\"dest\": the point is out of range in WGS-84" },
+		{ "{\"id\":\"a\"," WINDOW "\"dest\":{\"lon\":0,\"lat\":-90,"
+		  "\"radius_m\":10,\"crs\":\"bd09\"}," BASE,
+		  "\"dest\": the point is out of range in WGS-84" },
+		{ "{\"id\":\"a\",\"valid_from\":\"9999-12-31T23:00+00:00\","
+		  "\"valid_to\":\"9999-12-31T23:30+00:00\"," BASE,
+		  "\"valid_from\": \"9999-12-31T23:00+00:00\": out of range in "
+		  "zone Asia/Shanghai" },
+	};
+	struct store_order	 so;
+	char			 why[256];
+	json_t			*j;
+	size_t			 i;
+
+	for (i = 0; i < NELEM(cases); i++) {
+		why[0] = '\0';
+		cr_expect_eq(from_text(cases[i].json, &so, why, sizeof(why)),
+		    -1, "%zu: accepted %s", i, cases[i].json);
+		cr_expect_str_eq(why, cases[i].why, "%zu", i);
+	}
+	/* The last moment that can be shown in Shanghai is fine. */
+	cr_assert_eq(from_text("{\"id\":\"a\","
+	    "\"valid_from\":\"9999-12-31T15:00+00:00\","
+	    "\"valid_to\":\"9999-12-31T23:59:59\"," BASE, &so, why,
+	    sizeof(why)), 0, "%s", why);
+	j = dispatch_to_json(&so, TZ);
+	cr_assert_not_null(j);
+	cr_expect_str_eq(json_string_value(json_object_get(j, "valid_to")),
+	    "9999-12-31T23:59:59+08:00");
+	json_decref(j);
+}
+
 Test(dispatch, id_valid)
 {
 	cr_expect_eq(dispatch_id_valid("JD-20261002-01"), 0);

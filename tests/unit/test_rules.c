@@ -1174,6 +1174,32 @@ Test(rules, dispatch_destination)
 	}
 }
 
+/*
+ * A trip that first uses an order in the grace after its window and
+ * misses the destination: the INSTANT ends at that first use, not at
+ * the end of the window before it (end < start, found by fuzz_rules).
+ */
+Test(rules, dispatch_destination_first_used_in_the_grace)
+{
+	struct rules_order	 o;
+	const struct evc	*c;
+
+	restart_at(L(2026, 3, 3, HMS(10, 5, 0)), -1000, -1000, true, true);
+	o = order("o-late", L(2026, 3, 3, HMS(9, 0, 0)),
+	    L(2026, 3, 3, HMS(10, 0, 0)));
+	snprintf(o.dest_fence, sizeof(o.dest_fence), "hospital");
+	rules_set_orders(h.r, &o, 1);
+	trip_start();
+	go(300, 36.0, 90.0);
+	trip_end();
+	expect_total(0);
+	tick_to(L(2026, 3, 3, HMS(10, 30, 0)), SEC);
+	expect_total(1);
+	c = expect_instant(RULES_DISPATCH_MISMATCH, 0,
+	    L(2026, 3, 3, HMS(10, 5, 1)), L(2026, 3, 3, HMS(10, 5, 1)));
+	cr_assert_str_eq(dstr(c, "reason"), "destination_not_reached");
+}
+
 /* Along the corridor, 3 min off it, back: one episode from the exit. */
 Test(rules, dispatch_corridor_left)
 {
@@ -1938,6 +1964,44 @@ Test(rules, fatigue_rest_while_off)
 
 /* ------------------------------------------------------- excessive idle */
 
+/*
+ * The minute a trip stays open after the ignition went off is not use:
+ * engine off at 17:31:10, parked fixes for 100 s, the trip closed dated
+ * back to 17:31:10: 70 s after work, under min_s, no event.
+ */
+Test(rules, after_hours_ignores_the_open_trip_after_ignition_off)
+{
+	int64_t	t_off;
+
+	restart_at(L(D0, HMS(17, 25, 0)), 0, 0, true, false);
+	h.obd = true;
+	trip_start();
+	go(370, 30.0, 90.0);		/* to 17:31:10 */
+	t_off = h.t;
+	h.engine = false;
+	stay(100);
+	h.t -= 100 * SEC;
+	trip_end();
+	h.t += 100 * SEC;
+	stay(60);
+	expect_total(0);
+
+	/* The same with the engine off at 17:32:30: 150 s, an event. */
+	restart_at(L(D0, HMS(17, 25, 0)), 0, 0, true, false);
+	h.obd = true;
+	trip_start();
+	go(450, 30.0, 90.0);
+	t_off = h.t;
+	h.engine = false;
+	stay(100);
+	h.t = t_off;
+	trip_end();
+	h.t += 100 * SEC;
+	stay(60);
+	expect_total(2);
+	expect_ep(RULES_AFTER_HOURS_USE, 0, L(D0, HMS(17, 30, 0)), t_off);
+}
+
 Test(rules, excessive_idle)
 {
 	const struct evc	*c;
@@ -2623,6 +2687,129 @@ Test(rules, restore_rejects_bad_states)
 	expect_ep(AH, 0, L(D0, HMS(19, 0, 0)), L(D0, HMS(19, 11, 0)));
 	rules_power_loss(h.r, h.t, h.t, false);
 	cr_assert_eq(h.ev[2].e.id, 2);
+}
+
+/*
+ * The database is a trust boundary: a state holding values the engine
+ * could not have saved (times outside 0..2100 or after its own "now",
+ * ids out of the counter's range or open twice, negative counters,
+ * strings longer than their fields) is refused and changes nothing,
+ * instead of overflowing the engine's time arithmetic (found by
+ * fuzz_rules: "now" and "since" near INT64_MAX/MIN).
+ */
+Test(rules, restore_rejects_out_of_range_values)
+{
+	static const struct {
+		const char	*path;	/* member: a/b or a/b/c */
+		const char	*value;	/* JSON */
+	} bad[] = {
+		{ "now", "9223372036854775807" },
+		{ "now", "-1" },
+		{ "now", "4102444800001" },
+		{ "next_id", "9007199254740993" },
+		{ "next_id", "1" },	/* the open episode is #1 */
+		{ "trip/start", "-9223372036854775808" },
+		{ "trip/start", "9223372036854775807" },
+		{ "trip/id", "-1" },
+		{ "fix/t", "-5" },
+		{ "episodes/after_hours_use/since", "-9223372036854775808" },
+		{ "episodes/after_hours_use/last_true", "9223372036854775807" },
+		{ "episodes/after_hours_use/false", "-1" },
+		{ "episodes/after_hours_use/cand", "true" },
+		{ "episodes/after_hours_use/trip", "-2" },
+		{ "episodes/clock_jump", "{\"open\": true, \"id\": 1}" },
+		{ "episodes/after_hours_use/fence",
+		  "\"0123456789012345678901234567890123456789012345678901234567"
+		  "89abcdef\"" },
+		{ "fatigue/drive", "9223372036854775807" },
+		{ "fatigue/rest", "-9223372036854775807" },
+		{ "park/t", "9223372036854775807" },
+		{ "commute/out_t", "-1" },
+		{ "commute/stop_t", "9223372036854775807" },
+		{ "commute/stops", "2147483647" },
+		{ "commute/stops", "-1" },
+		{ "commute/best_s", "-1" },
+		{ "night_checked", "4294967296" },
+		{ "mil_on", "7" },
+		{ "dtc", "[\"P0301X\"]" },
+		{ "orders", "[{\"id\": \"o-1\", \"used\": true, "
+		  "\"first_use\": -1}]" },
+	};
+	json_t		*good, *st, *parent, *v;
+	char		 path[64], *key, *slash, *before, *after;
+	size_t		 i;
+
+	restart_at(L(D0, HMS(19, 0, 0)), -1000, -1000, true, false);
+	trip_start();
+	go(600, 36.0, 90.0);
+	expect_total(1);
+	good = rules_save(h.r);
+	for (i = 0; i < NELEMS(bad); i++) {
+		st = json_deep_copy(good);
+		snprintf(path, sizeof(path), "%s", bad[i].path);
+		parent = st;
+		for (key = path; (slash = strchr(key, '/')) != NULL;
+		    key = slash + 1) {
+			*slash = '\0';
+			parent = json_object_get(parent, key);
+			cr_assert(json_is_object(parent), "%s", bad[i].path);
+		}
+		v = json_loads(bad[i].value, JSON_DECODE_ANY, NULL);
+		cr_assert_not_null(v, "%s", bad[i].value);
+		json_object_set_new(parent, key, v);
+		before = json_dumps(good, JSON_SORT_KEYS);
+		cr_assert_eq(rules_restore(h.r, st), -1, "%s = %s",
+		    bad[i].path, bad[i].value);
+		json_decref(st);
+		st = rules_save(h.r);
+		after = json_dumps(st, JSON_SORT_KEYS);
+		cr_assert_str_eq(after, before, "%s = %s changed the engine",
+		    bad[i].path, bad[i].value);
+		free(before);
+		free(after);
+		json_decref(st);
+	}
+	/* The state itself is fine, and the episode goes on. */
+	cr_assert_eq(rules_restore(h.r, good), 0);
+	json_decref(good);
+	go(60, 36.0, 90.0);
+	trip_end();
+	expect_total(2);
+	expect_ep(AH, 0, L(D0, HMS(19, 0, 0)), L(D0, HMS(19, 11, 0)));
+}
+
+/*
+ * The numbers an episode carries for its details are clamped to +-1e15
+ * on restore: some become integers (dwell_limit_s, driven_s, the clock
+ * offset), and 1e300 would not fit (UBSan, found by fuzz_rules).
+ */
+Test(rules, restore_clamps_episode_numbers)
+{
+	const struct evc	*c;
+	json_t			*st, *a;
+
+	restart_at(L(2026, 3, 3, HMS(10, 0, 0)), 3000, 0, true, true);
+	trip_start();
+	stay(200);
+	expect_total(1);
+	st = rules_save(h.r);
+	a = json_object_get(json_array_get(json_object_get(st, "forbidden"),
+	    0), "a");
+	cr_assert(json_is_array(a));
+	json_array_set_new(a, 0, json_real(1e300));
+	engine(true, true);
+	cr_assert_eq(rules_restore(h.r, st), 0);
+	json_decref(st);
+	/* Back 10 min later, elsewhere: it ended at its last sight. */
+	h.t += 10 * MINUTE;
+	h.x = 0;
+	stay(1);
+	trip_end();
+	expect_total(2);
+	c = expect_ep(RULES_FORBIDDEN_PLACE, 0, L(2026, 3, 3, HMS(10, 0, 1)),
+	    L(2026, 3, 3, HMS(10, 3, 20)));
+	cr_assert_eq(dnum(c, "dwell_limit_s"), 1e15, "%s", c->s);
+	cr_assert_eq(dnum(c, "stay_s"), 199, "%s", c->s);
 }
 
 /* ---------------------------------------------------- bad and missing input */
