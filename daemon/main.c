@@ -539,7 +539,10 @@ on_trip(const struct trip_event *ev, void *arg)
 		    store_trip_end_name(t.ended_by), t.distance_m / 1000.0,
 		    t.duration_s, t.idle_s, t.max_speed_kmh,
 		    t.towed ? ", towed while parked" : "");
-		rules_trip_end(d->rules, t.id, t.end_utc_ms);
+		if (t.ended_by == TRIP_END_POWER_LOSS)
+			rules_trip_lost(d->rules, t.id, t.end_utc_ms);
+		else
+			rules_trip_end(d->rules, t.id, t.end_utc_ms);
 		d->trip_id = 0;
 		break;
 	case TRIP_TOWING:
@@ -626,10 +629,14 @@ on_obd(struct obd *o, enum obd_event ev, void *arg)
 		obd_get_status(o, &st);
 		if (now == INT64_MIN)
 			break;
-		/* INIT is on the way up or down: no news yet. */
-		if (st.state == OBD_UP)
+		/*
+		 * The adapter's link: NO_ECU is an adapter that answers while
+		 * the ECUs are silent, which is the ignition going off, not
+		 * the adapter lost.  INIT is on the way up or down: no news.
+		 */
+		if (st.state == OBD_UP || st.state == OBD_NO_ECU)
 			rules_on_obd_link(d->rules, true, now);
-		else if (st.state == OBD_DOWN || st.state == OBD_NO_ECU)
+		else if (st.state == OBD_DOWN)
 			rules_on_obd_link(d->rules, false, now);
 		rules_sync(d);
 		break;

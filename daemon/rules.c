@@ -1713,6 +1713,22 @@ rules_trip_end(struct rules *r, uint64_t trip_id, int64_t te)
 	r->trip_id = 0;
 }
 
+/*
+ * A trip that the trip module closed because the previous run died: the
+ * car may well have gone on (a restart takes seconds), so the episodes
+ * it was in are not ended here; they continue if their condition holds
+ * at the next inputs and end by their own off times otherwise.
+ */
+void
+rules_trip_lost(struct rules *r, uint64_t trip_id, int64_t te)
+{
+	(void)trip_id;
+	if (te > r->now_ms)
+		advance(r, te);
+	r->in_trip = false;
+	r->trip_id = 0;
+}
+
 void
 rules_on_clock(struct rules *r, int64_t gnss, int64_t sys)
 {
@@ -1868,6 +1884,13 @@ rules_open_count(const struct rules *r)
 #define STATE_NUM_MAX	1e15	/* |a[]|: some become seconds, ms */
 #define STATE_YMD_MAX	99991231		/* night_checked */
 
+/* An episode's number as saved and restored: NaN, or within +-1e15. */
+static double
+state_num(double v)
+{
+	return isnan(v) ? v : fmax(-STATE_NUM_MAX, fmin(v, STATE_NUM_MAX));
+}
+
 static json_t *
 jnum(double v)
 {
@@ -1926,7 +1949,7 @@ ep_save(const struct ep *e)
 
 	a = json_array();
 	for (i = 0; i < 4; i++)
-		json_array_append_new(a, jnum(e->a[i]));
+		json_array_append_new(a, jnum(state_num(e->a[i])));
 	o = json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:s, "
 	    "s:s, s:o}", "cand", e->cand, "open", e->open, "id",
 	    (json_int_t)e->id, "since", (json_int_t)e->since_ms, "last_true",
@@ -1959,7 +1982,7 @@ ep_load(struct ep *e, const json_t *o)
 	for (i = 0; i < 4; i++) {
 		e->a[i] = json_is_number(json_array_get(a, i)) ?
 		    json_number_value(json_array_get(a, i)) : 0.0;
-		e->a[i] = fmax(-STATE_NUM_MAX, fmin(e->a[i], STATE_NUM_MAX));
+		e->a[i] = state_num(e->a[i]);
 	}
 	if (e->open && e->id == 0)
 		e->open = false;

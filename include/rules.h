@@ -304,6 +304,14 @@ void		 rules_trip_start(struct rules *, uint64_t trip_id,
 void		 rules_trip_end(struct rules *, uint64_t trip_id,
 		    int64_t t_utc_ms);
 /*
+ * A trip closed as power_loss at start (the previous run died while it
+ * was open): no longer in a trip, but the episodes stay as they are (the
+ * car may have gone on through the restart), so an episode that still
+ * holds continues with its id and one that does not ends by its off time.
+ */
+void		 rules_trip_lost(struct rules *, uint64_t trip_id,
+		    int64_t t_utc_ms);
+/*
  * The system clock read at the same moment as GNSS time gnss_utc_ms
  * (main reads it; the engine does not).
  */
@@ -332,6 +340,17 @@ void		 rules_tick(struct rules *, int64_t now_utc_ms);
  * moment it was seen true.
  * Set the orders first: the progress of an order (used, destination
  * reached) is restored onto the order with the same id.
+ *
+ * The state comes from the database, a trust boundary (copied, edited,
+ * damaged): a state holding a value the engine could not have saved is
+ * refused (-1): "now" outside 0..4102444800000 (2100-01-01 UTC), any
+ * other time negative or after "now", next_id outside 1..2^53, an open
+ * episode whose id is not below next_id, that shares its id with another
+ * or that is also a candidate, a negative trip id, commute stops outside
+ * 0..10^9, night_checked outside 0..99991231, mil_on outside -1..1, a
+ * string longer than its field (fence and order ids 64 bytes, DTC codes
+ * 5).  The numbers an episode keeps for its details are saved and
+ * restored clamped to +-10^15.
  */
 json_t		*rules_save(const struct rules *);
 int		 rules_restore(struct rules *, const json_t *state);
