@@ -63,10 +63,11 @@ static struct client	 cl;
 
 /* main.c on_ctl_request() with a canned "status". */
 static json_t *
-handler(const json_t *req, void *arg)
+handler(const json_t *req, const struct ctl_peer *peer, void *arg)
 {
 	const char	*cmd;
 
+	(void)peer;
 	(void)arg;
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd == NULL)

@@ -2812,6 +2812,43 @@ Test(rules, restore_clamps_episode_numbers)
 	cr_assert_eq(dnum(c, "stay_s"), 199, "%s", c->s);
 }
 
+/*
+ * Saved with the same clamp: a distance restored at the limit that
+ * grows on saves at the limit, so a restart saves what it restored
+ * (fuzz_rules: 1e15 + 400 m became 1e15 at the next restart).
+ */
+Test(rules, save_clamps_episode_numbers_too)
+{
+	json_t	*st, *st2;
+	char	*a, *b;
+
+	restart_at(L(D0, HMS(19, 0, 0)), -1000, -1000, true, false);
+	trip_start();
+	go(600, 36.0, 90.0);
+	expect_total(1);
+	st = rules_save(h.r);
+	json_array_set_new(json_object_get(json_object_get(json_object_get(st,
+	    "episodes"), "after_hours_use"), "a"), 0, json_real(1e300));
+	engine(true, false);
+	cr_assert_eq(rules_restore(h.r, st), 0);
+	json_decref(st);
+	go(60, 36.0, 90.0);
+	st = rules_save(h.r);
+	cr_assert_eq(json_real_value(json_array_get(json_object_get(
+	    json_object_get(json_object_get(st, "episodes"), "after_hours_use"),
+	    "a"), 0)), 1e15);
+	engine(true, false);
+	cr_assert_eq(rules_restore(h.r, st), 0);
+	st2 = rules_save(h.r);
+	a = json_dumps(st, JSON_SORT_KEYS);
+	b = json_dumps(st2, JSON_SORT_KEYS);
+	cr_assert_str_eq(b, a);
+	free(a);
+	free(b);
+	json_decref(st);
+	json_decref(st2);
+}
+
 /* ---------------------------------------------------- bad and missing input */
 
 Test(rules, non_finite_inputs_are_ignored)
