@@ -584,8 +584,9 @@ cat <<'EOF'
                               while there is no fix); this day runs at 25x
      position_jump            rules-tamper: a spoofer
        (the five above: /usr/bin/python3 tests/integration/run.py test_rules)
-     obd_lost, clock_jump     tests/unit/test_rules.c (an adapter that stops
-                              answering; clock_jump is off in this replay)
+     obd_lost, clock_jump     rules-device: the adapter unplugged mid-trip;
+                              a synchronised system clock (clock_jump is
+                              off in this replay of a past day)
 EOF
 
 t1=$(date +%s)
