@@ -26,7 +26,7 @@ BUILD      ?= build
 SANFLAGS    =
 endif
 
-PKGS       = libgps sqlite3 libconfig jansson libsystemd
+PKGS       = libgps sqlite3 libconfig jansson libsystemd libcurl libcrypto zlib
 CFLAGS    ?= -O2 -g
 CFLAGS    += -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wvla \
 	     -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
@@ -90,6 +90,20 @@ $(BUILD)/tests/bench/bench_fence: $(BUILD)/tests/bench/bench_fence.o \
     $(FENCEGEN) $(BUILD)/libcore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GEOS_LIBS)
 
+# bench_wire and bench_sync share the generated day (daygen.c); bench_wire
+# also has the JT/T 808 encoder (jtt808.c).  bench_sync needs the fake
+# platform: make bench runs it through tests/bench/bench_sync.sh.
+DAYGEN     := $(BUILD)/tests/bench/daygen.o
+JTT808     := $(BUILD)/tests/bench/jtt808.o
+
+$(BUILD)/tests/bench/bench_wire: $(BUILD)/tests/bench/bench_wire.o \
+    $(DAYGEN) $(JTT808) $(BUILD)/libcore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/bench/bench_sync: $(BUILD)/tests/bench/bench_sync.o \
+    $(DAYGEN) $(BUILD)/libcore.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 units: $(UNITS)
 benches: $(BENCHES)
 
@@ -121,7 +135,8 @@ soak: deps
 
 bench: deps
 	$(MAKE) all benches
-	@for b in $(BENCHES); do $$b || exit 1; done
+	@for b in $(filter-out %/bench_sync,$(BENCHES)); do $$b || exit 1; done
+	@sh tests/bench/bench_sync.sh $(BUILD)/tests/bench/bench_sync
 
 demo: deps
 	$(MAKE) all
@@ -168,8 +183,9 @@ uninstall:
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(UNITS:=.d) $(BENCHES:=.d) $(FENCEGEN:.o=.d)
-.SECONDARY: $(UNITS:=.o) $(BENCHES:=.o) $(FENCEGEN)
+-include $(OBJS:.o=.d) $(UNITS:=.d) $(BENCHES:=.d) $(FENCEGEN:.o=.d) \
+    $(DAYGEN:.o=.d) $(JTT808:.o=.d)
+.SECONDARY: $(UNITS:=.o) $(BENCHES:=.o) $(FENCEGEN) $(DAYGEN) $(JTT808)
 .PHONY: all units benches deps check check-unit check-integration bench soak \
 	demo install uninstall clean
 

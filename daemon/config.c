@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -81,6 +82,27 @@
 #define TANK_L_MAX	2000	/* beyond any road vehicle's tanks */
 /* useradd's limit is 32; "name@domain" groups from SSSD are longer. */
 #define GROUP_NAME_MAX	64
+/* A file named by a key: a CA bundle, a certificate, a key. */
+#define FILE_PATH_MAX	(PATH_MAX - 1)
+
+/*
+ * platform.url: "https://HOST[:PORT][/BASE]".  The requests append
+ * "/v1/devices/ID/commands/ID/result" and a query of their own.
+ */
+#define URL_MAX		1024
+#define HTTPS_PREFIX	"https://"
+#define HTTP_PREFIX	"http://"
+/*
+ * platform.pinned_pubkey, libcurl's CURLOPT_PINNEDPUBLICKEY list:
+ * "sha256//" and the base64 of a 32-byte SHA-256 (43 characters and
+ * one "="), separated by ";".  Two or three pins (the key in use, the
+ * next one) are usual; more than 8 is a mistake.
+ */
+#define PIN_PREFIX	"sha256//"
+#define PIN_B64_LEN	44
+#define PIN_LEN		(sizeof(PIN_PREFIX) - 1 + PIN_B64_LEN)
+#define PINS_MAX	8
+#define PINS_LEN_MAX	(PINS_MAX * (PIN_LEN + 1) - 1)
 
 /* Times of day: the calendar and the rules. */
 #define MIN_PER_HOUR	60
@@ -158,6 +180,8 @@ typedef int setting_check(const char *value, char *why, size_t whylen);
 typedef int setting_icheck(long long value, char *why, size_t whylen);
 /* Extra check for a float value within range: 0, or -1 with why. */
 typedef int setting_fcheck(double value, char *why, size_t whylen);
+/* A valid string value as stored: a new string. */
+typedef char *setting_fix(const char *value);
 
 struct setting {
 	const char		*group;
@@ -179,10 +203,22 @@ struct setting {
 	setting_check		*check;		/* SET_STRING, may be NULL */
 	setting_icheck		*icheck;	/* SET_INT, may be NULL */
 	setting_fcheck		*fcheck;	/* SET_FLOAT, may be NULL */
+	setting_fix		*fix;		/* SET_STRING, may be NULL */
+	/*
+	 * SET_STRING whose default "" means "not given": an empty value
+	 * in the file is an error (min is 1), config_dump() leaves it out.
+	 */
+	bool			 empty_unset;
+	/*
+	 * SET_STRING naming a file: also store it resolved against the
+	 * directory of the file it is written in, in the char * at off2.
+	 */
+	bool			 resolve;
 	const char		*range;		/* the range column, when
 						   min..max does not say it */
 	size_t			 off;		/* into struct config */
-	size_t			 off2;		/* SET_PERIOD: the end */
+	size_t			 off2;		/* SET_PERIOD: the end;
+						   resolve: the path */
 	const char		*help;
 };
 
@@ -236,8 +272,11 @@ static setting_check check_device_id, check_timezone, check_host,
 static setting_icheck check_baud;
 static setting_fcheck check_class_limit;
 static setting_check check_group_name;
+static setting_check check_url, check_pins;
+static setting_fix fix_url;
 static int	cal_hm(const char *);
 static char	*dir_of(const char *);
+static char	*path_from(const char *, const char *);
 
 #define OFF(member)	offsetof(struct config, member)
 #define ROFF(member)	offsetof(struct config, rules.member)
@@ -444,6 +483,106 @@ static const struct setting settings[] = {
 	  .def_int = 256, .min = 1, .max = 10000,
 	  .off = OFF(storage.commit_rows),
 	  .help = "commit as soon as this many rows are pending" },
+
+	/* platform: the supervision platform (docs/platform-api.md) */
+	{ .group = "platform", .name = "url", .type = SET_STRING,
+	  .required = true, .min = 1, .max = URL_MAX,
+	  .check = check_url, .fix = fix_url, .off = OFF(platform.url),
+	  .help = "base URL of the supervision platform "
+	    "(省级公务用车监管平台), \"https://HOST[:PORT][/BASE]\"; "
+	    "required when the group is present; http:// only with "
+	    "allow_insecure_http" },
+	{ .group = "platform", .name = "ca_file", .type = SET_STRING,
+	  .def_str = "", .min = 1, .max = FILE_PATH_MAX, .empty_unset = true,
+	  .resolve = true, .check = check_file_path,
+	  .off = OFF(platform.ca_file), .off2 = OFF(platform.ca_path),
+	  .help = "PEM bundle of the CA certificates that sign the "
+	    "platform's server certificate; required for https; a relative "
+	    "path is taken from the directory of the file it is written in" },
+	{ .group = "platform", .name = "cert_file", .type = SET_STRING,
+	  .def_str = "", .min = 1, .max = FILE_PATH_MAX, .empty_unset = true,
+	  .resolve = true, .check = check_file_path,
+	  .off = OFF(platform.cert_file), .off2 = OFF(platform.cert_path),
+	  .help = "PEM client certificate of the gateway (mutual TLS); "
+	    "required for https, and with key_file" },
+	{ .group = "platform", .name = "key_file", .type = SET_STRING,
+	  .def_str = "", .min = 1, .max = FILE_PATH_MAX, .empty_unset = true,
+	  .resolve = true, .check = check_file_path,
+	  .off = OFF(platform.key_file), .off2 = OFF(platform.key_path),
+	  .help = "PEM private key of cert_file; required for https, and "
+	    "with cert_file" },
+	{ .group = "platform", .name = "pinned_pubkey", .type = SET_STRING,
+	  .def_str = "", .min = 0, .max = PINS_LEN_MAX,
+	  .check = check_pins, .range = "\"\" or 1..8 pins",
+	  .off = OFF(platform.pinned_pubkey),
+	  .help = "also require one of these server public keys: "
+	    "\"sha256//BASE64[;sha256//BASE64...]\", at most 8 (libcurl "
+	    "CURLOPT_PINNEDPUBLICKEY); \"\" = no pinning" },
+	{ .group = "platform", .name = "allow_insecure_http", .type = SET_BOOL,
+	  .def_bool = false, .off = OFF(platform.allow_insecure_http),
+	  .help = "accept an http:// url: no encryption, no server check "
+	    "(tests only)" },
+	{ .group = "platform", .name = "connect_timeout_s", .type = SET_INT,
+	  .def_int = 15, .min = 1, .max = 300,
+	  .off = OFF(platform.connect_timeout_s),
+	  .help = "longest time to connect (TCP and TLS), seconds" },
+	{ .group = "platform", .name = "timeout_s", .type = SET_INT,
+	  .def_int = 120, .min = 5, .max = 3600,
+	  .off = OFF(platform.timeout_s),
+	  .help = "longest time for a whole request, seconds" },
+	{ .group = "platform", .name = "stall_timeout_s", .type = SET_INT,
+	  .def_int = 30, .min = 5, .max = 600,
+	  .off = OFF(platform.stall_timeout_s),
+	  .help = "abort a request that moves less than 100 bytes/s for "
+	    "this many seconds" },
+	{ .group = "platform", .name = "batch_records", .type = SET_INT,
+	  .def_int = 500, .min = 1, .max = 10000,
+	  .off = OFF(platform.batch_records),
+	  .help = "most records in one upload" },
+	{ .group = "platform", .name = "batch_bytes", .type = SET_INT,
+	  .def_int = 262144, .min = 1024, .max = 16777216,
+	  .off = OFF(platform.batch_bytes),
+	  .help = "most JSON bytes in one upload, before gzip" },
+	{ .group = "platform", .name = "backoff_base_s", .type = SET_FLOAT,
+	  .def_float = 5.0, .min = 0.01, .max = 600,
+	  .off = OFF(platform.backoff_base_s),
+	  .help = "retry delay after the first failure, seconds; doubles "
+	    "after each failure, with random jitter" },
+	{ .group = "platform", .name = "backoff_cap_s", .type = SET_FLOAT,
+	  .def_float = 900.0, .min = 0.1, .max = 86400,
+	  .off = OFF(platform.backoff_cap_s),
+	  .help = "longest retry delay, seconds; at least backoff_base_s" },
+	{ .group = "platform", .name = "retry_after_max_s", .type = SET_INT,
+	  .def_int = 3600, .min = 0, .max = 86400,
+	  .off = OFF(platform.retry_after_max_s),
+	  .help = "longest wait a Retry-After header (429, 503) may ask for, "
+	    "seconds; longer ones are cut to this" },
+	{ .group = "platform", .name = "auth_backoff_s", .type = SET_FLOAT,
+	  .def_float = 600.0, .min = 0.1, .max = 86400,
+	  .off = OFF(platform.auth_backoff_s),
+	  .help = "wait after the platform refuses the gateway (401, 403), "
+	    "seconds" },
+	{ .group = "platform", .name = "poll_wait_s", .type = SET_INT,
+	  .def_int = 25, .min = 0, .max = 300,
+	  .off = OFF(platform.poll_wait_s),
+	  .help = "how long the platform may hold a command poll (在线巡检 "
+	    "commands) open, seconds; 0 = do not poll for commands" },
+	{ .group = "platform", .name = "start_delay_max_s", .type = SET_FLOAT,
+	  .def_float = 30.0, .min = 0, .max = 600,
+	  .off = OFF(platform.start_delay_max_s),
+	  .help = "the first upload after start waits a random time up to "
+	    "this, seconds, so a fleet powered on at once does not connect "
+	    "at once" },
+
+	/* signing: the gateway's request signing key */
+	{ .group = "signing", .name = "key_file", .type = SET_STRING,
+	  .required = true, .min = 1, .max = FILE_PATH_MAX, .resolve = true,
+	  .check = check_file_path, .off = OFF(signing.key_file),
+	  .off2 = OFF(signing.key_path),
+	  .help = "Ed25519 private key (PEM, PKCS#8) that signs every "
+	    "request to the platform; mode 600, not readable by group or "
+	    "others; required when the group is present, and the group with "
+	    "platform" },
 
 	/* ctl: the local control socket */
 	{ .group = "ctl", .name = "socket", .type = SET_STRING,
@@ -665,6 +804,13 @@ static int *
 field_int2(const struct config *c, const struct setting *s)
 {
 	return (int *)((const char *)c + s->off2);
+}
+
+/* SET_STRING with resolve: the resolved path. */
+static char **
+field_str2(const struct config *c, const struct setting *s)
+{
+	return (char **)((const char *)c + s->off2);
 }
 
 /* Rows of struct rules_config take their defaults from rules.c. */
@@ -1235,6 +1381,211 @@ check_group_name(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* The length of the scheme of an http(s) URL, any case; 0 if neither. */
+static size_t
+url_scheme_len(const char *v)
+{
+	if (strncasecmp(v, HTTPS_PREFIX, strlen(HTTPS_PREFIX)) == 0)
+		return strlen(HTTPS_PREFIX);
+	if (strncasecmp(v, HTTP_PREFIX, strlen(HTTP_PREFIX)) == 0)
+		return strlen(HTTP_PREFIX);
+	return 0;
+}
+
+/* RFC 3986 pchar other than a %XX escape, and "/". */
+static bool
+url_path_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= '0' && ch <= '9') || strchr("-._~!$&'()*+,;=:@/", ch) !=
+	    NULL;
+}
+
+/* A DNS name or IPv4 address: letters, digits, "-", "." and "_". */
+static bool
+url_host_valid(const char *h, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > HOST_MAX || h[0] == '.' || h[0] == '-')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((h[i] >= 'A' && h[i] <= 'Z') ||
+		    (h[i] >= 'a' && h[i] <= 'z') ||
+		    (h[i] >= '0' && h[i] <= '9') || h[i] == '-' ||
+		    h[i] == '.' || h[i] == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * platform.url: "https://HOST[:PORT][/BASE]" or the same with http://
+ * (allowed or not by allow_insecure_http, a rule between the two keys).
+ * The requests append their own path and query, so a query or fragment
+ * here is a mistake, and user info would put a password in the file and
+ * in the logs.  Control characters are refused before this is called.
+ */
+static int
+check_url(const char *v, char *why, size_t whylen)
+{
+	static const char	 form[] = "expected https://HOST[:PORT][/BASE]";
+	char			 q[QUOTE_MAX * 4 + QUOTE_RESERVE + 1];
+	char			 addr[INET6_ADDRSTRLEN + 1];
+	char			 port[PORT_DIGITS_MAX + 2];
+	const char		*host, *end, *p, *colon;
+	struct in6_addr		 a6;
+	size_t			 slen = url_scheme_len(v), hlen;
+
+	quote(q, sizeof(q), v, QUOTE_MAX);
+	if (slen == 0) {
+		snprintf(why, whylen, "%s: not an https:// or http:// URL, %s",
+		    q, form);
+		return -1;
+	}
+	if (strchr(v, ' ') != NULL) {
+		snprintf(why, whylen, "%s: must not contain spaces", q);
+		return -1;
+	}
+	if (strchr(v, '?') != NULL) {
+		snprintf(why, whylen, "%s: a query (\"?...\") is not allowed, "
+		    "%s", q, form);
+		return -1;
+	}
+	if (strchr(v, '#') != NULL) {
+		snprintf(why, whylen, "%s: a fragment (\"#...\") is not "
+		    "allowed, %s", q, form);
+		return -1;
+	}
+	host = v + slen;
+	end = host + strcspn(host, "/");
+	if (memchr(host, '@', (size_t)(end - host)) != NULL) {
+		snprintf(why, whylen, "%s: user info (\"user@\") is not "
+		    "allowed: the client certificate identifies the "
+		    "gateway", q);
+		return -1;
+	}
+	if (host == end) {
+		snprintf(why, whylen, "%s: no host, %s", q, form);
+		return -1;
+	}
+	if (host[0] == '[') {
+		p = memchr(host, ']', (size_t)(end - host));
+		hlen = p == NULL ? 0 : (size_t)(p - host - 1);
+		if (p == NULL || hlen == 0 || hlen >= sizeof(addr)) {
+			snprintf(why, whylen, "%s: not a numeric IPv6 address "
+			    "in [ ]", q);
+			return -1;
+		}
+		memcpy(addr, host + 1, hlen);
+		addr[hlen] = '\0';
+		if (inet_pton(AF_INET6, addr, &a6) != 1) {
+			snprintf(why, whylen, "%s: not a numeric IPv6 address "
+			    "in [ ]", q);
+			return -1;
+		}
+		colon = p + 1 < end ? p + 1 : NULL;
+		if (colon != NULL && *colon != ':') {
+			snprintf(why, whylen, "%s: expected \":PORT\" or \"/\" "
+			    "after the IPv6 address", q);
+			return -1;
+		}
+	} else {
+		colon = memchr(host, ':', (size_t)(end - host));
+		hlen = (size_t)((colon != NULL ? colon : end) - host);
+		if (!url_host_valid(host, hlen)) {
+			snprintf(why, whylen, "%s: the host must be a DNS name "
+			    "or an address (A-Z a-z 0-9 . - _, an IPv6 address "
+			    "in [ ]), %s", q, form);
+			return -1;
+		}
+	}
+	if (colon != NULL) {
+		hlen = (size_t)(end - colon - 1);
+		if (hlen >= sizeof(port)) {
+			snprintf(why, whylen, "%s: port must be a number "
+			    "1..65535", q);
+			return -1;
+		}
+		memcpy(port, colon + 1, hlen);
+		port[hlen] = '\0';
+		if (!tcp_port_valid(port)) {
+			snprintf(why, whylen, "%s: port must be a number "
+			    "1..65535", q);
+			return -1;
+		}
+	}
+	for (p = end; *p != '\0'; p++) {
+		if (*p == '%' && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			p += 2;
+			continue;
+		}
+		if (!url_path_char(*p)) {
+			snprintf(why, whylen, "%s: the path may only contain "
+			    "A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / "
+			    "and %%XX escapes", q);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The scheme in lower case, and without one trailing "/". */
+static char *
+fix_url(const char *v)
+{
+	char	*u = xstrdup(v);
+	size_t	 i, len = strlen(u), slen = url_scheme_len(u);
+
+	for (i = 0; i < slen; i++)
+		u[i] = (char)tolower((unsigned char)u[i]);
+	if (len > 0 && u[len - 1] == '/')
+		u[len - 1] = '\0';
+	return u;
+}
+
+static bool
+is_base64_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+}
+
+/*
+ * platform.pinned_pubkey: "" or "sha256//" + 43 base64 characters and
+ * "=" (a SHA-256 of a public key) joined by ";"; the length limit keeps
+ * it to PINS_MAX.  libcurl would only find a bad pin when the first
+ * connection fails.
+ */
+static int
+check_pins(const char *v, char *why, size_t whylen)
+{
+	const char	*p = v, *end;
+	size_t		 n, i, len;
+	bool		 ok;
+
+	if (v[0] == '\0')
+		return 0;
+	for (n = 1; ; n++) {
+		end = p + strcspn(p, ";");
+		len = (size_t)(end - p);
+		ok = len == PIN_LEN &&
+		    strncmp(p, PIN_PREFIX, strlen(PIN_PREFIX)) == 0 &&
+		    p[PIN_LEN - 1] == '=';
+		for (i = strlen(PIN_PREFIX); ok && i < PIN_LEN - 1; i++)
+			ok = is_base64_char(p[i]);
+		if (!ok) {
+			snprintf(why, whylen, "pin %zu: expected \"sha256//\" "
+			    "and 44 base64 characters (the SHA-256 of the "
+			    "server's public key), pins separated by \";\"", n);
+			return -1;
+		}
+		if (*end == '\0')
+			return 0;
+		p = end + 1;
+	}
+}
+
 /* Table lookups. */
 
 static const struct setting *
@@ -1404,6 +1755,8 @@ set_defaults(struct config *c)
 		case SET_STRING:
 			*field_str(c, s) = s->required ? xstrdup("") :
 			    xstrdup(s->def_str);
+			if (s->resolve)
+				*field_str2(c, s) = xstrdup("");
 			break;
 		case SET_INT:
 		case SET_ENUM:
@@ -1455,6 +1808,7 @@ load_string(struct loadctx *ctx, struct config *c, const struct setting *s,
 	const char	*p;
 	size_t		 len = strlen(v);
 	char		 why[MSG_MAX / 2];
+	char		*file;
 
 	if (len < (size_t)s->min) {
 		SETTING_ERROR(ctx, cs, "%s.%s: must not be empty", s->group,
@@ -1483,7 +1837,13 @@ load_string(struct loadctx *ctx, struct config *c, const struct setting *s,
 		return -1;
 	}
 	free(*field_str(c, s));
-	*field_str(c, s) = xstrdup(v);
+	*field_str(c, s) = s->fix != NULL ? s->fix(v) : xstrdup(v);
+	if (s->resolve) {
+		file = display_file(ctx, config_setting_source_file(cs));
+		free(*field_str2(c, s));
+		*field_str2(c, s) = path_from(file, v);
+		free(file);
+	}
 	return 0;
 }
 
@@ -1685,7 +2045,8 @@ load_value(struct loadctx *ctx, struct config *c, const struct setting *s,
  * when either key was wrong already (that error is enough).
  */
 enum pair_kind {
-	PAIR_ORDER,		/* int a <= int b */
+	PAIR_ORDER,		/* int or float a <= b */
+	PAIR_INSECURE,		/* string a "http://..." needs bool b true */
 	PAIR_NEEDS,		/* enum a == value needs string b non-empty */
 	PAIR_BEFORE,		/* period a ends by the start of period b */
 	PAIR_DIFFER		/* time a != time b */
@@ -1704,6 +2065,8 @@ static const struct pair_rule pair_rules[] = {
 	{ PAIR_ORDER, "obd", "retry_min_ms", "retry_max_ms", 0 },
 	{ PAIR_NEEDS, "obd", "driver", "device", CONFIG_OBD_ELM327 },
 	{ PAIR_NEEDS, "obd", "driver", "interface", CONFIG_OBD_SOCKETCAN },
+	{ PAIR_INSECURE, "platform", "url", "allow_insecure_http", 0 },
+	{ PAIR_ORDER, "platform", "backoff_base_s", "backoff_cap_s", 0 },
 	{ PAIR_BEFORE, "rules.commute_pattern", "morning", "evening", 0 },
 	{ PAIR_ORDER, "rules.commute_pattern", "min_stop_s", "max_stop_s", 0 },
 	/* A night that ends when it begins has no length. */
@@ -1729,10 +2092,25 @@ check_pair(struct loadctx *ctx, const struct config *c,
 	const struct setting	*b = find_setting(r->group, r->b);
 	const char		*dflt = other == KEY_ABSENT ? ", the default" :
 				    "";
-	char			 va[64], vb[64];	/* times */
+	char			 va[64], vb[64];	/* times, floats */
 
 	switch (r->kind) {
 	case PAIR_ORDER:
+		if (a->type == SET_FLOAT) {
+			if (*field_float(c, a) <= *field_float(c, b))
+				return;
+			fmt_double(va, sizeof(va), *field_float(c, a));
+			fmt_double(vb, sizeof(vb), *field_float(c, b));
+			if (s == b)
+				SETTING_ERROR(ctx, cs, "%s.%s: %s must not be "
+				    "less than %s.%s (%s%s)", b->group, b->name,
+				    vb, a->group, a->name, va, dflt);
+			else
+				SETTING_ERROR(ctx, cs, "%s.%s: %s must not be "
+				    "more than %s.%s (%s%s)", a->group, a->name,
+				    va, b->group, b->name, vb, dflt);
+			return;
+		}
 		if (*field_int(c, a) <= *field_int(c, b))
 			return;
 		if (s == b)
@@ -1758,6 +2136,19 @@ check_pair(struct loadctx *ctx, const struct config *c,
 			SETTING_ERROR(ctx, cs, "%s.%s: \"%s\" needs %s.%s, "
 			    "which is empty", a->group, a->name,
 			    a->values[r->value], b->group, b->name);
+		return;
+	case PAIR_INSECURE:
+		if (*field_bool(c, b) || strncmp(*field_str(c, a), HTTP_PREFIX,
+		    strlen(HTTP_PREFIX)) != 0)
+			return;
+		if (s == a)
+			SETTING_ERROR(ctx, cs, "%s.%s: http:// is refused "
+			    "without %s.%s = true", a->group, a->name,
+			    b->group, b->name);
+		else
+			SETTING_ERROR(ctx, cs, "%s.%s: false refuses the "
+			    "http:// %s.%s (true is for tests only)", b->group,
+			    b->name, a->group, a->name);
 		return;
 	case PAIR_BEFORE:
 		if (*field_int2(c, a) <= *field_int(c, b))
@@ -1818,6 +2209,43 @@ check_pairs(struct loadctx *ctx, const struct config *c,
 }
 
 /*
+ * Keys of platform required by the others, reported with the missing
+ * required keys at the line of the group: an https:// url needs the CA
+ * and the client certificate and key (mutual TLS); without https, a
+ * certificate still needs its key and the other way round.  The url is
+ * looked at as written, checked or not: its own errors come later.
+ */
+static void
+platform_required(struct loadctx *ctx, const config_setting_t *g)
+{
+	static const char *const tls_keys[] = { "ca_file", "cert_file",
+	    "key_file" };
+	const config_setting_t	*url = config_setting_get_member(g, "url");
+	bool			 https, cert, key;
+	size_t			 i;
+
+	https = url != NULL && config_setting_type(url) == CONFIG_TYPE_STRING &&
+	    strncasecmp(config_setting_get_string(url), HTTPS_PREFIX,
+	    strlen(HTTPS_PREFIX)) == 0;
+	if (https) {
+		for (i = 0; i < NELEM(tls_keys); i++)
+			if (config_setting_get_member(g, tls_keys[i]) == NULL)
+				SETTING_ERROR(ctx, g, "platform.%s: required "
+				    "key is missing (platform.url is "
+				    "https://)", tls_keys[i]);
+		return;
+	}
+	cert = config_setting_get_member(g, "cert_file") != NULL;
+	key = config_setting_get_member(g, "key_file") != NULL;
+	if (cert && !key)
+		SETTING_ERROR(ctx, g, "platform.key_file: required key is "
+		    "missing (platform.cert_file is given)");
+	else if (key && !cert)
+		SETTING_ERROR(ctx, g, "platform.cert_file: required key is "
+		    "missing (platform.key_file is given)");
+}
+
+/*
  * One group of the table, named group ("gnss", or "rules.speeding" for
  * the sub-group speeding of rules): missing required keys first, then
  * each member in file order (a sub-group or a list key as it comes), and
@@ -1848,6 +2276,8 @@ load_group(struct loadctx *ctx, struct config *c, const config_setting_t *g,
 			SETTING_ERROR(ctx, g, "%s.%s: required key is missing",
 			    group, s->name);
 	}
+	if (strcmp(group, "platform") == 0)
+		platform_required(ctx, g);
 	n = config_setting_length(g);
 	for (i = 0; i < (size_t)n; i++) {
 		cs = config_setting_get_elem(g, (unsigned int)i);
@@ -2140,7 +2570,7 @@ fence_geometry(struct loadctx *ctx, const char *who, struct config_fence *f,
 	static const char *const corridor_keys[] = { "path", "width_m",
 	    NULL };
 	const config_setting_t	*m, *h;
-	char			*dir, what[64];
+	char			 what[64];
 	size_t			 i;
 	int			 rc = 0;
 
@@ -2149,14 +2579,7 @@ fence_geometry(struct loadctx *ctx, const char *who, struct config_fence *f,
 		if (fence_string(ctx, who, cs, 1, PATH_MAX - 1, &f->geojson) ==
 		    -1)
 			return -1;
-		if (f->geojson[0] == '/' || (dir = dir_of(f->file)) == NULL)
-			f->geojson_path = xstrdup(f->geojson);
-		else {
-			f->geojson_path = xasprintf("%s%s%s", dir,
-			    dir[strlen(dir) - 1] == '/' ? "" : "/",
-			    f->geojson);
-			free(dir);
-		}
+		f->geojson_path = path_from(f->file, f->geojson);
 		return 0;
 	case CONFIG_FENCE_CIRCLE:
 		if (!config_setting_is_group(cs)) {
@@ -2988,14 +3411,55 @@ cal_free(struct config_calendar *cal)
 	free(cal->entries);
 }
 
+/*
+ * Groups that may be left out although they have required keys, and
+ * the group that needs each (NULL: none).  present is set when the group
+ * is in the file.
+ */
+static const struct {
+	const char	*group;
+	const char	*needed_by;
+	size_t		 present;	/* bool in struct config */
+} optional_groups[] = {
+	{ "platform", NULL, OFF(platform.enabled) },
+	{ "signing", "platform", OFF(signing.enabled) },
+};
+
+static ssize_t
+optional_group(const char *group)
+{
+	size_t	i;
+
+	for (i = 0; i < NELEM(optional_groups); i++)
+		if (strcmp(optional_groups[i].group, group) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static bool *
+group_present(const struct config *c, size_t i)
+{
+	return (bool *)((const char *)c + optional_groups[i].present);
+}
+
+/* Is group in the file?  Every group is, except an optional one left out. */
+static bool
+group_in(const struct config *c, const char *group)
+{
+	ssize_t	o = optional_group(group);
+
+	return o == -1 || *group_present(c, (size_t)o);
+}
+
 static void
 load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 {
 	const config_setting_t	*cs;
 	const struct setting	*s;
-	const char		*name;
+	const char		*name, *by;
 	char			 known[MSG_MAX / 2];
 	size_t			 i;
+	ssize_t			 o;
 	int			 n;
 
 	known_groups(known, sizeof(known));
@@ -3006,11 +3470,19 @@ load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 	 */
 	for (i = 0; i < NELEM(settings); i++) {
 		s = &settings[i];
-		if (s->required &&
-		    config_setting_get_member(root, s->group) == NULL)
+		if (!s->required ||
+		    config_setting_get_member(root, s->group) != NULL)
+			continue;
+		if ((o = optional_group(s->group)) == -1)
 			add_error(ctx, ctx->path, 1, "%s.%s: required key is "
 			    "missing (no %s group)", s->group, s->name,
 			    s->group);
+		else if ((by = optional_groups[o].needed_by) != NULL &&
+		    (cs = config_setting_get_member(root, by)) != NULL &&
+		    config_setting_is_group(cs))
+			add_error(ctx, ctx->path, 1, "%s.%s: required key is "
+			    "missing (no %s group, which %s needs)", s->group,
+			    s->name, s->group, by);
 	}
 
 	n = config_setting_length(root);
@@ -3042,6 +3514,8 @@ load_root(struct loadctx *ctx, struct config *c, const config_setting_t *root)
 			    name, libconfig_type_name(cs));
 			continue;
 		}
+		if ((o = optional_group(name)) != -1)
+			*group_present(c, (size_t)o) = true;
 		load_group(ctx, c, cs, name);
 	}
 }
@@ -3053,6 +3527,23 @@ rules_derive(struct config *c)
 	c->rules.vehicle_class = (int)c->device.class;
 	c->rules.fuel_drop.tank_l = c->device.tank_l > 0 ? c->device.tank_l :
 	    NAN;
+}
+
+/*
+ * A path named in file: as it is when absolute, else taken from the
+ * directory of file (a file without a directory: the current one).
+ */
+static char *
+path_from(const char *file, const char *path)
+{
+	char	*dir, *full;
+
+	if (path[0] == '/' || (dir = dir_of(file)) == NULL)
+		return xstrdup(path);
+	full = xasprintf("%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+	    path);
+	free(dir);
+	return full;
 }
 
 static char *
@@ -3454,9 +3945,13 @@ config_free(struct config *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < NELEM(settings); i++)
-		if (settings[i].type == SET_STRING)
-			free(*field_str(c, &settings[i]));
+	for (i = 0; i < NELEM(settings); i++) {
+		if (settings[i].type != SET_STRING)
+			continue;
+		free(*field_str(c, &settings[i]));
+		if (settings[i].resolve)
+			free(*field_str2(c, &settings[i]));
+	}
 	for (i = 0; i < c->nfences; i++)
 		fence_free(&c->fences[i]);
 	free(c->fences);
@@ -3675,6 +4170,10 @@ config_dump(const struct config *c, FILE *fp)
 	}
 	for (i = 0; i < NELEM(settings); i++) {
 		s = &settings[i];
+		/* Groups left out stay out; so do files not given. */
+		if (!group_in(c, s->group) || (s->empty_unset &&
+		    (*field_str(c, s))[0] == '\0'))
+			continue;
 		tl = top_len(s->group);
 		if (sub != NULL && strcmp(sub, s->group) != 0) {
 			dump_list_keys(fp, c, sub, 2);
@@ -3876,9 +4375,13 @@ config_print_table(FILE *fp)
 			    list_keys[k].range, list_keys[k].help);
 		}
 	}
-	for (i = 0; i < NELEM(settings); i++)
-		if (settings[i].type == SET_STRING)
-			free(*field_str(&d, &settings[i]));
+	for (i = 0; i < NELEM(settings); i++) {
+		if (settings[i].type != SET_STRING)
+			continue;
+		free(*field_str(&d, &settings[i]));
+		if (settings[i].resolve)
+			free(*field_str2(&d, &settings[i]));
+	}
 	for (i = 0; i < NELEM(cal_rows); i++)
 		print_row(fp, w, cal_rows[i].key, "array", cal_rows[i].def,
 		    cal_rows[i].range, cal_rows[i].help);
@@ -4011,6 +4514,9 @@ config_equal(const struct config *a, const struct config *b)
 			break;
 		}
 	}
+	for (i = 0; i < NELEM(optional_groups); i++)
+		if (*group_present(a, i) != *group_present(b, i))
+			return false;
 	if (!rules_extra_equal(&a->rules, &b->rules))
 		return false;
 	if (!cal_equal(&a->calendar, &b->calendar))

@@ -232,6 +232,21 @@ ev_prepare_add(struct ev_loop *loop, ev_prepare_cb *cb, void *arg)
 	loop->nprepare++;
 }
 
+void
+ev_prepare_del(struct ev_loop *loop, ev_prepare_cb *cb, void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < loop->nprepare; i++) {
+		if (loop->prepare[i].cb != cb || loop->prepare[i].arg != arg)
+			continue;
+		memmove(&loop->prepare[i], &loop->prepare[i + 1],
+		    (loop->nprepare - i - 1) * sizeof(loop->prepare[0]));
+		loop->nprepare--;
+		return;
+	}
+}
+
 uint64_t
 ev_now_ms(const struct ev_loop *loop)
 {

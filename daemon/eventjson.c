@@ -89,6 +89,8 @@ eventjson_event(const struct store_event *ev, const char *tz)
 	obj = json_object();
 	json_object_set_new(obj, "id", json_integer((json_int_t)ev->id));
 	json_object_set_new(obj, "seq", json_integer((json_int_t)ev->seq));
+	json_object_set_new(obj, "end_seq", ev->end_seq != 0 ?
+	    json_integer((json_int_t)ev->end_seq) : json_null());
 	json_object_set_new(obj, "type", json_string(type));
 	json_object_set_new(obj, "severity", json_string(sev));
 	json_object_set_new(obj, "start", json_string(start));

@@ -598,7 +598,7 @@ feat_id(const struct config_fence *f, const json_t *feature,
 {
 	const json_t	*v;
 
-	if (n == 1)
+	if (n == 1 && !f->feature_ids)
 		return f->id;
 	if (props != NULL && json_is_string(v = json_object_get(props, "id")))
 		return json_string_value(v);

@@ -39,6 +39,7 @@
 #include "timefmt.h"
 #include "tripjson.h"
 #include "util.h"
+#include "wirerec.h"
 
 #ifndef FLEETGW_VERSION
 #define FLEETGW_VERSION		"0.1.0"
@@ -70,7 +71,9 @@ enum {
 	OPT_APPROVER,
 	OPT_DEST,
 	OPT_DEST_FENCE,
-	OPT_CORRIDOR
+	OPT_CORRIDOR,
+	OPT_FROM_SEQ,
+	OPT_TO_SEQ
 };
 
 struct ctl_opts {
@@ -151,6 +154,10 @@ usage_text(FILE *fp)
 "                             point (CRS wgs84, cgcs2000, gcj02, bd09) and\n"
 "                             those within 1 km; without the daemon, or\n"
 "                             with --from-config, the configuration's\n"
+"  records STREAM [--from-seq N] [--to-seq N] [--limit N]\n"
+"                             the records of stream events or positions\n"
+"                             exactly as uploaded to the platform\n"
+"                             (docs/platform-api.md), one per line\n"
 "  check, export, verify, report, pubkey\n"
 "                             not available in this version\n"
 "\n"
@@ -322,12 +329,16 @@ struct listing {
 	int		 type;		/* enum rules_type, -1 any */
 	int		 severity;	/* enum rules_severity, -1 any */
 	char		*daemon_db;	/* the daemon's storage.path (-s) */
+	enum store_stream stream;	/* LS_STREAM */
+	uint64_t	 from_seq;	/* LS_STREAM: 1.. */
+	uint64_t	 to_seq;	/* LS_STREAM: ..UINT64_MAX */
 };
 
 /* The options a listing takes besides --from and --to. */
 #define LS_LIMIT	0x1	/* --limit N */
 #define LS_FILTER	0x2	/* --type, --severity */
 #define LS_DAEMON_DB	0x4	/* with -s: the database the daemon names */
+#define LS_STREAM	0x8	/* STREAM argument, --from-seq, --to-seq */
 
 /* "a, b, c": the names of event types (which 0) or severities (1). */
 static char *
@@ -410,6 +421,8 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 		{ "limit",	required_argument,	NULL,	OPT_LIMIT },
 		{ "type",	required_argument,	NULL,	OPT_TYPE },
 		{ "severity",	required_argument,	NULL,	OPT_SEVERITY },
+		{ "from-seq",	required_argument,	NULL,	OPT_FROM_SEQ },
+		{ "to-seq",	required_argument,	NULL,	OPT_TO_SEQ },
 		{ "json",	no_argument,		NULL,	OPT_JSON },
 		{ "help",	no_argument,		NULL,	'h' },
 		{ NULL,		0,			NULL,	0 }
@@ -426,6 +439,8 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 	ls->from_ms = INT64_MIN;
 	ls->to_ms = INT64_MAX;
 	ls->type = ls->severity = -1;
+	ls->from_seq = 1;
+	ls->to_seq = UINT64_MAX;
 	*rc = EXIT_RUNTIME;
 	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
 		switch (ch) {
@@ -443,6 +458,21 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 			if (parse_limit(optarg, &ls->limit) == -1) {
 				*rc = usage_error("--limit: \"%s\" is not a "
 				    "positive integer", optarg);
+				return -1;
+			}
+			break;
+		case OPT_FROM_SEQ:
+		case OPT_TO_SEQ:
+			if (!(flags & LS_STREAM)) {
+				*rc = usage_error("%s takes no --%s", name,
+				    ch == OPT_FROM_SEQ ? "from-seq" : "to-seq");
+				return -1;
+			}
+			if (parse_limit(optarg, ch == OPT_FROM_SEQ ?
+			    &ls->from_seq : &ls->to_seq) == -1) {
+				*rc = usage_error("--%s: \"%s\" is not a "
+				    "positive integer", ch == OPT_FROM_SEQ ?
+				    "from-seq" : "to-seq", optarg);
 				return -1;
 			}
 			break;
@@ -477,6 +507,18 @@ listing_open(struct ctl_opts *o, int argc, char **argv, const char *name,
 	if (help) {
 		usage_text(stdout);
 		*rc = EXIT_OK;
+		return -1;
+	}
+	if ((flags & LS_STREAM) && optind < argc) {
+		if (store_stream_parse(argv[optind], &ls->stream) == -1) {
+			*rc = usage_error("%s: unknown stream \"%s\" (events, "
+			    "positions)", name, argv[optind]);
+			return -1;
+		}
+		optind++;
+	} else if (flags & LS_STREAM) {
+		*rc = usage_error("%s: which stream? (events, positions)",
+		    name);
 		return -1;
 	}
 	if (optind < argc) {
@@ -988,12 +1030,94 @@ status_trip(FILE *fp, const json_t *t)
 	print_rest(fp, 2, t, done);
 }
 
+/* One channel's outcome: last success, last error, next retry. */
+static void
+status_sync_outcome(FILE *fp, const json_t *c)
+{
+	const json_t	*v;
+
+	print_label(fp, 4, "last success");
+	v = json_object_get(c, "last_success");
+	print_clean(fp, json_is_string(v) ? json_string_value(v) : "never");
+	fputc('\n', fp);
+	v = json_object_get(c, "last_error");
+	if (json_is_string(v)) {
+		print_label(fp, 4, "last error");
+		print_clean(fp, json_string_value(v));
+		fputc('\n', fp);
+	}
+	v = json_object_get(c, "next_retry_s");
+	if (json_is_number(v)) {
+		print_label(fp, 4, "next retry");
+		fprintf(fp, "in %.1f s (failure %" JSON_INTEGER_FORMAT ")\n",
+		    json_number_value(v), json_integer_value(json_object_get(c,
+		    "failures")));
+	}
+}
+
+/*
+ * The sync section: per stream the backlog (pending records and the
+ * time of the oldest), the acknowledged seq, then the outcome of the
+ * last attempts; then the command channel.
+ */
+static void
+status_sync(FILE *fp, const json_t *y)
+{
+	const json_t	*streams, *st, *v;
+	const char	*name;
+
+	if (!json_is_true(json_object_get(y, "enabled"))) {
+		fputs("  no platform configured\n", fp);
+		return;
+	}
+	if ((v = json_object_get(y, "url")) != NULL)
+		print_field(fp, 2, "platform", v);
+	streams = json_object_get(y, "streams");
+	json_object_foreach((json_t *)streams, name, st) {
+		print_label(fp, 2, name);
+		fprintf(fp, "%" JSON_INTEGER_FORMAT " pending",
+		    json_integer_value(json_object_get(st, "pending")));
+		v = json_object_get(st, "oldest_pending");
+		if (json_is_string(v)) {
+			fputs(", oldest ", fp);
+			print_clean(fp, json_string_value(v));
+		}
+		fprintf(fp, "; acknowledged through %" JSON_INTEGER_FORMAT
+		    " of %" JSON_INTEGER_FORMAT "%s\n",
+		    json_integer_value(json_object_get(st, "acked_through")),
+		    json_integer_value(json_object_get(st, "next_seq")) - 1,
+		    json_is_true(json_object_get(st, "in_flight")) ?
+		    ", sending" : "");
+		v = json_object_get(st, "quarantined");
+		if (json_integer_value(v) > 0) {
+			print_label(fp, 4, "quarantined");
+			fprintf(fp, "%" JSON_INTEGER_FORMAT " records refused "
+			    "by the platform (kept)\n", json_integer_value(v));
+		}
+		status_sync_outcome(fp, st);
+	}
+	if (json_is_object(st = json_object_get(y, "commands"))) {
+		print_label(fp, 2, "commands");
+		fprintf(fp, "%s, %" JSON_INTEGER_FORMAT " run\n",
+		    json_is_true(json_object_get(st, "polling")) ? "polling" :
+		    "not polling", json_integer_value(json_object_get(st,
+		    "run")));
+		status_sync_outcome(fp, st);
+	}
+	if (json_is_object(st = json_object_get(y, "results")) &&
+	    json_is_string(json_object_get(st, "last_error"))) {
+		print_label(fp, 2, "results");
+		fputs("posting\n", fp);
+		status_sync_outcome(fp, st);
+	}
+}
+
 static void
 status_print(FILE *fp, const json_t *r)
 {
 	static const char *const top_done[] = {
 		"ok", "version", "uptime_s", "device", "gnss", "obd", "trip",
-		"store", NULL
+		"store", "sync", NULL
 	};
 	static const char *const device_keys[] = {
 		"id", "plate", "unit", "class", "timezone", NULL
@@ -1060,7 +1184,11 @@ status_print(FILE *fp, const json_t *r)
 		}
 		print_rest(fp, 2, sec, store_keys);
 	}
-	/* Sections we do not know yet (obd, sync ...), generically. */
+	if (json_is_object(sec = json_object_get(r, "sync"))) {
+		fputs("sync\n", fp);
+		status_sync(fp, sec);
+	}
+	/* Sections we do not know yet, generically. */
 	json_object_foreach((json_t *)r, key, v) {
 		for (k = top_done; *k != NULL; k++)
 			if (strcmp(*k, key) == 0)
@@ -1398,6 +1526,77 @@ cmd_events(struct ctl_opts *o, int argc, char **argv)
 		goto out;
 	}
 	if (eventjson_list_end(&ctx.list) == -1) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	listing_close(&ls);
+	return rc;
+}
+
+/* records: a stream's records exactly as the platform receives them */
+
+struct records_ctx {
+	const char	*tz;
+	bool		 json;
+	uint64_t	 n;
+	int		 failed;	/* 1 convert, 2 write */
+};
+
+static int
+records_row(const struct store_record *r, void *arg)
+{
+	struct records_ctx	*ctx = arg;
+	json_t			*o;
+	int			 w;
+
+	if ((o = wirerec_record(r, ctx->tz)) == NULL) {
+		ctx->failed = 1;
+		return 1;
+	}
+	w = fputs(ctx->json ? (ctx->n == 0 ? "[\n" : ",\n") : "", stdout);
+	if (w == EOF || json_dumpf(o, stdout, WIREREC_DUMP_FLAGS) == -1 ||
+	    (!ctx->json && fputc('\n', stdout) == EOF)) {
+		json_decref(o);
+		ctx->failed = 2;
+		return 1;
+	}
+	json_decref(o);
+	ctx->n++;
+	return 0;
+}
+
+static int
+cmd_records(struct ctl_opts *o, int argc, char **argv)
+{
+	struct records_ctx	 ctx;
+	struct listing		 ls;
+	int			 rc;
+
+	if (listing_open(o, argc, argv, "records", LS_LIMIT | LS_STREAM |
+	    LS_DAEMON_DB, &ls, &rc) == -1)
+		return rc;
+	rc = EXIT_RUNTIME;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.tz = ls.tz;
+	ctx.json = o->json;
+	if (ls.from_seq > ls.to_seq) {
+		rc = usage_error("--from-seq is above --to-seq");
+		goto out;
+	}
+	if (store_stream_read(ls.st, ls.stream, ls.from_seq, ls.to_seq,
+	    ls.limit, records_row, &ctx) == -1)
+		goto out;	/* logged by the store */
+	if (ctx.failed == 1) {
+		fprintf(stderr, "%s: a record cannot be converted (time zone "
+		    "%s)\n", progname, ls.tz);
+		goto out;
+	}
+	if (ctx.failed == 0 && ctx.json &&
+	    fputs(ctx.n == 0 ? "[]\n" : "\n]\n", stdout) == EOF)
+		ctx.failed = 2;
+	if (ctx.failed == 2 || fflush(stdout) == EOF) {
 		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
 		goto out;
 	}
@@ -1806,6 +2005,7 @@ static const struct command commands[] = {
 	{ "fences",	cmd_fences },
 	{ "events",	cmd_events },
 	{ "dispatch",	cmd_dispatch },
+	{ "records",	cmd_records },
 };
 
 /* DESIGN.md §4 commands that later versions implement. */

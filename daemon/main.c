@@ -35,9 +35,12 @@
 #include "log.h"
 #include "notify.h"
 #include "obd.h"
+#include "platformset.h"
 #include "record.h"
 #include "rules.h"
+#include "sign.h"
 #include "store.h"
+#include "sync.h"
 #include "timefmt.h"
 #include "trip.h"
 #include "util.h"
@@ -70,6 +73,9 @@ struct daemon {
 	struct gnss	*gnss;
 	struct obd	*obd;
 	struct ctl	*ctl;
+	struct sign_key	*key;			/* signing.key_file, or NULL */
+	struct sync	*sync;			/* NULL without a platform */
+	struct fix	 last_fix;		/* valid when last_fix_mono_ms */
 	struct fence_set *fences;		/* never NULL once started */
 	struct calendar	*cal;			/* never NULL once started */
 	struct rules	*rules;
@@ -186,6 +192,7 @@ opts_from_config(const struct config *c, struct store_opts *so,
 	so->commit_rows = (uint32_t)c->storage.commit_rows;
 	so->device_id = c->device.id;
 	so->timezone = c->device.timezone;
+	so->acks = c->platform.enabled;
 
 	memset(go, 0, sizeof(*go));
 	go->host = c->gnss.host;
@@ -221,7 +228,7 @@ load_fences(const struct config *c, int to_log)
 	struct fence_set	*set;
 	size_t			 i;
 
-	set = fenceload(c, &errs, &warns);
+	set = platformset_fences(c, NULL, &errs, &warns);
 	for (i = 0; i < warns.n; i++) {
 		if (to_log)
 			log_warnx("fences: %s", warns.lines[i]);
@@ -307,12 +314,42 @@ gnss_time_trusted(struct daemon *d)
 	return v == CLOCKTRUST_OK;
 }
 
+static int64_t	gnss_now_ms(const struct daemon *);
+static void	rules_sync(struct daemon *);
+
 static void
 run_retention(struct daemon *d)
 {
+	struct store_pressure	 p;
+	json_t			*details, *streams;
+	int64_t			 now;
+	int			 i;
+
 	/* Size limits need no clock; ages need a trusted one. */
 	(void)store_retention(d->store, gnss_time_trusted(d) ?
 	    d->last_fix_utc_ms : INT64_MIN);
+	if (store_take_pressure(d->store, &p) != 1)
+		return;
+	/*
+	 * Unacknowledged records had to go: say which, as an event that
+	 * the platform receives (it explains the gap, docs/platform-api.md).
+	 */
+	streams = json_object();
+	for (i = 0; i < STORE_STREAMS; i++) {
+		if (p.count[i] == 0)
+			continue;
+		json_object_set_new(streams, store_stream_name(
+		    (enum store_stream)i), json_pack("{s:I, s:I, s:I}",
+		    "records", (json_int_t)p.count[i],
+		    "from_seq", (json_int_t)p.from_seq[i],
+		    "to_seq", (json_int_t)p.to_seq[i]));
+	}
+	details = json_pack("{s:o, s:i}", "unsent_deleted", streams,
+	    "max_size_mb", d->conf->storage.max_size_mb);
+	now = gnss_now_ms(d);
+	rules_raise(d->rules, RULES_STORAGE_PRESSURE, now != INT64_MIN ? now :
+	    util_real_ms(), details);
+	rules_sync(d);
 }
 
 /*
@@ -455,12 +492,11 @@ load_orders(struct daemon *d)
 static struct calendar *
 build_calendar(const struct config *c)
 {
-	struct calendar_spec	 spec;
 	struct calendar		*cal;
 	char			 why[256];
 
-	config_calendar_spec(c, &spec);
-	if ((cal = calendar_new(&spec, why, sizeof(why))) == NULL)
+	if ((cal = platformset_calendar(c, NULL, NULL, why, sizeof(why))) ==
+	    NULL)
 		log_warnx("main: %s: calendar: %s", c->file, why);
 	return cal;
 }
@@ -653,6 +689,7 @@ on_fix(const struct fix *fx, void *arg)
 	clocktrust_fix(&d->trust, fx->t_utc_ms, now);
 	d->last_fix_utc_ms = fx->t_utc_ms;
 	d->last_fix_mono_ms = now;
+	d->last_fix = *fx;
 	if (d->power_loss) {
 		d->power_loss = 0;
 		rules_power_loss(d->rules, d->power_loss_last_ms, fx->t_utc_ms,
@@ -912,7 +949,7 @@ status_json(struct daemon *d)
 	    "path", d->conf->storage.path,
 	    "positions", (json_int_t)ss.positions,
 	    "pending", (json_int_t)ss.pending,
-	    "next_seq", (json_int_t)ss.next_seq,
+	    "next_seq", (json_int_t)ss.next_seq[STORE_STREAM_POSITIONS],
 	    "commits", (json_int_t)ss.commits,
 	    "dropped", (json_int_t)ss.dropped);
 	json_object_set_new(s, "trips", json_integer((json_int_t)ss.trips));
@@ -935,6 +972,8 @@ status_json(struct daemon *d)
 	    "count", (json_int_t)fence_set_count(d->fences),
 	    "index_kib", (json_int_t)((index + 1023) / 1024),
 	    "total_kib", (json_int_t)((total + 1023) / 1024)));
+	json_object_set_new(root, "sync", d->sync != NULL ?
+	    sync_status_json(d->sync) : json_pack("{s:b}", "enabled", 0));
 	json_object_set_new(root, "rules", json_pack("{s:I, s:o}",
 	    "episodes_open", (json_int_t)rules_open_count(d->rules),
 	    "dispatch_order", rules_covering_order(d->rules, gnss_now_ms(d))
@@ -1044,6 +1083,386 @@ dispatch_remove_json(struct daemon *d, const json_t *req)
 	return json_pack("{s:b}", "ok", 1);
 }
 
+/* ---- the platform: sync and its commands ---------------------------- */
+
+static void
+sync_opts_from_config(const struct config *c, struct sync_opts *o)
+{
+	const struct config_platform *p = &c->platform;
+
+	memset(o, 0, sizeof(*o));
+	o->url = p->url;
+	o->ca_file = p->ca_path[0] != '\0' ? p->ca_path : NULL;
+	o->cert_file = p->cert_path[0] != '\0' ? p->cert_path : NULL;
+	o->key_file = p->key_path[0] != '\0' ? p->key_path : NULL;
+	o->pinned_pubkey = p->pinned_pubkey[0] != '\0' ? p->pinned_pubkey :
+	    NULL;
+	o->allow_insecure_http = p->allow_insecure_http;
+	o->device_id = c->device.id;
+	o->timezone = c->device.timezone;
+	o->connect_timeout_s = p->connect_timeout_s;
+	o->timeout_s = p->timeout_s;
+	o->stall_timeout_s = p->stall_timeout_s;
+	o->batch_records = p->batch_records;
+	o->batch_bytes = p->batch_bytes;
+	o->backoff_base_s = p->backoff_base_s;
+	o->backoff_cap_s = p->backoff_cap_s;
+	o->retry_after_max_s = p->retry_after_max_s;
+	o->auth_backoff_s = p->auth_backoff_s;
+	o->poll_wait_s = p->poll_wait_s;
+	o->start_delay_max_s = p->start_delay_max_s;
+}
+
+/*
+ * The signing key of c, or NULL after printing why (to the log or
+ * stderr).  No platform and no signing group: NULL without a message.
+ */
+static struct sign_key *
+load_key(const struct config *c, int to_log)
+{
+	struct sign_key	*k;
+	char		 why[512];
+
+	if (!c->signing.enabled)
+		return NULL;
+	if ((k = sign_key_load(c->signing.key_path, why, sizeof(why))) ==
+	    NULL) {
+		if (to_log)
+			log_warnx("main: signing.key_file: %s", why);
+		else
+			fprintf(stderr, "%s: signing.key_file: %s\n", c->file,
+			    why);
+	}
+	return k;
+}
+
+static int64_t
+sync_now(void *arg)
+{
+	struct daemon	*d = arg;
+	int64_t		 t = gnss_now_ms(d);
+
+	return t != INT64_MIN ? t : util_real_ms();
+}
+
+/* locate (点名): where the vehicle is now and what it is doing. */
+static json_t *
+cmd_locate(struct daemon *d)
+{
+	const struct fix		*fx = &d->last_fix;
+	const struct trip_summary	*t = trip_current(&d->trip);
+	json_t				*r, *trip;
+	char				 tbuf[64], sbuf[64];
+	int				 have = d->last_fix_mono_ms != 0;
+	const char			*state = "parked";
+
+	if (t != NULL)
+		state = have && isfinite(fx->speed_mps) &&
+		    fx->speed_mps * 3.6 >= 3.0 ? "driving" : "idle";
+	if (!have || timefmt_format(fx->t_utc_ms, d->conf->device.timezone,
+	    tbuf, sizeof(tbuf)) != 0)
+		tbuf[0] = '\0';
+	if (t == NULL || timefmt_format(t->start_utc_ms,
+	    d->conf->device.timezone, sbuf, sizeof(sbuf)) != 0)
+		sbuf[0] = '\0';
+	trip = json_pack("{s:s, s:o, s:o, s:o}", "state", state,
+	    "id", t != NULL ? json_integer((json_int_t)d->trip_id) :
+	    json_null(),
+	    "start", sbuf[0] != '\0' ? json_string(sbuf) : json_null(),
+	    "distance_m", t != NULL ? json_num(t->distance_m, 10) :
+	    json_null());
+	r = json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+	    "time", tbuf[0] != '\0' ? json_string(tbuf) : json_null(),
+	    "lat", have ? json_num(fx->lat_deg, 1e7) : json_null(),
+	    "lon", have ? json_num(fx->lon_deg, 1e7) : json_null(),
+	    "speed_kmh", have ? json_num(fx->speed_mps * 3.6, 10) :
+	    json_null(),
+	    "heading_deg", have ? json_num(fx->heading_deg, 10) :
+	    json_null(),
+	    "fix", !have ? "none" : fx->mode >= 3 ? "3d" : "2d",
+	    "sats_used", have && fx->sats_used >= 0 ?
+	    json_integer(fx->sats_used) : json_null(),
+	    "trip", trip);
+	return r;
+}
+
+struct platform_orders {
+	char	(*ids)[RULES_ORDER_ID_MAX + 1];
+	size_t	  n;
+};
+
+static int
+platform_order_acc(const struct store_order *o, void *arg)
+{
+	struct platform_orders	*p = arg;
+
+	if (strcmp(o->source, "platform") != 0 || p->n == ORDERS_MAX)
+		return 0;
+	util_strlcpy(p->ids[p->n++], o->o.id, sizeof(p->ids[0]));
+	return 0;
+}
+
+/*
+ * set_dispatch_orders: the platform's orders become args.orders; orders
+ * entered locally stay.  Every order is checked before anything changes.
+ */
+static json_t *
+cmd_set_orders(struct daemon *d, json_t *args, const char **status,
+    char *err, size_t errlen)
+{
+	json_t			*list = json_object_get(args, "orders"), *o;
+	struct store_order	*orders;
+	struct platform_orders	 old;
+	char			 why[256];
+	size_t			 i, j, n, added = 0, removed = 0;
+	int64_t			 now = sync_now(d);
+
+	*status = "error";
+	if (!json_is_array(list)) {
+		snprintf(err, errlen, "args.orders: an array expected");
+		return NULL;
+	}
+	if ((n = json_array_size(list)) > ORDERS_MAX) {
+		snprintf(err, errlen, "args.orders: more than %d orders",
+		    ORDERS_MAX);
+		return NULL;
+	}
+	orders = xcalloc(n + 1, sizeof(*orders));
+	json_array_foreach(list, i, o) {
+		json_t	*in = json_deep_copy(o);
+		int	 bad;
+
+		/* As listed: what the listing adds is not the platform's. */
+		json_object_del(in, "source");
+		json_object_del(in, "created");
+		bad = dispatch_from_json(in, d->conf->device.timezone,
+		    &orders[i], why, sizeof(why));
+		json_decref(in);
+		if (bad == -1) {
+			snprintf(err, errlen, "args.orders[%zu]: %s", i, why);
+			free(orders);
+			return NULL;
+		}
+		util_strlcpy(orders[i].source, "platform",
+		    sizeof(orders[i].source));
+		orders[i].created_utc_ms = now;
+		for (j = 0; j < i; j++)
+			if (strcmp(orders[j].o.id, orders[i].o.id) == 0) {
+				snprintf(err, errlen, "args.orders[%zu]: id %s "
+				    "given twice", i, orders[i].o.id);
+				free(orders);
+				return NULL;
+			}
+	}
+	old.ids = xcalloc(ORDERS_MAX, sizeof(*old.ids));
+	old.n = 0;
+	if (store_query_orders(d->store, INT64_MIN, INT64_MAX,
+	    platform_order_acc, &old) == -1)
+		goto store_fail;
+	for (i = 0; i < old.n; i++) {
+		if (store_order_remove(d->store, old.ids[i]) == -1)
+			goto store_fail;
+		removed++;
+	}
+	for (i = 0; i < n; i++) {
+		switch (store_order_add(d->store, &orders[i])) {
+		case 0:
+			added++;
+			break;
+		case 1:
+			log_warnx("main: platform dispatch order %s: an order "
+			    "with this id was entered locally; kept that one",
+			    orders[i].o.id);
+			break;
+		default:
+			goto store_fail;
+		}
+	}
+	free(old.ids);
+	free(orders);
+	load_orders(d);
+	log_info("main: dispatch orders from the platform: %zu added, %zu "
+	    "replaced", added, removed);
+	*status = "ok";
+	return json_pack("{s:I, s:I}", "added", (json_int_t)added,
+	    "removed", (json_int_t)removed);
+store_fail:
+	free(old.ids);
+	free(orders);
+	load_orders(d);
+	snprintf(err, errlen, "the orders could not be stored (see the "
+	    "gateway log)");
+	return NULL;
+}
+
+/* Swap in a new fence set (from set_fences or a reload). */
+static void
+use_fences(struct daemon *d, struct fence_set *set)
+{
+	rules_set_fences(d->rules, set);
+	fence_set_free(d->fences);
+	d->fences = set;
+	log_fences(d->fences);
+}
+
+/*
+ * set_fences: args.geojson (a FeatureCollection) replaces the fences the
+ * platform set before; validated like a file at reload, nothing changes
+ * on an error.
+ */
+static json_t *
+cmd_set_fences(struct daemon *d, json_t *args, const char **status,
+    char *err, size_t errlen)
+{
+	json_t			*gj = json_object_get(args, "geojson");
+	struct config_errors	 errs, warns;
+	struct fence_set	*set;
+	char			*path, *tmp, *text, why[256];
+	size_t			 i, off, nfeat;
+
+	*status = "error";
+	if (!json_is_object(gj) || !json_is_string(json_object_get(gj,
+	    "type")) || strcmp(json_string_value(json_object_get(gj, "type")),
+	    "FeatureCollection") != 0) {
+		snprintf(err, errlen, "args.geojson: a GeoJSON "
+		    "FeatureCollection expected");
+		return NULL;
+	}
+	nfeat = json_array_size(json_object_get(gj, "features"));
+	if ((text = json_dumps(gj, JSON_COMPACT | JSON_REAL_PRECISION(17))) ==
+	    NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	path = platformset_path(d->conf, PLATFORMSET_FENCES);
+	tmp = xasprintf("%s.check", path);
+	if (platformset_save(tmp, text, strlen(text), why, sizeof(why)) ==
+	    -1) {
+		snprintf(err, errlen, "cannot keep the fences: %s", why);
+		goto out;
+	}
+	set = platformset_fences(d->conf, tmp, &errs, &warns);
+	for (i = 0; i < warns.n; i++)
+		log_warnx("main: set_fences: %s", warns.lines[i]);
+	if (set == NULL) {
+		off = (size_t)snprintf(err, errlen, "fences refused:");
+		for (i = 0; i < errs.n && i < 3 && off < errlen; i++)
+			off += (size_t)snprintf(err + off, errlen - off, " %s%s",
+			    errs.lines[i], i + 1 < errs.n ? ";" : "");
+		log_warnx("main: set_fences refused: %s", err);
+		unlink(tmp);
+	} else if (rename(tmp, path) == -1) {
+		snprintf(err, errlen, "cannot keep the fences: %s: %s", path,
+		    strerror(errno));
+		fence_set_free(set);
+		unlink(tmp);
+	} else {
+		use_fences(d, set);
+		*status = "ok";
+		log_info("main: set_fences: %zu features from the platform, "
+		    "%zu fences in force", nfeat, fence_set_count(set));
+	}
+	config_errors_free(&errs);
+	config_errors_free(&warns);
+out:
+	free(text);
+	free(tmp);
+	free(path);
+	if (strcmp(*status, "ok") != 0)
+		return NULL;
+	return json_pack("{s:I, s:I}", "features", (json_int_t)nfeat,
+	    "fences", (json_int_t)fence_set_count(d->fences));
+}
+
+/* set_calendar: holidays and adjusted workdays added to the calendar. */
+static json_t *
+cmd_set_calendar(struct daemon *d, json_t *args, const char **status,
+    char *err, size_t errlen)
+{
+	struct calendar	*cal;
+	size_t		 n[3];
+	char		*path, *text, why[256];
+
+	*status = "error";
+	if ((cal = platformset_calendar(d->conf, args, n, why, sizeof(why))) ==
+	    NULL) {
+		snprintf(err, errlen, "calendar refused: %s", why);
+		return NULL;
+	}
+	text = json_dumps(args, JSON_COMPACT);
+	path = platformset_path(d->conf, PLATFORMSET_CALENDAR);
+	if (text == NULL || platformset_save(path, text, strlen(text), why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "cannot keep the calendar: %s",
+		    text == NULL ? "out of memory" : why);
+		calendar_free(cal);
+		free(text);
+		free(path);
+		return NULL;
+	}
+	free(text);
+	free(path);
+	rules_set_calendar(d->rules, cal);
+	calendar_free(d->cal);
+	d->cal = cal;
+	*status = "ok";
+	log_info("main: set_calendar: %zu holidays, %zu adjusted workdays "
+	    "from the platform (%zu dates left to the configuration)", n[0],
+	    n[1], n[2]);
+	return json_pack("{s:I, s:I, s:I}", "holidays", (json_int_t)n[0],
+	    "extra_workdays", (json_int_t)n[1], "already_configured",
+	    (json_int_t)n[2]);
+}
+
+static json_t	*status_json(struct daemon *);
+
+static json_t *
+on_platform_command(const char *type, json_t *args, const char **status,
+    char *err, size_t errlen, void *arg)
+{
+	struct daemon	*d = arg;
+	json_t		*r;
+
+	if (strcmp(type, "locate") == 0) {
+		*status = "ok";
+		return cmd_locate(d);
+	}
+	if (strcmp(type, "status") == 0) {
+		*status = "ok";
+		r = status_json(d);
+		json_object_del(r, "ok");
+		return r;
+	}
+	if (strcmp(type, "set_dispatch_orders") == 0)
+		return cmd_set_orders(d, args, status, err, errlen);
+	if (strcmp(type, "set_fences") == 0)
+		return cmd_set_fences(d, args, status, err, errlen);
+	if (strcmp(type, "set_calendar") == 0)
+		return cmd_set_calendar(d, args, status, err, errlen);
+	*status = "unsupported";
+	snprintf(err, errlen, "unsupported command type \"%s\"", type);
+	return NULL;
+}
+
+/* Start (or restart) uploads when the configuration has a platform. */
+static int
+start_sync(struct daemon *d, double start_delay_max_s)
+{
+	struct sync_opts	o;
+	struct sync_hooks	h = { on_platform_command, sync_now, d };
+
+	sync_free(d->sync);
+	d->sync = NULL;
+	if (!d->conf->platform.enabled)
+		return 0;
+	sync_opts_from_config(d->conf, &o);
+	if (start_delay_max_s >= 0)
+		o.start_delay_max_s = start_delay_max_s;
+	if ((d->sync = sync_new(d->loop, d->store, d->key, &o, &h)) == NULL)
+		return -1;
+	return 0;
+}
+
 static json_t *
 on_ctl_request(const json_t *req, const struct ctl_peer *peer, void *arg)
 {
@@ -1088,6 +1507,7 @@ reload(struct daemon *d)
 	struct ctl		*nctl;
 	struct fence_set	*nset;
 	struct calendar		*ncal;
+	struct sign_key		*nkey = NULL;
 
 	notify_reloading();
 	log_info("main: reloading %s", d->conf->file);
@@ -1111,6 +1531,15 @@ reload(struct daemon *d)
 		config_free(nc);
 		log_warnx("main: reload failed (calendar), keeping the running "
 		    "configuration");
+		notify_ready();
+		return;
+	}
+	if (nc->signing.enabled && (nkey = load_key(nc, 1)) == NULL) {
+		calendar_free(ncal);
+		fence_set_free(nset);
+		config_free(nc);
+		log_warnx("main: reload failed (signing key), keeping the "
+		    "running configuration");
 		notify_ready();
 		return;
 	}
@@ -1149,6 +1578,14 @@ reload(struct daemon *d)
 	trip_config_from_config(nc, &d->trip.cfg);	/* plain data */
 	config_free(d->conf);
 	d->conf = nc;
+	/* Transfers in flight are dropped (nothing marked) and redone. */
+	sync_free(d->sync);
+	d->sync = NULL;
+	sign_key_free(d->key);
+	d->key = nkey;
+	if (start_sync(d, 0) == -1)
+		log_warnx("main: uploads to the platform stay stopped until "
+		    "the configuration is fixed");
 	log_info("main: configuration reloaded");
 	schedule_commit(d);
 	notify_ready();
@@ -1252,7 +1689,16 @@ main(int argc, char *argv[])
 		config_free(d.conf);
 		return 1;
 	}
+	if (d.conf->signing.enabled &&
+	    (d.key = load_key(d.conf, !check && !foreground)) == NULL) {
+		if (!check && !foreground)
+			log_warnx("main: %s: unusable signing key", conffile);
+		fence_set_free(d.fences);
+		config_free(d.conf);
+		return 1;
+	}
 	if (check) {
+		sign_key_free(d.key);
 		if (verbose) {
 			config_dump(d.conf, stdout);
 			total = fence_set_memory(d.fences, &index);
@@ -1308,6 +1754,12 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	if (start_sync(&d, -1) == -1) {
+		log_warnx("main: cannot start uploads to the platform, "
+		    "exiting");
+		rc = 1;
+		goto out;
+	}
 	d.gnss = gnss_new(d.loop, &go, on_fix, &d);
 	obd_opts_from_config(d.conf, &oo);
 	d.obd = obd_new(d.loop, &oo, on_obd, &d);
@@ -1341,6 +1793,7 @@ out:
 		trip_shutdown(&d.trip, gnss_now_ms(&d));
 		rules_sync(&d);
 	}
+	sync_free(d.sync);
 	obd_free(d.obd);
 	gnss_free(d.gnss);
 	ctl_free(d.ctl);
@@ -1350,6 +1803,7 @@ out:
 		store_close(d.store);
 	}
 	log_info("main: stopped");
+	sign_key_free(d.key);
 	rules_free(d.rules);
 	calendar_free(d.cal);
 	fence_set_free(d.fences);

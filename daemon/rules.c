@@ -170,7 +170,7 @@ static const char *const type_names[RULES_TYPE_COUNT] = {
 	"overnight_parking", "commute_pattern", "dispatch_mismatch",
 	"speeding", "fatigue_driving", "excessive_idle", "fuel_drop",
 	"gnss_lost_while_moving", "position_jump", "power_loss", "obd_lost",
-	"dtc", "clock_jump"
+	"dtc", "clock_jump", "storage_pressure"
 };
 
 static const enum rules_severity type_severity[RULES_TYPE_COUNT] = {
@@ -191,6 +191,7 @@ static const enum rules_severity type_severity[RULES_TYPE_COUNT] = {
 	[RULES_OBD_LOST] = RULES_WARNING,
 	[RULES_DTC] = RULES_WARNING,
 	[RULES_CLOCK_JUMP] = RULES_WARNING,
+	[RULES_STORAGE_PRESSURE] = RULES_WARNING,
 };
 
 static const char *const severity_names[] = {
@@ -351,6 +352,7 @@ common(const struct rules_config *c, enum rules_type t)
 	case RULES_OBD_LOST:		return &c->obd_lost.c;
 	case RULES_DTC:			return &c->dtc.c;
 	case RULES_CLOCK_JUMP:
+	case RULES_STORAGE_PRESSURE:
 	case RULES_TYPE_COUNT:
 		break;
 	}
@@ -407,6 +409,18 @@ instant(struct rules *r, enum rules_type type, int64_t start, int64_t end,
 	}
 	emit(r, type, RULES_EV_INSTANT, r->next_id++, start, end, trip_id, lat,
 	    lon, fence, details);
+}
+
+void
+rules_raise(struct rules *r, enum rules_type type, int64_t t_utc_ms,
+    json_t *details)
+{
+	if (type != RULES_STORAGE_PRESSURE) {
+		json_decref(details);
+		return;
+	}
+	emit(r, type, RULES_EV_INSTANT, r->next_id++, t_utc_ms, t_utc_ms, 0,
+	    NAN, NAN, NULL, details != NULL ? details : json_object());
 }
 
 static void
@@ -768,6 +782,7 @@ ep_details(const struct rules *r, enum rules_type type, const struct ep *e,
 	case RULES_POSITION_JUMP:
 	case RULES_POWER_LOSS:
 	case RULES_DTC:
+	case RULES_STORAGE_PRESSURE:
 	case RULES_TYPE_COUNT:
 		break;
 	}

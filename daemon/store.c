@@ -9,19 +9,29 @@
  *    transaction per batch, which cuts fsyncs and flash writes.  The open
  *    trip's progress rides along in the same transaction.  Trip begin,
  *    trip end and DTC scans are written at once, in a batch transaction
- *    of their own that carries the pending positions first, so a record's
- *    seq order is the order in which the caller handed things over.
- *  - A batch commit writes nothing but the record tables and their
- *    indexes: in the steady state one positions leaf and one t_utc_ms
- *    index leaf.  seq is therefore not kept in a counter row (that was a
- *    third page per commit) but derived from the data: the next seq is one
- *    above the highest seq in any record table, or meta.seq_floor if that
- *    is higher.  Only deletions could lower the highest seq, so only the
- *    transactions that delete (retention) write seq_floor, set to the next
- *    seq before they delete.  The counter in memory moves with each write
- *    transaction and is put back when it rolls back.  A crash loses only
- *    uncommitted seqs, which nobody has seen; the next open derives the
- *    counter again.  So seq stays dense, increasing and never reused.
+ *    of their own that carries the pending positions first, so within a
+ *    stream a record's seq order is the order in which the caller handed
+ *    things over.
+ *  - Two record streams (positions; trips, events and command results),
+ *    each with its own seq.  A batch commit writes nothing but the record
+ *    tables and their indexes: in the steady state one positions leaf and
+ *    one t_utc_ms index leaf.  seq is therefore not kept in a counter row
+ *    (that was a third page per commit) but derived from the data: a
+ *    stream's next seq is one above the highest seq in its seq columns,
+ *    or its meta.seq_floor_<stream> if that is higher.  Only deletions
+ *    could lower the highest seq, so only the transactions that delete
+ *    (retention) write the floors, set to the next seqs before they
+ *    delete.  The counters in memory move with each write transaction and
+ *    are put back when it rolls back.  A crash loses only uncommitted
+ *    seqs, which nobody has seen; the next open derives the counters
+ *    again.  So each stream's seq stays dense, increasing and never
+ *    reused.
+ *  - A committed record never changes: an event row keeps the values it
+ *    was opened with (open_* columns) next to the final ones, so its
+ *    start record reads the same before and after its close.
+ *  - The platform's acknowledgement cursors live in meta; with them,
+ *    retention deletes acknowledged rows first and counts every
+ *    unacknowledged record it has to delete (storage pressure).
  *  - Events and the rules engine's state ride in the batch after the
  *    positions and trip ends, in the same transaction: the engine's id
  *    counter in the state is never behind the ids on disk, so an id is
@@ -41,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -225,6 +236,128 @@ static const char *const store_migrations[] = {
 	");"
 	"CREATE INDEX dispatch_orders_valid_from "
 	"  ON dispatch_orders(valid_from_utc_ms);",
+	/*
+	 * 5: two streams, each with its own dense seq: positions, and the
+	 * events stream (closed trips, events' seq and end_seq, command
+	 * results).  DTC rows leave the streams: their seq is only a key.
+	 * Nothing was ever sent from an older file, so its records are
+	 * renumbered: positions 1..n in their old order, the events
+	 * stream's records 1..m in their old (global) order, an instant
+	 * keeping one seq for both.  positions (nearly all the data) is
+	 * copied once, in seq order, into a new table with the same
+	 * columns: a third of the time and writes of renumbering it in
+	 * place.  In trips and events the new seqs are never above the old
+	 * ones but may collide with rows not renumbered yet, so the rows
+	 * move to negative seqs first.  The floors restart at the next
+	 * seqs (the old holes are gone).  The events' open_* columns hold
+	 * the values a row was opened with, never updated (its start
+	 * record); an older row has only its current values.  Command
+	 * results: one row per platform command id.  sync_quarantine: the
+	 * records the platform refused on their own (stream by name).
+	 * meta.acked_<stream>: every seq up to it is acknowledged.
+	 */
+	"ALTER TABLE events ADD COLUMN open_trip_id INTEGER;"
+	"ALTER TABLE events ADD COLUMN open_lat_deg REAL;"
+	"ALTER TABLE events ADD COLUMN open_lon_deg REAL;"
+	"ALTER TABLE events ADD COLUMN open_fence_id TEXT;"
+	"ALTER TABLE events ADD COLUMN open_details TEXT;"
+	"UPDATE events SET open_trip_id = trip_id, open_lat_deg = lat_deg, "
+	"  open_lon_deg = lon_deg, open_fence_id = fence_id, "
+	"  open_details = details;"
+	"CREATE TABLE migrate5_positions ("
+	"  seq		INTEGER PRIMARY KEY,"
+	"  t_utc_ms	INTEGER NOT NULL,"
+	"  lat_deg	REAL NOT NULL,"
+	"  lon_deg	REAL NOT NULL,"
+	"  alt_m	REAL,"
+	"  speed_mps	REAL,"
+	"  heading_deg	REAL,"
+	"  hdop		REAL,"
+	"  eph_m	REAL,"
+	"  mode		INTEGER,"
+	"  sats_used	INTEGER,"
+	"  sats_visible	INTEGER,"
+	"  gps_vis	INTEGER,"
+	"  gps_used	INTEGER,"
+	"  bds_vis	INTEGER,"
+	"  bds_used	INTEGER,"
+	"  glo_vis	INTEGER,"
+	"  glo_used	INTEGER,"
+	"  gal_vis	INTEGER,"
+	"  gal_used	INTEGER,"
+	"  synced	INTEGER NOT NULL DEFAULT 0,"
+	"  obd_rpm REAL,"
+	"  obd_speed_kmh REAL,"
+	"  obd_coolant_c REAL,"
+	"  obd_intake_c REAL,"
+	"  obd_ambient_c REAL,"
+	"  obd_load_pct REAL,"
+	"  obd_throttle_pct REAL,"
+	"  obd_maf_gps REAL,"
+	"  obd_fuel_level_pct REAL,"
+	"  obd_fuel_rate_lph REAL,"
+	"  obd_battery_v REAL,"
+	"  obd_odometer_km REAL,"
+	"  obd_run_time_s REAL,"
+	"  obd_fuel_rate_estimated INTEGER,"
+	"  obd_mil_on INTEGER"
+	");"
+	"INSERT INTO migrate5_positions SELECT "
+	"  row_number() OVER (ORDER BY seq), t_utc_ms, lat_deg, lon_deg, "
+	"  alt_m, speed_mps, heading_deg, hdop, eph_m, mode, sats_used, "
+	"  sats_visible, gps_vis, gps_used, bds_vis, bds_used, glo_vis, "
+	"  glo_used, gal_vis, gal_used, synced, obd_rpm, obd_speed_kmh, "
+	"  obd_coolant_c, obd_intake_c, obd_ambient_c, obd_load_pct, "
+	"  obd_throttle_pct, obd_maf_gps, obd_fuel_level_pct, "
+	"  obd_fuel_rate_lph, obd_battery_v, obd_odometer_km, "
+	"  obd_run_time_s, obd_fuel_rate_estimated, obd_mil_on "
+	"  FROM positions ORDER BY seq;"
+	"DROP TABLE positions;"
+	"ALTER TABLE migrate5_positions RENAME TO positions;"
+	"CREATE INDEX positions_t_utc_ms ON positions(t_utc_ms);"
+	"CREATE TEMP TABLE migrate5_ev ("
+	"  old			INTEGER PRIMARY KEY,"
+	"  new			INTEGER NOT NULL"
+	");"
+	"INSERT INTO migrate5_ev(old, new) "
+	"  SELECT s, row_number() OVER (ORDER BY s) FROM ("
+	"    SELECT seq AS s FROM trips WHERE seq IS NOT NULL"
+	"    UNION SELECT seq FROM events WHERE seq IS NOT NULL"
+	"    UNION SELECT end_seq FROM events WHERE end_seq IS NOT NULL);"
+	"UPDATE trips SET seq = -seq WHERE seq IS NOT NULL;"
+	"UPDATE trips SET seq = (SELECT new FROM migrate5_ev "
+	"  WHERE old = -trips.seq) WHERE seq IS NOT NULL;"
+	"UPDATE events SET seq = -seq, end_seq = -end_seq;"
+	"UPDATE events SET "
+	"  seq = (SELECT new FROM migrate5_ev WHERE old = -events.seq), "
+	"  end_seq = (SELECT new FROM migrate5_ev WHERE old = -events.end_seq);"
+	"CREATE TABLE command_results ("
+	"  id			TEXT PRIMARY KEY,"
+	"  seq			INTEGER UNIQUE NOT NULL,"
+	"  type			TEXT NOT NULL,"
+	"  received_utc_ms	INTEGER NOT NULL,"
+	"  done_utc_ms		INTEGER NOT NULL,"
+	"  status		TEXT NOT NULL,"
+	"  result		TEXT,"
+	"  error			TEXT,"
+	"  delivered		INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE sync_quarantine ("
+	"  stream		TEXT NOT NULL,"
+	"  seq			INTEGER NOT NULL,"
+	"  http_status		INTEGER NOT NULL,"
+	"  reason		TEXT NOT NULL,"
+	"  t_utc_ms		INTEGER NOT NULL,"
+	"  PRIMARY KEY (stream, seq)"
+	") WITHOUT ROWID;"
+	"DELETE FROM meta WHERE key IN ('seq_floor', 'seq_floor_events', "
+	"  'seq_floor_positions', 'acked_events', 'acked_positions');"
+	"INSERT INTO meta(key, value) VALUES"
+	"  ('seq_floor_positions', (SELECT count(*) + 1 FROM positions)),"
+	"  ('seq_floor_events', (SELECT count(*) + 1 FROM migrate5_ev)),"
+	"  ('acked_positions', 0),"
+	"  ('acked_events', 0);"
+	"DROP TABLE temp.migrate5_ev;",
 };
 #define STORE_SCHEMA_VERSION	((int)NELEM(store_migrations))
 /* Schema version from which meta holds seq_floor instead of next_seq. */
@@ -233,18 +366,36 @@ static const char *const store_migrations[] = {
 #define STORE_TRIPS_VERSION	3
 /* Schema version with events, dispatch orders, rules state, running. */
 #define STORE_EVENTS_VERSION	4
+/* Schema version with two streams, commands, quarantine, acks. */
+#define STORE_STREAMS_VERSION	5
 
 /*
- * Columns that take seqs from the one stream; the next seq is derived
- * from their max.  since: the schema version that created the table
- * (read-only connections to older files skip it).  trips.seq and
- * events.end_seq are NULL while the row is open.
+ * The columns that take seqs from each stream; a stream's next seq is
+ * derived from their max.  trips.seq and events.end_seq are NULL while
+ * the row is open.
+ */
+static const struct {
+	enum store_stream stream;
+	const char	*name;
+	const char	*col;
+} store_seq_cols[] = {
+	{ STORE_STREAM_EVENTS,		"trips",		"seq" },
+	{ STORE_STREAM_EVENTS,		"events",		"seq" },
+	{ STORE_STREAM_EVENTS,		"events",		"end_seq" },
+	{ STORE_STREAM_EVENTS,		"command_results",	"seq" },
+	{ STORE_STREAM_POSITIONS,	"positions",		"seq" },
+};
+
+/*
+ * Before schema version 5 (read-only connections to older files): one
+ * stream over these columns.  since: the schema version that created the
+ * table.
  */
 static const struct {
 	const char	*name;
 	const char	*col;
 	int		 since;
-} store_seq_tables[] = {
+} store_legacy_seq_cols[] = {
 	{ "positions",	"seq",		1 },
 	{ "trips",	"seq",		STORE_TRIPS_VERSION },
 	{ "dtcs",	"seq",		STORE_TRIPS_VERSION },
@@ -252,53 +403,111 @@ static const struct {
 	{ "events",	"end_seq",	STORE_EVENTS_VERSION },
 };
 
+static const char *const store_stream_names[STORE_STREAMS] = {
+	[STORE_STREAM_EVENTS] = "events",
+	[STORE_STREAM_POSITIONS] = "positions",
+};
+
+/* meta keys per stream: the floor, the platform's acknowledged seq. */
+static const char *const store_floor_keys[STORE_STREAMS] = {
+	[STORE_STREAM_EVENTS] = "seq_floor_events",
+	[STORE_STREAM_POSITIONS] = "seq_floor_positions",
+};
+static const char *const store_acked_keys[STORE_STREAMS] = {
+	[STORE_STREAM_EVENTS] = "acked_events",
+	[STORE_STREAM_POSITIONS] = "acked_positions",
+};
+
 /*
- * Tables that retention thins, all in the seq stream.  deletable: the
- * rows it may delete (open trips, active DTC rows and open events stay:
- * deleting an active row would make the next scan report its code as
- * new, an open event's close would come back as a new row).  age_col:
- * the time that the age rule compares with the cutoff.  seq_col: the seq
- * that the size rule compares with its bound, the row's newest (an event
- * goes with its close, not before the records that came between);
- * first_col: the row's oldest seq, for the log.  size_ok: what the size
- * rule may delete on top of deletable: violation and critical events only
- * go by age (reliability brief T5: a full disk never drops violations or
- * tamper evidence; positions give way first).
+ * Tables that retention thins.  stream: the stream of the table's
+ * records (-1: DTC rows, no records; they count as acknowledged).
+ * deletable: the rows it may delete (open trips, active DTC rows and
+ * open events stay: deleting an active row would make the next scan
+ * report its code as new, an open event's close would come back as a new
+ * row).  kept: quarantined records stay.  age_col: the time that the age
+ * rule compares with the cutoff.  size_col: what the size rule compares
+ * with its bound (positions: seq; the others: their time, compared with
+ * the time of the chunk's last position).  first_col, last_col: the
+ * row's seqs, for the log.  acked, unacked: the row's state against the
+ * stream's cursor ?2 (an event with its end_seq, the newer of its two).
+ * rec_n, rec_lo, rec_hi: the row's records above the cursor ?2, for the
+ * pressure report.  size_ok: what the size rule may delete on top of
+ * deletable: violation and critical events only go by age (reliability
+ * brief T5: a full disk never drops violations or tamper evidence;
+ * positions give way first).
  */
 enum store_rtable {
 	RT_POSITIONS,
 	RT_TRIPS,
 	RT_DTCS,
 	RT_EVENTS,
+	RT_COMMANDS,
 	RT_COUNT
 };
+
+/* A quarantined record of the events stream with this seq. */
+#define QUARANTINED_EV(seqexpr)						\
+	"EXISTS (SELECT 1 FROM sync_quarantine q WHERE "		\
+	"q.stream = 'events' AND q.seq = " seqexpr ")"
+#define NOT_QUARANTINED_POS						\
+	"NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE "		\
+	"q.stream = 'positions' AND q.seq = positions.seq)"
 
 static const struct {
 	const char	*table;
 	const char	*what;		/* for the log */
-	const char	*deletable;	/* SQL condition */
+	int		 stream;
+	const char	*deletable;	/* SQL conditions */
+	const char	*kept;
 	const char	*age_col;
-	const char	*seq_col;
+	const char	*size_col;
 	const char	*first_col;
-	const char	*size_ok;	/* SQL condition */
+	const char	*last_col;
+	const char	*acked;
+	const char	*unacked;
+	const char	*rec_n;
+	const char	*rec_lo;
+	const char	*rec_hi;
+	const char	*size_ok;
 } store_rtables[RT_COUNT] = {
-	[RT_POSITIONS] = { "positions", "positions", "1", "t_utc_ms", "seq",
-	    "seq", "1" },
-	[RT_TRIPS] = { "trips", "trips", "open = 0", "end_utc_ms", "seq",
-	    "seq", "1" },
-	[RT_DTCS] = { "dtcs", "DTC rows", "cleared_utc_ms IS NOT NULL",
-	    "cleared_utc_ms", "seq", "seq", "1" },
-	[RT_EVENTS] = { "events", "events", "end_seq IS NOT NULL",
-	    "end_utc_ms", "end_seq", "seq",
+	[RT_POSITIONS] = { "positions", "positions", STORE_STREAM_POSITIONS,
+	    "1", NOT_QUARANTINED_POS, "t_utc_ms", "seq", "seq", "seq",
+	    "seq <= ?2", "seq > ?2", "1", "seq", "seq", "1" },
+	[RT_TRIPS] = { "trips", "trips", STORE_STREAM_EVENTS, "open = 0",
+	    "NOT " QUARANTINED_EV("trips.seq"), "end_utc_ms", "end_utc_ms",
+	    "seq", "seq", "seq <= ?2", "seq > ?2", "1", "seq", "seq", "1" },
+	[RT_DTCS] = { "dtcs", "DTC rows", -1, "cleared_utc_ms IS NOT NULL",
+	    "1", "cleared_utc_ms", "cleared_utc_ms", "seq", "seq", "1", "0",
+	    "0", "NULL", "NULL", "1" },
+	[RT_EVENTS] = { "events", "events", STORE_STREAM_EVENTS,
+	    "end_seq IS NOT NULL", "NOT " QUARANTINED_EV("events.seq") " AND "
+	    "NOT " QUARANTINED_EV("events.end_seq"), "end_utc_ms",
+	    "end_utc_ms", "seq", "end_seq", "end_seq <= ?2", "end_seq > ?2",
+	    "1 + (seq > ?2 AND seq <> end_seq)",
+	    "CASE WHEN seq > ?2 THEN seq ELSE end_seq END", "end_seq",
 	    "severity NOT IN ('violation', 'critical')" },
+	[RT_COMMANDS] = { "command_results", "command results",
+	    STORE_STREAM_EVENTS, "1",
+	    "NOT " QUARANTINED_EV("command_results.seq"), "done_utc_ms",
+	    "done_utc_ms", "seq", "seq", "seq <= ?2", "seq > ?2", "1", "seq",
+	    "seq", "1" },
 };
 
-/* Per table retention statements. */
+/*
+ * Retention passes: by age (acknowledged rows only), by size over the
+ * acknowledged rows, by size over the unacknowledged ones.
+ */
+enum store_rmode {
+	RM_AGE,
+	RM_ACKED,
+	RM_UNACKED,
+	RM_COUNT
+};
+
+/* Per table and pass retention statements: ?1 the bound, ?2 the cursor. */
 enum store_rstmt {
-	RS_AGE_RANGE,
-	RS_AGE_DELETE,
-	RS_OLD_RANGE,
-	RS_OLD_DELETE,
+	RS_RANGE,
+	RS_DELETE,
 	RS_COUNT
 };
 
@@ -314,8 +523,11 @@ enum store_stmt {
 	STMT_DATA_VERSION,
 	STMT_PAGE_COUNT,
 	STMT_FREELIST_COUNT,
+	STMT_READ_BEGIN,
+	STMT_READ_END,
 	STMT_AGE_BOUND,
-	STMT_OLD_BOUND,
+	STMT_ACKED_BOUND,
+	STMT_UNACKED_BOUND,
 	STMT_TRIP_INSERT,
 	STMT_TRIP_PROGRESS,
 	STMT_TRIP_CLOSE,
@@ -338,6 +550,24 @@ enum store_stmt {
 	STMT_ORDER_DELETE,
 	STMT_ORDER_QUERY,
 	STMT_ORDER_EXPIRE,
+	STMT_SR_POS,
+	STMT_SR_TRIPS,
+	STMT_SR_EV_START,
+	STMT_SR_EV_END,
+	STMT_SR_CMD,
+	STMT_ST_FIRST_EV,
+	STMT_ST_FIRST_POS,
+	STMT_ST_PENDING_EV,
+	STMT_ST_PENDING_POS,
+	STMT_ST_OLDEST_EV,
+	STMT_ST_OLDEST_POS,
+	STMT_QUAR_INSERT,
+	STMT_QUAR_COUNT,
+	STMT_CMD_STATE,
+	STMT_CMD_INSERT,
+	STMT_CMD_GET,
+	STMT_CMD_DELIVERED,
+	STMT_CMD_QUERY,
 	STMT_NSTMT
 };
 
@@ -392,6 +622,15 @@ enum store_stmt {
 #define EV_COLUMNS							\
 	"id, seq, end_seq, type, severity, start_utc_ms, end_utc_ms, "	\
 	"trip_id, lat_deg, lon_deg, fence_id, details"
+/*
+ * The values the row was opened with, after EV_COLUMNS in the start
+ * records' query (store_row_to_event_open()); the insert sets them from
+ * the same parameters as trip_id .. details.
+ */
+#define EV_OPEN_COLUMNS							\
+	"open_trip_id, open_lat_deg, open_lon_deg, open_fence_id, "	\
+	"open_details"
+#define EV_NCOLUMNS	12
 /* Parameters of the event insert and close (store_write_event()). */
 enum {
 	EV_P_ID = 1,
@@ -407,6 +646,11 @@ enum {
 	EV_P_FENCE,
 	EV_P_DETAILS
 };
+
+/* A command row as read (store_row_to_command()) and written. */
+#define CMD_COLUMNS							\
+	"seq, id, type, received_utc_ms, done_utc_ms, status, result, "	\
+	"error, delivered"
 
 /* An order row as read and written (store_bind_order()). */
 #define ORDER_COLUMNS							\
@@ -444,19 +688,28 @@ static const struct {
 	[STMT_DATA_VERSION] = { "PRAGMA data_version", false, 1, NULL },
 	[STMT_PAGE_COUNT] = { "PRAGMA page_count", false, 1, NULL },
 	[STMT_FREELIST_COUNT] = { "PRAGMA freelist_count", false, 1, NULL },
+	/* A read snapshot over several statements (stream reads). */
+	[STMT_READ_BEGIN] = { "BEGIN", false, 1, NULL },
+	[STMT_READ_END] = { "COMMIT", false, 1, NULL },
 	/*
-	 * Retention chunks are bounded by the positions, which are nearly
-	 * all rows.  Age: everything up to the chunk-th oldest position
-	 * time; size: up to the chunk-th lowest position seq with the given
-	 * synced state.  The per table range and delete statements are
-	 * built from store_rtables.
+	 * Retention chunks are bounded by the positions that the pass may
+	 * delete, which are nearly all rows.  Age: everything up to the
+	 * chunk-th oldest acknowledged position time; size: up to the
+	 * chunk-th lowest acknowledged (unacknowledged) position seq, and
+	 * its time for the other tables.  ?3, ?1: the positions cursor.
+	 * The per table range and delete statements are built from
+	 * store_rtables.
 	 */
 	[STMT_AGE_BOUND] = { "SELECT t_utc_ms FROM positions "
-	    "WHERE t_utc_ms < ?1 ORDER BY t_utc_ms LIMIT 1 OFFSET ?2", true, 1,
-	    NULL },
-	[STMT_OLD_BOUND] = { "SELECT seq FROM positions "
-	    "WHERE (synced <> 0) = ?1 ORDER BY seq LIMIT 1 OFFSET ?2", true, 1,
-	    NULL },
+	    "WHERE t_utc_ms < ?1 AND seq <= ?3 AND " NOT_QUARANTINED_POS
+	    " ORDER BY t_utc_ms LIMIT 1 OFFSET ?2", true,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_ACKED_BOUND] = { "SELECT seq, t_utc_ms FROM positions "
+	    "WHERE seq <= ?1 AND " NOT_QUARANTINED_POS " ORDER BY seq "
+	    "LIMIT 1 OFFSET ?2", true, STORE_STREAMS_VERSION, NULL },
+	[STMT_UNACKED_BOUND] = { "SELECT seq, t_utc_ms FROM positions "
+	    "WHERE seq > ?1 AND " NOT_QUARANTINED_POS " ORDER BY seq "
+	    "LIMIT 1 OFFSET ?2", true, STORE_STREAMS_VERSION, NULL },
 	[STMT_TRIP_INSERT] = { "INSERT INTO trips(" TRIP_VALUE_COLUMNS
 	    ", id, seq, ended_by, open) VALUES (" TRIP_VALUE_PARAMS
 	    ", ?18, ?19, ?20, ?21)", true, STORE_TRIPS_VERSION, NULL },
@@ -478,9 +731,10 @@ static const struct {
 	    STORE_TRIPS_VERSION, NULL },
 	[STMT_DTC_ACTIVE] = { "SELECT seq, code, mode FROM dtcs "
 	    "WHERE cleared_utc_ms IS NULL", true, STORE_TRIPS_VERSION, NULL },
+	/* seq NULL: the highest + 1 (a row key, not a stream seq). */
 	[STMT_DTC_INSERT] = { "INSERT INTO dtcs(seq, code, mode, "
-	    "first_utc_ms, last_utc_ms) VALUES (?1, ?2, ?3, ?4, ?4)", true,
-	    STORE_TRIPS_VERSION, NULL },
+	    "first_utc_ms, last_utc_ms) VALUES (NULL, ?1, ?2, ?3, ?3)", true,
+	    STORE_STREAMS_VERSION, NULL },
 	/* Times never run backwards inside a row: first <= last <= cleared. */
 	[STMT_DTC_TOUCH] = { "UPDATE dtcs SET last_utc_ms = "
 	    "max(last_utc_ms, ?2) WHERE seq = ?1", true, STORE_TRIPS_VERSION,
@@ -496,13 +750,13 @@ static const struct {
 	    "WHERE cleared_utc_ms IS NULL", false, STORE_TRIPS_VERSION, NULL },
 	[STMT_EV_STATE] = { "SELECT seq, end_seq FROM events WHERE id = ?1",
 	    true, STORE_EVENTS_VERSION, NULL },
-	[STMT_EV_INSERT] = { "INSERT INTO events(" EV_COLUMNS ") VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", true,
-	    STORE_EVENTS_VERSION, NULL },
+	[STMT_EV_INSERT] = { "INSERT INTO events(" EV_COLUMNS ", "
+	    EV_OPEN_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+	    "?10, ?11, ?12, ?8, ?9, ?10, ?11, ?12)", true,
+	    STORE_STREAMS_VERSION, NULL },
 	/*
 	 * What the open row lacks comes from the close; the position only
-	 * as a pair.  A changed row is unsynced again: the platform has
-	 * seen it open at most.
+	 * as a pair.  The open_* columns stay: they are the start record.
 	 */
 	[STMT_EV_CLOSE] = { "UPDATE events SET end_seq = ?3, "
 	    "end_utc_ms = max(start_utc_ms, ?7), "
@@ -510,7 +764,7 @@ static const struct {
 	    "lat_deg = CASE WHEN lat_deg IS NULL THEN ?9 ELSE lat_deg END, "
 	    "lon_deg = CASE WHEN lat_deg IS NULL THEN ?10 ELSE lon_deg END, "
 	    "fence_id = coalesce(fence_id, ?11), "
-	    "details = coalesce(?12, details), synced = 0 "
+	    "details = coalesce(?12, details) "
 	    "WHERE id = ?1 AND end_seq IS NULL", true, STORE_EVENTS_VERSION,
 	    NULL },
 	[STMT_EV_QUERY] = { "SELECT " EV_COLUMNS " FROM events "
@@ -532,6 +786,74 @@ static const struct {
 	    NULL },
 	[STMT_ORDER_EXPIRE] = { "DELETE FROM dispatch_orders "
 	    "WHERE valid_to_utc_ms < ?1", true, STORE_EVENTS_VERSION, NULL },
+	/*
+	 * Stream reads, ?1 <= seq <= ?2: one cursor per kind of record, each
+	 * an index range in seq order, merged by store_stream_read().  A
+	 * start cursor row with end_seq = seq is an instant (one record).
+	 */
+	[STMT_SR_POS] = { "SELECT " POS_COLUMNS ", " POS_OBD_COLUMNS
+	    " FROM positions WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq "
+	    "LIMIT ?3", false, STORE_STREAMS_VERSION, NULL },
+	[STMT_SR_TRIPS] = { "SELECT " TRIP_COLUMNS " FROM trips "
+	    "WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq", false,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_SR_EV_START] = { "SELECT " EV_COLUMNS ", " EV_OPEN_COLUMNS
+	    " FROM events WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq", false,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_SR_EV_END] = { "SELECT " EV_COLUMNS " FROM events "
+	    "WHERE end_seq >= ?1 AND end_seq <= ?2 AND end_seq <> seq "
+	    "ORDER BY end_seq", false, STORE_STREAMS_VERSION, NULL },
+	[STMT_SR_CMD] = { "SELECT " CMD_COLUMNS " FROM command_results "
+	    "WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq", false,
+	    STORE_STREAMS_VERSION, NULL },
+	/* Stream state: lowest seq; records above ?1; the oldest's time. */
+	[STMT_ST_FIRST_EV] = { "SELECT min(s) FROM (SELECT min(seq) AS s "
+	    "FROM trips UNION ALL SELECT min(seq) FROM events UNION ALL "
+	    "SELECT min(seq) FROM command_results)", false,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_ST_FIRST_POS] = { "SELECT min(seq) FROM positions", false,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_ST_PENDING_EV] = { "SELECT "
+	    "(SELECT count(*) FROM trips WHERE seq > ?1) + "
+	    "(SELECT count(*) FROM events WHERE seq > ?1) + "
+	    "(SELECT count(*) FROM events WHERE end_seq > ?1 AND "
+	    "end_seq <> seq) + "
+	    "(SELECT count(*) FROM command_results WHERE seq > ?1)", false,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_ST_PENDING_POS] = { "SELECT count(*) FROM positions "
+	    "WHERE seq > ?1", false, STORE_STREAMS_VERSION, NULL },
+	[STMT_ST_OLDEST_EV] = { "SELECT t FROM ("
+	    "SELECT * FROM (SELECT seq AS s, end_utc_ms AS t FROM trips "
+	    "WHERE seq > ?1 ORDER BY seq LIMIT 1) UNION ALL "
+	    "SELECT * FROM (SELECT seq, start_utc_ms FROM events "
+	    "WHERE seq > ?1 ORDER BY seq LIMIT 1) UNION ALL "
+	    "SELECT * FROM (SELECT end_seq, end_utc_ms FROM events "
+	    "WHERE end_seq > ?1 AND end_seq <> seq ORDER BY end_seq "
+	    "LIMIT 1) UNION ALL "
+	    "SELECT * FROM (SELECT seq, done_utc_ms FROM command_results "
+	    "WHERE seq > ?1 ORDER BY seq LIMIT 1)) ORDER BY s LIMIT 1", false,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_ST_OLDEST_POS] = { "SELECT t_utc_ms FROM positions "
+	    "WHERE seq > ?1 ORDER BY seq LIMIT 1", false,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_QUAR_INSERT] = { "INSERT INTO sync_quarantine(stream, seq, "
+	    "http_status, reason, t_utc_ms) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT(stream, seq) DO NOTHING", true,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_QUAR_COUNT] = { "SELECT count(*) FROM sync_quarantine "
+	    "WHERE stream = ?1", false, STORE_STREAMS_VERSION, NULL },
+	[STMT_CMD_STATE] = { "SELECT count(*) FROM command_results "
+	    "WHERE id = ?1", true, STORE_STREAMS_VERSION, NULL },
+	[STMT_CMD_INSERT] = { "INSERT INTO command_results(" CMD_COLUMNS
+	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0)", true,
+	    STORE_STREAMS_VERSION, NULL },
+	[STMT_CMD_GET] = { "SELECT " CMD_COLUMNS " FROM command_results "
+	    "WHERE id = ?1", false, STORE_STREAMS_VERSION, NULL },
+	[STMT_CMD_DELIVERED] = { "UPDATE command_results SET delivered = 1 "
+	    "WHERE id = ?1", true, STORE_STREAMS_VERSION, NULL },
+	[STMT_CMD_QUERY] = { "SELECT " CMD_COLUMNS " FROM command_results "
+	    "WHERE ?1 = 0 OR delivered = 0 ORDER BY seq", false,
+	    STORE_STREAMS_VERSION, NULL },
 };
 
 /* The OBD doubles, in column order (obd_rpm ... obd_run_time_s). */
@@ -581,7 +903,7 @@ struct store_event_pending {
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[STMT_NSTMT];
-	sqlite3_stmt	*rstmt[RT_COUNT][RS_COUNT];	/* writers only */
+	sqlite3_stmt	*rstmt[RM_COUNT][RT_COUNT][RS_COUNT]; /* writers */
 	char		*path;
 	bool		 readonly;
 
@@ -589,6 +911,7 @@ struct store {
 	int		 keep_days;
 	uint32_t	 commit_interval_ms;
 	uint32_t	 commit_rows;
+	bool		 acks;
 
 	char		*device_id;	/* from meta */
 	char		*timezone;	/* from meta */
@@ -631,18 +954,25 @@ struct store {
 	uint64_t	 events;
 	uint64_t	 events_open;
 	/*
-	 * The seq allocator.  next_seq is valid while seq_known; seq_mark is
-	 * its value when the open write transaction began, restored when it
-	 * rolls back.  data_version tells whether another connection wrote
-	 * since we last derived next_seq (then we derive it again).
+	 * The seq allocators, one per stream.  next_seq is valid while
+	 * seq_known; seq_mark is its value when the open write transaction
+	 * began, restored when it rolls back.  data_version tells whether
+	 * another connection wrote since we last derived next_seq (then we
+	 * derive it again).
 	 */
-	uint64_t	 next_seq;
-	uint64_t	 seq_mark;
+	uint64_t	 next_seq[STORE_STREAMS];
+	uint64_t	 seq_mark[STORE_STREAMS];
 	bool		 seq_known;
 	int64_t		 data_version;
 	uint64_t	 commits;
 	uint64_t	 dropped;
 	uint64_t	 refused;
+	/* Unacknowledged records retention deleted, not taken yet. */
+	struct store_pressure pressure;
+	bool		 has_pressure;
+	/* store_command_get()'s strings, valid until the next call. */
+	char		*cmd_result;
+	char		*cmd_error;
 
 	/* Log state changes once, recoveries at info. */
 	bool		 commit_failing;
@@ -659,6 +989,13 @@ struct store_drop {
 	uint64_t	n;
 	uint64_t	min_seq;
 	uint64_t	max_seq;
+};
+
+/* One retention pass's unacknowledged records, per stream. */
+struct store_unacked {
+	uint64_t	n[STORE_STREAMS];
+	uint64_t	lo[STORE_STREAMS];
+	uint64_t	hi[STORE_STREAMS];
 };
 
 /* Work done inside a batch transaction, after the pending records. */
@@ -745,35 +1082,41 @@ store_count(struct store *st, enum store_stmt id, const char *what,
 	return 0;
 }
 
-static int	 store_seq_derive(struct store *, uint64_t *);
+static int	 store_seq_derive(struct store *, uint64_t [STORE_STREAMS]);
 static void	 store_rollback(struct store *);
 
 /*
- * Begin a write transaction.  Derives next_seq from the database the first
- * time, and again whenever another connection has committed since (a
- * second writer must not make us hand out its seqs); otherwise the counter
- * in memory is the truth and nothing is read.  0 or -1 (st->err).
+ * Begin a write transaction.  Derives the next seqs from the database the
+ * first time, and again whenever another connection has committed since
+ * (a second writer must not make us hand out its seqs); otherwise the
+ * counters in memory are the truth and nothing is read.  0 or -1
+ * (st->err).
  */
 static int
 store_begin(struct store *st)
 {
-	uint64_t	 next;
+	uint64_t	 next[STORE_STREAMS];
 	int64_t		 version;
+	int		 i;
 
-	st->seq_mark = st->next_seq;
+	memcpy(st->seq_mark, st->next_seq, sizeof(st->seq_mark));
 	if (store_step_done(st, STMT_BEGIN, "begin") == -1)
 		return -1;
 	if (store_step_ints(st, STMT_DATA_VERSION, "data_version", &version,
 	    1) != 1)
 		goto fail;
 	if (!st->seq_known || version != st->data_version) {
-		if (store_seq_derive(st, &next) == -1)
+		if (store_seq_derive(st, next) == -1)
 			goto fail;
-		if (st->seq_known && next != st->next_seq)
-			log_warnx("store: %s: another connection wrote, seq "
-			    "continues at %" PRIu64 " instead of %" PRIu64,
-			    st->path, next, st->next_seq);
-		st->next_seq = st->seq_mark = next;
+		for (i = 0; i < STORE_STREAMS; i++)
+			if (st->seq_known && next[i] != st->next_seq[i])
+				log_warnx("store: %s: another connection "
+				    "wrote, %s seq continues at %" PRIu64
+				    " instead of %" PRIu64, st->path,
+				    store_stream_names[i], next[i],
+				    st->next_seq[i]);
+		memcpy(st->next_seq, next, sizeof(st->next_seq));
+		memcpy(st->seq_mark, next, sizeof(st->seq_mark));
 		st->seq_known = true;
 		st->data_version = version;
 	}
@@ -790,7 +1133,7 @@ store_begin(struct store *st)
 static void
 store_rollback(struct store *st)
 {
-	st->next_seq = st->seq_mark;
+	memcpy(st->next_seq, st->seq_mark, sizeof(st->next_seq));
 	if (sqlite3_get_autocommit(st->db))
 		return;
 	if (sqlite3_step(st->stmt[STMT_ROLLBACK]) != SQLITE_DONE)
@@ -974,21 +1317,18 @@ store_meta_set_text(struct store *st, const char *key, const char *value)
 }
 
 /*
- * The seq floor: meta.seq_floor, or meta.next_seq in a version 1 database
- * (read-only connections do not migrate).  -1 if missing or not a positive
- * integer (in err): then nothing tells whether the newest rows were
- * deleted, and guessing could reuse their seqs.
+ * A seq floor, meta.<key> (meta.next_seq in a version 1 database, read
+ * only).  -1 if missing or not a positive integer (in err): then nothing
+ * tells whether the newest rows were deleted, and guessing could reuse
+ * their seqs.
  */
 static int
-store_meta_seq_floor(struct store *st, uint64_t *floor)
+store_meta_seq_floor(struct store *st, const char *key, uint64_t *floor)
 {
 	sqlite3_stmt	*s = st->stmt[STMT_META_GET];
-	const char	*key;
 	int64_t		 v = 0;
 	int		 rc, type = SQLITE_NULL;
 
-	key = st->schema_version < STORE_SEQ_FLOOR_VERSION ? "next_seq" :
-	    "seq_floor";
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
@@ -1009,84 +1349,183 @@ store_meta_seq_floor(struct store *st, uint64_t *floor)
 	return 0;
 }
 
+/* max(col) of a table; NULL (no rows) reads as 0.  0 or -1 (in err). */
+static int
+store_max_seq(struct store *st, const char *table, const char *col,
+    uint64_t *out)
+{
+	char		 sql[96];
+	int64_t		 v;
+
+	snprintf(sql, sizeof(sql), "SELECT max(%s) FROM %s", col, table);
+	if (store_pragma_int(st, sql, &v) == -1)
+		return -1;
+	*out = v > 0 ? (uint64_t)v : 0;
+	return 0;
+}
+
 /*
- * The next seq as the database says: one above the highest seq of every
- * record table, or the floor if that is higher.  Call inside a transaction
- * so that all of it comes from one snapshot.  0 or -1 (in err).
+ * Before schema version 5 (read-only): the one stream's next seq, for
+ * both.
  */
 static int
-store_seq_derive(struct store *st, uint64_t *next)
+store_seq_derive_legacy(struct store *st, uint64_t next[STORE_STREAMS])
 {
-	char		 sql[64];
-	uint64_t	 floor;
-	int64_t		 maxseq;
+	uint64_t	 floor, m;
 	size_t		 i;
+	int		 k;
 
-	if (store_meta_seq_floor(st, &floor) == -1)
+	if (store_meta_seq_floor(st, st->schema_version <
+	    STORE_SEQ_FLOOR_VERSION ? "next_seq" : "seq_floor", &floor) == -1)
 		return -1;
-	*next = floor;
-	for (i = 0; i < NELEM(store_seq_tables); i++) {
-		if (store_seq_tables[i].since > st->schema_version)
-			continue;	/* read-only, older file */
-		snprintf(sql, sizeof(sql), "SELECT max(%s) FROM %s",
-		    store_seq_tables[i].col, store_seq_tables[i].name);
-		/* NULL (no rows) reads as 0. */
-		if (store_pragma_int(st, sql, &maxseq) == -1)
+	for (i = 0; i < NELEM(store_legacy_seq_cols); i++) {
+		if (store_legacy_seq_cols[i].since > st->schema_version)
+			continue;
+		if (store_max_seq(st, store_legacy_seq_cols[i].name,
+		    store_legacy_seq_cols[i].col, &m) == -1)
 			return -1;
-		if (maxseq >= 0 && (uint64_t)maxseq + 1 > *next)
-			*next = (uint64_t)maxseq + 1;
+		if (m + 1 > floor)
+			floor = m + 1;
+	}
+	for (k = 0; k < STORE_STREAMS; k++)
+		next[k] = floor;
+	return 0;
+}
+
+/*
+ * The next seq of each stream as the database says: one above the
+ * highest seq of the stream's columns, or its floor if that is higher.
+ * Call inside a transaction so that all of it comes from one snapshot.
+ * 0 or -1 (in err).
+ */
+static int
+store_seq_derive(struct store *st, uint64_t next[STORE_STREAMS])
+{
+	uint64_t	 m;
+	size_t		 i;
+	int		 k;
+
+	if (st->schema_version < STORE_STREAMS_VERSION)
+		return store_seq_derive_legacy(st, next);
+	for (k = 0; k < STORE_STREAMS; k++)
+		if (store_meta_seq_floor(st, store_floor_keys[k],
+		    &next[k]) == -1)
+			return -1;
+	for (i = 0; i < NELEM(store_seq_cols); i++) {
+		if (store_max_seq(st, store_seq_cols[i].name,
+		    store_seq_cols[i].col, &m) == -1)
+			return -1;
+		k = store_seq_cols[i].stream;
+		if (m + 1 > next[k])
+			next[k] = m + 1;
 	}
 	return 0;
 }
 
 /*
- * Record next_seq as the floor, inside the write transaction of anything
- * that deletes records.  Only deletions need it: without them the highest
- * stored seq already tells where to go on.  0 or -1 (in err).
+ * Record the next seqs as the floors, inside the write transaction of
+ * anything that deletes records.  Only deletions need it: without them
+ * the highest stored seq already tells where to go on.  0 or -1 (in err).
  */
 static int
 store_seq_floor_set(struct store *st)
 {
 	sqlite3_stmt	*s = st->stmt[STMT_META_SET];
+	int		 k;
 
 	if (sqlite3_get_autocommit(st->db) || !st->seq_known) {
 		snprintf(st->err, sizeof(st->err),
 		    "seq floor written outside a transaction");
 		return -1;
 	}
-	if (st->next_seq > (uint64_t)INT64_MAX) {
-		snprintf(st->err, sizeof(st->err), "seq space exhausted");
-		return -1;
+	for (k = 0; k < STORE_STREAMS; k++) {
+		if (st->next_seq[k] > (uint64_t)INT64_MAX) {
+			snprintf(st->err, sizeof(st->err), "%s seq space "
+			    "exhausted", store_stream_names[k]);
+			return -1;
+		}
+		sqlite3_bind_text(s, 1, store_floor_keys[k], -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)st->next_seq[k]);
+		if (store_step_done(st, STMT_META_SET, "write seq floor") ==
+		    -1)
+			return -1;
 	}
-	sqlite3_bind_text(s, 1, "seq_floor", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (int64_t)st->next_seq);
-	return store_step_done(st, STMT_META_SET, "write seq_floor");
+	return 0;
 }
 
 /*
- * The seq allocator: reserve n consecutive seqs and return the first.
- * Call inside a write transaction begun with store_begin(); nothing is
- * written for it, and store_rollback() gives the seqs back, so a failed
- * commit neither burns nor reuses any.  Positions, closed trips, DTC
- * rows and events (seq and end_seq) share the stream (every column in
- * store_seq_tables).
+ * The seq allocator: reserve n consecutive seqs of stream and return the
+ * first.  Call inside a write transaction begun with store_begin();
+ * nothing is written for it, and store_rollback() gives the seqs back,
+ * so a failed commit neither burns nor reuses any.
  */
 static int
-store_seq_alloc(struct store *st, uint64_t n, uint64_t *first)
+store_seq_alloc(struct store *st, enum store_stream stream, uint64_t n,
+    uint64_t *first)
 {
+	uint64_t	*next = &st->next_seq[stream];
+
 	if (sqlite3_get_autocommit(st->db) || !st->seq_known) {
 		snprintf(st->err, sizeof(st->err),
 		    "seq allocation outside a transaction");
 		return -1;
 	}
-	if (st->next_seq > (uint64_t)INT64_MAX ||
-	    n > (uint64_t)INT64_MAX - st->next_seq + 1) {
-		snprintf(st->err, sizeof(st->err), "seq space exhausted");
+	if (*next > (uint64_t)INT64_MAX ||
+	    n > (uint64_t)INT64_MAX - *next + 1) {
+		snprintf(st->err, sizeof(st->err), "%s seq space exhausted",
+		    store_stream_names[stream]);
 		return -1;
 	}
-	*first = st->next_seq;
-	st->next_seq += n;
+	*first = *next;
+	*next += n;
 	return 0;
+}
+
+/*
+ * A non-negative integer in meta (0 when absent).  0 or -1 (in err).
+ * The acknowledgement cursors.
+ */
+static int
+store_meta_uint(struct store *st, const char *key, uint64_t *out)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_META_GET];
+	int64_t		 v = 0;
+	int		 rc;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		store_sqlerr(st, "read meta");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	*out = v > 0 ? (uint64_t)v : 0;
+	return 0;
+}
+
+const char *
+store_stream_name(enum store_stream stream)
+{
+	if ((unsigned)stream >= STORE_STREAMS)
+		return NULL;
+	return store_stream_names[stream];
+}
+
+int
+store_stream_parse(const char *name, enum store_stream *out)
+{
+	int		 k;
+
+	for (k = 0; name != NULL && k < STORE_STREAMS; k++)
+		if (strcmp(name, store_stream_names[k]) == 0) {
+			*out = (enum store_stream)k;
+			return 0;
+		}
+	return -1;
 }
 
 /* NaN is "unknown" in struct fix and NULL in the database. */
@@ -1407,45 +1846,51 @@ store_prepare_one(struct store *st, const char *sql, sqlite3_stmt **out)
 	return 0;
 }
 
-/* The retention statements of each table (writers only). */
+/*
+ * The retention statements of each pass and table (writers only): the
+ * range (rows, their first and last seq, the records above the cursor
+ * with their lowest and highest seq) and the delete, of the same rows.
+ */
 static int
 store_prepare_retention(struct store *st)
 {
-	char		 sql[256];
-	size_t		 i;
+	char		*where, *sql;
+	const char	*cond, *col;
+	size_t		 m, i;
+	int		 rc;
 
-	for (i = 0; i < RT_COUNT; i++) {
-		snprintf(sql, sizeof(sql), "SELECT count(*), min(%s), "
-		    "max(%s) FROM %s WHERE %s AND %s <= ?1",
-		    store_rtables[i].first_col, store_rtables[i].seq_col,
-		    store_rtables[i].table, store_rtables[i].deletable,
-		    store_rtables[i].age_col);
-		if (store_prepare_one(st, sql,
-		    &st->rstmt[i][RS_AGE_RANGE]) == -1)
-			return -1;
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s AND "
-		    "%s <= ?1", store_rtables[i].table,
-		    store_rtables[i].deletable, store_rtables[i].age_col);
-		if (store_prepare_one(st, sql,
-		    &st->rstmt[i][RS_AGE_DELETE]) == -1)
-			return -1;
-		snprintf(sql, sizeof(sql), "SELECT count(*), min(%s), "
-		    "max(%s) FROM %s WHERE %s AND %s AND (synced <> 0) = ?1 "
-		    "AND %s <= ?2", store_rtables[i].first_col,
-		    store_rtables[i].seq_col, store_rtables[i].table,
-		    store_rtables[i].deletable, store_rtables[i].size_ok,
-		    store_rtables[i].seq_col);
-		if (store_prepare_one(st, sql,
-		    &st->rstmt[i][RS_OLD_RANGE]) == -1)
-			return -1;
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s AND %s AND "
-		    "(synced <> 0) = ?1 AND %s <= ?2",
-		    store_rtables[i].table, store_rtables[i].deletable,
-		    store_rtables[i].size_ok, store_rtables[i].seq_col);
-		if (store_prepare_one(st, sql,
-		    &st->rstmt[i][RS_OLD_DELETE]) == -1)
-			return -1;
-	}
+	for (m = 0; m < RM_COUNT; m++)
+		for (i = 0; i < RT_COUNT; i++) {
+			cond = m == RM_UNACKED ? store_rtables[i].unacked :
+			    store_rtables[i].acked;
+			col = m == RM_AGE ? store_rtables[i].age_col :
+			    store_rtables[i].size_col;
+			where = xasprintf("%s AND %s AND %s AND %s AND "
+			    "%s <= ?1", store_rtables[i].deletable,
+			    store_rtables[i].kept, cond, m == RM_AGE ? "1" :
+			    store_rtables[i].size_ok, col);
+			sql = xasprintf("SELECT count(*), min(%s), max(%s), "
+			    "coalesce(sum(%s), 0), min(%s), max(%s) FROM %s "
+			    "WHERE %s", store_rtables[i].first_col,
+			    store_rtables[i].last_col, store_rtables[i].rec_n,
+			    store_rtables[i].rec_lo, store_rtables[i].rec_hi,
+			    store_rtables[i].table, where);
+			rc = store_prepare_one(st, sql,
+			    &st->rstmt[m][i][RS_RANGE]);
+			free(sql);
+			if (rc == -1) {
+				free(where);
+				return -1;
+			}
+			sql = xasprintf("DELETE FROM %s WHERE %s",
+			    store_rtables[i].table, where);
+			rc = store_prepare_one(st, sql,
+			    &st->rstmt[m][i][RS_DELETE]);
+			free(sql);
+			free(where);
+			if (rc == -1)
+				return -1;
+		}
 	return 0;
 }
 
@@ -1521,7 +1966,7 @@ store_load_counts(struct store *st)
  */
 static int
 store_load_meta(struct store *st, const char *device_id,
-    const char *timezone)
+    const char *tz)
 {
 	char		*running = NULL;
 
@@ -1541,12 +1986,11 @@ store_load_meta(struct store *st, const char *device_id,
 		free(st->device_id);
 		st->device_id = xstrdup(device_id);
 	}
-	if (timezone != NULL && *timezone != '\0' &&
-	    strcmp(timezone, st->timezone) != 0) {
-		if (store_meta_set_text(st, "timezone", timezone) == -1)
+	if (tz != NULL && *tz != '\0' && strcmp(tz, st->timezone) != 0) {
+		if (store_meta_set_text(st, "timezone", tz) == -1)
 			goto fail;
 		free(st->timezone);
-		st->timezone = xstrdup(timezone);
+		st->timezone = xstrdup(tz);
 	}
 	if (store_load_counts(st) == -1)
 		goto fail;
@@ -1603,16 +2047,17 @@ store_new(const char *path, bool readonly)
 static void
 store_free(struct store *st)
 {
-	size_t		 t, k;
+	size_t		 m, t, k;
 	int		 i;
 
 	if (st == NULL)
 		return;
 	for (i = 0; i < STMT_NSTMT; i++)
 		sqlite3_finalize(st->stmt[i]);
-	for (t = 0; t < RT_COUNT; t++)
-		for (k = 0; k < RS_COUNT; k++)
-			sqlite3_finalize(st->rstmt[t][k]);
+	for (m = 0; m < RM_COUNT; m++)
+		for (t = 0; t < RT_COUNT; t++)
+			for (k = 0; k < RS_COUNT; k++)
+				sqlite3_finalize(st->rstmt[m][t][k]);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warnx("store: %s: close: %s", st->path,
 		    sqlite3_errmsg(st->db));
@@ -1621,6 +2066,8 @@ store_free(struct store *st)
 		free(st->evq[k].details);
 	free(st->evq);
 	free(st->rules_state);
+	free(st->cmd_result);
+	free(st->cmd_error);
 	free(st->device_id);
 	free(st->timezone);
 	free(st->vin);
@@ -1635,6 +2082,7 @@ store_apply_limits(struct store *st, const struct store_opts *o)
 	st->keep_days = o->keep_days;
 	st->commit_interval_ms = o->commit_interval_ms;
 	st->commit_rows = o->commit_rows;
+	st->acks = o->acks;
 }
 
 struct store *
@@ -1686,8 +2134,9 @@ store_open(const struct store_opts *opts)
 	st->pending = xcalloc(STORE_PENDING_MAX, sizeof(*st->pending));
 	st->evq = xcalloc(STORE_EVENT_QUEUE_MAX, sizeof(*st->evq));
 	log_debug("store: %s: open, %" PRIu64 " positions, %" PRIu64 " trips, "
-	    "next seq %" PRIu64, st->path, st->positions, st->trips,
-	    st->next_seq);
+	    "next seq: events %" PRIu64 ", positions %" PRIu64, st->path,
+	    st->positions, st->trips, st->next_seq[STORE_STREAM_EVENTS],
+	    st->next_seq[STORE_STREAM_POSITIONS]);
 	return st;
  fail:
 	log_warnx("store: %s: %s", st->path, st->err);
@@ -1795,7 +2244,7 @@ store_open_readonly(const char *path)
 	    store_meta_text(st, "device_id", &st->device_id) == -1 ||
 	    store_meta_text(st, "timezone", &st->timezone) == -1 ||
 	    store_meta_text(st, "vin", &st->vin) == -1 ||
-	    store_seq_derive(st, &st->next_seq) == -1 ||
+	    store_seq_derive(st, st->next_seq) == -1 ||
 	    store_load_counts(st) == -1 ||
 	    store_exec(st, "COMMIT", "end read") == -1)
 		goto fail;
@@ -1950,7 +2399,7 @@ store_write_end(struct store *st, const struct trip_summary *t,
 		*res = END_SKIPPED;
 		return 0;
 	}
-	if (store_seq_alloc(st, 1, seq) == -1)
+	if (store_seq_alloc(st, STORE_STREAM_EVENTS, 1, seq) == -1)
 		return -1;
 	*res = rc == 1 ? END_CLOSED : END_INSERTED;
 	s = st->stmt[rc == 1 ? STMT_TRIP_CLOSE : STMT_TRIP_INSERT];
@@ -2061,7 +2510,7 @@ store_write_event(struct store *st, struct store_event_pending *p)
 		p->res = EV_CLOSED_ALREADY;
 		return 0;
 	}
-	if (store_seq_alloc(st, 1, &seq) == -1)
+	if (store_seq_alloc(st, STORE_STREAM_EVENTS, 1, &seq) == -1)
 		return -1;
 	p->seq = seq;
 	end = ev->end_utc_ms > ev->start_utc_ms ? ev->end_utc_ms :
@@ -2180,7 +2629,8 @@ store_write_batch(struct store *st, store_txn_fn *fn, void *arg)
 
 	if (store_begin(st) == -1)
 		goto fail;
-	if (n > 0 && store_seq_alloc(st, n, &first) == -1)
+	if (n > 0 && store_seq_alloc(st, STORE_STREAM_POSITIONS, n,
+	    &first) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (store_insert_position(st, first + i, &st->pending[i]) ==
@@ -2285,9 +2735,8 @@ store_commit_with(struct store *st, store_txn_fn *fn, void *arg,
 		return -1;
 	}
 	if (st->commit_failing) {
-		log_info("store: %s: commits work again%s%s, next seq %" PRIu64,
-		    st->path, *desc != '\0' ? ", committed " : "", desc,
-		    st->next_seq);
+		log_info("store: %s: commits work again%s%s", st->path,
+		    *desc != '\0' ? ", committed " : "", desc);
 		st->commit_failing = false;
 	}
 	if (st->full_logged) {
@@ -2613,7 +3062,6 @@ store_txn_dtc_scan(struct store *st, void *arg)
 	struct store_active *act = NULL;
 	enum store_stmt	 id;
 	size_t		 nact = 0, cap = 0, i, k;
-	uint64_t	 seq;
 	const char	*code;
 	int		 rc, mode;
 
@@ -2656,17 +3104,16 @@ store_txn_dtc_scan(struct store *st, void *arg)
 	for (k = 0; k < a->n; k++) {
 		if (a->seen[k])
 			continue;
-		if (store_seq_alloc(st, 1, &seq) == -1)
-			goto fail;
-		if (a->nnew == 0)
-			a->first_seq = seq;
 		s = st->stmt[STMT_DTC_INSERT];
-		sqlite3_bind_int64(s, 1, (int64_t)seq);
-		sqlite3_bind_text(s, 2, a->dtcs[k].code, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 3, a->dtcs[k].mode);
-		sqlite3_bind_int64(s, 4, a->t_utc_ms);
+		sqlite3_bind_text(s, 1, a->dtcs[k].code, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, a->dtcs[k].mode);
+		sqlite3_bind_int64(s, 3, a->t_utc_ms);
 		if (store_step_done(st, STMT_DTC_INSERT, "insert DTC") == -1)
 			goto fail;
+		/* The row's key; DTC rows take no stream seq. */
+		if (a->nnew == 0)
+			a->first_seq = (uint64_t)sqlite3_last_insert_rowid(
+			    st->db);
 		a->nnew++;
 	}
 	free(act);
@@ -3211,74 +3658,136 @@ store_drop_add(struct store_drop *d, int64_t n, int64_t lo, int64_t hi)
 	d->n += (uint64_t)n;
 }
 
+static void
+store_unacked_add(struct store_unacked *u, int stream, int64_t n,
+    int64_t lo, int64_t hi)
+{
+	if (stream < 0 || n <= 0)
+		return;
+	if (u->n[stream] == 0 || (uint64_t)lo < u->lo[stream])
+		u->lo[stream] = (uint64_t)lo;
+	if (u->n[stream] == 0 || (uint64_t)hi > u->hi[stream])
+		u->hi[stream] = (uint64_t)hi;
+	u->n[stream] += (uint64_t)n;
+}
+
+/* Bind ?idx where the statement has it (DTC rows have no cursor). */
+static void
+store_bind_opt(sqlite3_stmt *s, int idx, int64_t v)
+{
+	if (idx <= sqlite3_bind_parameter_count(s))
+		sqlite3_bind_int64(s, idx, v);
+}
+
 /*
- * Delete one chunk in its own transaction: by age (rows before cutoff, up
- * to the chunk-th oldest position time) or by seq (rows whose synced state
- * is synced, up to the chunk-th lowest such position seq), from every
- * table in store_rtables.  Rows deleted, or -1 (st->err).
+ * The cursors retention goes by: the platform's (opts.acks), else above
+ * every seq (no platform: every record counts as acknowledged).  Inside
+ * the chunk's transaction.  0 or -1 (in err).
+ */
+static int
+store_retention_cursors(struct store *st, int64_t cur[STORE_STREAMS])
+{
+	uint64_t	 v;
+	int		 k;
+
+	for (k = 0; k < STORE_STREAMS; k++) {
+		cur[k] = INT64_MAX;
+		if (!st->acks)
+			continue;
+		if (store_meta_uint(st, store_acked_keys[k], &v) == -1)
+			return -1;
+		cur[k] = v < (uint64_t)INT64_MAX ? (int64_t)v : INT64_MAX;
+	}
+	return 0;
+}
+
+/*
+ * Delete one chunk in its own transaction, from every table in
+ * store_rtables.  RM_AGE: acknowledged rows before cutoff, up to the
+ * chunk-th oldest acknowledged position time.  RM_ACKED, RM_UNACKED: the
+ * acknowledged (unacknowledged) rows that the size rule may delete,
+ * positions up to the chunk-th lowest such position seq, the other rows
+ * up to that position's time.  Fewer positions than chunk: all of them.
+ * Rows deleted, or -1 (st->err).  d and u (the unacknowledged records
+ * of RM_UNACKED) grow after COMMIT only.
  */
 static int64_t
-store_drop_chunk(struct store *st, bool by_age, int64_t cutoff, bool synced,
-    int64_t chunk, struct store_drop d[RT_COUNT])
+store_drop_chunk(struct store *st, enum store_rmode mode, int64_t cutoff,
+    int64_t chunk, struct store_drop d[RT_COUNT], struct store_unacked *u)
 {
-	enum store_stmt	 bound;
 	sqlite3_stmt	*s;
-	int64_t		 v[RT_COUNT][3], limit, total = 0;
+	int64_t		 cur[STORE_STREAMS], b[2], v[RT_COUNT][6];
+	int64_t		 seq_bound, time_bound, total = 0;
 	size_t		 i;
-	int		 rc;
+	int		 rc, k, step;
 
-	bound = by_age ? STMT_AGE_BOUND : STMT_OLD_BOUND;
 	if (store_begin(st) == -1)
 		return -1;
-	if (by_age)
-		sqlite3_bind_int64(st->stmt[bound], 1, cutoff);
-	else
-		sqlite3_bind_int(st->stmt[bound], 1, synced);
-	sqlite3_bind_int64(st->stmt[bound], 2, chunk - 1);
-	if ((rc = store_step_ints(st, bound, "retention bound", &limit,
-	    1)) == -1)
+	if (store_retention_cursors(st, cur) == -1)
 		goto fail;
-	if (rc == 0)		/* fewer than chunk rows: take them all */
-		limit = by_age ? cutoff - 1 : INT64_MAX;
-	for (i = 0; i < RT_COUNT; i++) {
-		s = st->rstmt[i][by_age ? RS_AGE_RANGE : RS_OLD_RANGE];
-		if (by_age)
-			sqlite3_bind_int64(s, 1, limit);
-		else {
-			sqlite3_bind_int(s, 1, synced);
-			sqlite3_bind_int64(s, 2, limit);
-		}
-		if (store_stmt_ints(st, s, "retention range", v[i], 3) == -1)
-			goto fail;
-		total += v[i][0];
+	if (mode == RM_AGE) {
+		s = st->stmt[STMT_AGE_BOUND];
+		sqlite3_bind_int64(s, 1, cutoff);
+		sqlite3_bind_int64(s, 3, cur[STORE_STREAM_POSITIONS]);
+	} else {
+		s = st->stmt[mode == RM_ACKED ? STMT_ACKED_BOUND :
+		    STMT_UNACKED_BOUND];
+		sqlite3_bind_int64(s, 1, cur[STORE_STREAM_POSITIONS]);
 	}
-	if (total == 0) {
-		store_rollback(st);
-		return 0;
-	}
-	/*
-	 * The rows may include the newest ones (all of them, even): keep
-	 * their seqs from being derived again, in the same transaction.
-	 */
-	if (store_seq_floor_set(st) == -1)
+	sqlite3_bind_int64(s, 2, chunk - 1);
+	if ((rc = store_stmt_ints(st, s, "retention bound", b,
+	    mode == RM_AGE ? 1 : 2)) == -1)
 		goto fail;
-	for (i = 0; i < RT_COUNT; i++) {
-		if (v[i][0] == 0)
-			continue;
-		s = st->rstmt[i][by_age ? RS_AGE_DELETE : RS_OLD_DELETE];
-		if (by_age)
-			sqlite3_bind_int64(s, 1, limit);
-		else {
-			sqlite3_bind_int(s, 1, synced);
-			sqlite3_bind_int64(s, 2, limit);
+	if (mode == RM_AGE)
+		seq_bound = time_bound = rc == 1 ? b[0] : cutoff - 1;
+	else if (rc == 1) {
+		seq_bound = b[0];
+		time_bound = b[1];
+	} else
+		seq_bound = time_bound = INT64_MAX;
+	/* Count, then delete, the same rows: two steps, same bindings. */
+	for (step = RS_RANGE; step < RS_COUNT; step++) {
+		if (step == RS_DELETE) {
+			if (total == 0) {
+				store_rollback(st);
+				return 0;
+			}
+			/*
+			 * The rows may include the newest ones (all of them,
+			 * even): keep their seqs from being derived again, in
+			 * the same transaction.
+			 */
+			if (store_seq_floor_set(st) == -1)
+				goto fail;
 		}
-		if (store_stmt_done(st, s, "retention delete") == -1)
-			goto fail;
+		for (i = 0; i < RT_COUNT; i++) {
+			if (step == RS_DELETE && v[i][0] == 0)
+				continue;
+			s = st->rstmt[mode][i][step];
+			sqlite3_bind_int64(s, 1, mode != RM_AGE &&
+			    i == RT_POSITIONS ? seq_bound : time_bound);
+			k = store_rtables[i].stream;
+			store_bind_opt(s, 2, k >= 0 ? cur[k] : 0);
+			if (step == RS_DELETE) {
+				if (store_stmt_done(st, s, "retention delete") ==
+				    -1)
+					goto fail;
+				continue;
+			}
+			if (store_stmt_ints(st, s, "retention range", v[i],
+			    6) == -1)
+				goto fail;
+			total += v[i][0];
+		}
 	}
 	if (store_step_done(st, STMT_COMMIT, "retention commit") == -1)
 		goto fail;
-	for (i = 0; i < RT_COUNT; i++)
+	for (i = 0; i < RT_COUNT; i++) {
 		store_drop_add(&d[i], v[i][0], v[i][1], v[i][2]);
+		if (mode == RM_UNACKED)
+			store_unacked_add(u, store_rtables[i].stream, v[i][3],
+			    v[i][4], v[i][5]);
+	}
 	st->positions = st->positions > (uint64_t)v[RT_POSITIONS][0] ?
 	    st->positions - (uint64_t)v[RT_POSITIONS][0] : 0;
 	st->trips = st->trips > (uint64_t)v[RT_TRIPS][0] ?
@@ -3368,10 +3877,49 @@ store_drop_total(const struct store_drop d[RT_COUNT])
 	return n;
 }
 
+/*
+ * Unacknowledged records that a retention run deleted: logged, and kept
+ * for store_take_pressure().
+ */
+static void
+store_pressure_note(struct store *st, const struct store_unacked *u)
+{
+	struct store_pressure *p = &st->pressure;
+	int		 k;
+
+	for (k = 0; k < STORE_STREAMS; k++) {
+		if (u->n[k] == 0)
+			continue;
+		log_warnx("store: %s: retention dropped %" PRIu64 " "
+		    "unacknowledged records of the %s stream (seq %" PRIu64
+		    "..%" PRIu64 "): storage pressure, the platform never "
+		    "acknowledged them", st->path, u->n[k],
+		    store_stream_names[k], u->lo[k], u->hi[k]);
+		if (p->count[k] == 0 || u->lo[k] < p->from_seq[k])
+			p->from_seq[k] = u->lo[k];
+		if (p->count[k] == 0 || u->hi[k] > p->to_seq[k])
+			p->to_seq[k] = u->hi[k];
+		p->count[k] += u->n[k];
+		st->has_pressure = true;
+	}
+}
+
+int
+store_take_pressure(struct store *st, struct store_pressure *out)
+{
+	if (!st->has_pressure)
+		return 0;
+	*out = st->pressure;
+	memset(&st->pressure, 0, sizeof(st->pressure));
+	st->has_pressure = false;
+	return 1;
+}
+
 int64_t
 store_retention(struct store *st, int64_t now_utc_ms)
 {
 	struct store_drop age[RT_COUNT], size[RT_COUNT];
+	struct store_unacked u;
 	int64_t		 n, live, cap, cutoff, norders = 0;
 
 	if (st->readonly) {
@@ -3381,12 +3929,13 @@ store_retention(struct store *st, int64_t now_utc_ms)
 	}
 	memset(age, 0, sizeof(age));
 	memset(size, 0, sizeof(size));
+	memset(&u, 0, sizeof(u));
 	/* Age: GNSS time; a zero or negative now means we have none yet. */
 	if (st->keep_days > 0 && now_utc_ms > 0) {
 		cutoff = now_utc_ms - (int64_t)st->keep_days * STORE_DAY_MS;
 		do {
-			n = store_drop_chunk(st, true, cutoff, false,
-			    store_chunk_rows(st), age);
+			n = store_drop_chunk(st, RM_AGE, cutoff,
+			    store_chunk_rows(st), age, &u);
 		} while (n > 0);
 		if (n == -1)
 			goto fail;
@@ -3396,7 +3945,10 @@ store_retention(struct store *st, int64_t now_utc_ms)
 			log_warnx("store: retention dropped %" PRId64
 			    " dispatch orders (reason: age)", norders);
 	}
-	/* Size: oldest synced rows first, unsynced ones only after them. */
+	/*
+	 * Size: the oldest acknowledged rows first, unacknowledged ones only
+	 * when none of those is left.
+	 */
 	if (st->max_size_mb > 0) {
 		cap = (int64_t)st->max_size_mb * STORE_MIB;
 		for (;;) {
@@ -3404,11 +3956,11 @@ store_retention(struct store *st, int64_t now_utc_ms)
 				goto fail;
 			if (live <= cap)
 				break;
-			n = store_drop_chunk(st, false, 0, true,
-			    store_chunk_rows(st), size);
+			n = store_drop_chunk(st, RM_ACKED, 0,
+			    store_chunk_rows(st), size, &u);
 			if (n == 0)
-				n = store_drop_chunk(st, false, 0, false,
-				    store_chunk_rows(st), size);
+				n = store_drop_chunk(st, RM_UNACKED, 0,
+				    store_chunk_rows(st), size, &u);
 			if (n == -1)
 				goto fail;
 			if (n == 0)
@@ -3417,6 +3969,7 @@ store_retention(struct store *st, int64_t now_utc_ms)
 	}
 	store_drop_log(age, "age");
 	store_drop_log(size, "size");
+	store_pressure_note(st, &u);
 	if (st->retention_failing) {
 		log_info("store: %s: retention works again", st->path);
 		st->retention_failing = false;
@@ -3426,6 +3979,7 @@ store_retention(struct store *st, int64_t now_utc_ms)
  fail:
 	store_drop_log(age, "age");
 	store_drop_log(size, "size");
+	store_pressure_note(st, &u);
 	if (!st->retention_failing)
 		log_warnx("store: %s: retention: %s", st->path, st->err);
 	st->retention_failing = true;
@@ -3442,7 +3996,7 @@ store_get_stats(const struct store *st, struct store_stats *s)
 	s->dtcs_active = st->dtcs_active;
 	s->events = st->events;
 	s->events_open = st->events_open;
-	s->next_seq = st->next_seq;
+	memcpy(s->next_seq, st->next_seq, sizeof(s->next_seq));
 	s->commits = st->commits;
 	s->dropped = st->dropped;
 	s->refused = st->refused;
@@ -3488,6 +4042,698 @@ const char *
 store_device_id(const struct store *st)
 {
 	return st->device_id != NULL ? st->device_id : "";
+}
+
+/* ---- streams ---- */
+
+/* A stream out of range, or a file from before the streams: -1 logged. */
+static int
+store_stream_check(struct store *st, enum store_stream stream,
+    const char *what)
+{
+	if ((unsigned)stream >= STORE_STREAMS) {
+		log_warnx("store: %s: %s: stream %d out of range", st->path,
+		    what, (int)stream);
+		return -1;
+	}
+	if (st->schema_version < STORE_STREAMS_VERSION) {
+		log_warnx("store: %s: %s: schema version %" PRId64 " has no "
+		    "streams", st->path, what, st->schema_version);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One snapshot for several statements, unless a transaction is open
+ * already (then it is the snapshot).  0 or -1 (in err).
+ */
+static int
+store_read_begin(struct store *st, bool *began)
+{
+	*began = false;
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;
+	if (store_step_done(st, STMT_READ_BEGIN, "begin read") == -1)
+		return -1;
+	*began = true;
+	return 0;
+}
+
+static int
+store_read_end(struct store *st, bool began)
+{
+	if (!began)
+		return 0;
+	return store_step_done(st, STMT_READ_END, "end read");
+}
+
+/*
+ * A start record: the row (EV_COLUMNS) with the values it was opened
+ * with (EV_OPEN_COLUMNS after them), open.  -1 as store_row_to_event().
+ */
+static int
+store_row_to_event_open(sqlite3_stmt *s, struct store_event *e)
+{
+	const unsigned char *txt;
+	int		 c = EV_NCOLUMNS;
+
+	if (store_row_to_event(s, e) == -1)
+		return -1;
+	e->end_seq = 0;
+	e->end_utc_ms = 0;
+	e->trip_id = (uint64_t)sqlite3_column_int64(s, c);
+	e->lat_deg = store_column_real(s, c + 1);
+	e->lon_deg = store_column_real(s, c + 2);
+	txt = sqlite3_column_text(s, c + 3);
+	util_strlcpy(e->fence_id, txt != NULL ? (const char *)txt : "",
+	    sizeof(e->fence_id));
+	txt = sqlite3_column_text(s, c + 4);
+	e->details = txt != NULL ? (const char *)txt : "{}";
+	return 0;
+}
+
+/* A row of CMD_COLUMNS; the strings point into the statement. */
+static void
+store_row_to_command(sqlite3_stmt *s, struct store_command *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->seq = (uint64_t)sqlite3_column_int64(s, 0);
+	store_column_str(s, 1, c->id, sizeof(c->id));
+	store_column_str(s, 2, c->type, sizeof(c->type));
+	c->received_utc_ms = sqlite3_column_int64(s, 3);
+	c->done_utc_ms = sqlite3_column_int64(s, 4);
+	store_column_str(s, 5, c->status, sizeof(c->status));
+	c->result = (const char *)sqlite3_column_text(s, 6);
+	c->error = (const char *)sqlite3_column_text(s, 7);
+	c->delivered = sqlite3_column_int(s, 8) != 0;
+}
+
+/* The events stream's cursors, merged by seq. */
+enum store_sr {
+	SR_TRIPS,
+	SR_START,	/* event starts and instants, by seq */
+	SR_END,		/* event ends, by end_seq */
+	SR_CMD,
+	SR_COUNT
+};
+
+static const struct {
+	enum store_stmt	 stmt;
+	int		 seq_col;
+} store_sr[SR_COUNT] = {
+	[SR_TRIPS] = { STMT_SR_TRIPS, 1 },
+	[SR_START] = { STMT_SR_EV_START, 1 },
+	[SR_END] = { STMT_SR_EV_END, 2 },
+	[SR_CMD] = { STMT_SR_CMD, 0 },
+};
+
+struct store_cursor {
+	sqlite3_stmt	*s;
+	int		 rc;	/* of the last step */
+	uint64_t	 seq;	/* of the row, when rc is SQLITE_ROW */
+};
+
+static int
+store_cursor_step(struct store *st, struct store_cursor *c, int seq_col)
+{
+	c->rc = sqlite3_step(c->s);
+	if (c->rc == SQLITE_ROW) {
+		c->seq = (uint64_t)sqlite3_column_int64(c->s, seq_col);
+		return 0;
+	}
+	if (c->rc == SQLITE_DONE)
+		return 0;
+	store_sqlerr(st, "read stream");
+	return -1;
+}
+
+/*
+ * The record at the cursor; 1 when the row is one this program cannot
+ * read (a newer program's event type or severity), 0 else.
+ */
+static int
+store_cursor_record(struct store *st, enum store_sr which,
+    struct store_cursor *c, struct store_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->stream = STORE_STREAM_EVENTS;
+	r->seq = c->seq;
+	switch (which) {
+	case SR_TRIPS:
+		r->kind = STORE_REC_TRIP;
+		store_row_to_trip(c->s, &r->u.trip);
+		return 0;
+	case SR_START:
+		if (sqlite3_column_int64(c->s, 2) == (int64_t)c->seq) {
+			r->kind = STORE_REC_EVENT_COMPLETE;
+			if (store_row_to_event(c->s, &r->u.ev) == -1)
+				break;
+			return 0;
+		}
+		r->kind = STORE_REC_EVENT_START;
+		if (store_row_to_event_open(c->s, &r->u.ev) == -1)
+			break;
+		return 0;
+	case SR_END:
+		r->kind = STORE_REC_EVENT_END;
+		if (store_row_to_event(c->s, &r->u.ev) == -1)
+			break;
+		return 0;
+	case SR_CMD:
+		r->kind = STORE_REC_COMMAND_RESULT;
+		store_row_to_command(c->s, &r->u.cmd);
+		return 0;
+	case SR_COUNT:
+		break;
+	}
+	if (!st->unknown_event_logged)
+		log_warnx("store: %s: event %lld has a type or severity this "
+		    "program does not know, its record %" PRIu64 " is skipped",
+		    st->path, (long long)sqlite3_column_int64(c->s, 0), c->seq);
+	st->unknown_event_logged = true;
+	return 1;
+}
+
+/* The events stream: the cursors merged by seq.  0 or -1 (in err). */
+static int
+store_read_events(struct store *st, int64_t from, int64_t to, uint64_t max,
+    store_record_cb *cb, void *arg)
+{
+	struct store_cursor c[SR_COUNT];
+	struct store_record r;
+	uint64_t	 n = 0;
+	int		 i, best, ret = -1;
+
+	for (i = 0; i < SR_COUNT; i++) {
+		c[i].s = st->stmt[store_sr[i].stmt];
+		c[i].rc = SQLITE_DONE;
+	}
+	for (i = 0; i < SR_COUNT; i++) {
+		sqlite3_bind_int64(c[i].s, 1, from);
+		sqlite3_bind_int64(c[i].s, 2, to);
+		if (store_cursor_step(st, &c[i], store_sr[i].seq_col) == -1)
+			goto out;
+	}
+	while (max == 0 || n < max) {
+		best = -1;
+		for (i = 0; i < SR_COUNT; i++)
+			if (c[i].rc == SQLITE_ROW && (best == -1 ||
+			    c[i].seq < c[best].seq))
+				best = i;
+		if (best == -1)
+			break;
+		if (store_cursor_record(st, (enum store_sr)best, &c[best],
+		    &r) == 0) {
+			n++;
+			if (cb(&r, arg) != 0)
+				break;
+		}
+		if (store_cursor_step(st, &c[best],
+		    store_sr[best].seq_col) == -1)
+			goto out;
+	}
+	ret = 0;
+ out:
+	for (i = 0; i < SR_COUNT; i++) {
+		sqlite3_reset(c[i].s);
+		sqlite3_clear_bindings(c[i].s);
+	}
+	return ret;
+}
+
+/* The positions stream.  0 or -1 (in err). */
+static int
+store_read_positions(struct store *st, int64_t from, int64_t to,
+    uint64_t max, store_record_cb *cb, void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_SR_POS];
+	struct store_record r;
+	int		 rc;
+
+	sqlite3_bind_int64(s, 1, from);
+	sqlite3_bind_int64(s, 2, to);
+	/* LIMIT -1 is "no limit" in SQLite. */
+	sqlite3_bind_int64(s, 3, max == 0 || max > INT64_MAX ? -1 :
+	    (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.stream = STORE_STREAM_POSITIONS;
+		r.kind = STORE_REC_POSITION;
+		store_row_to_position(s, &r.u.pos);
+		r.seq = r.u.pos.seq;
+		if (cb(&r, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		store_sqlerr(st, "read positions stream");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_stream_read(struct store *st, enum store_stream stream,
+    uint64_t from_seq, uint64_t to_seq, uint64_t max_records,
+    store_record_cb *cb, void *arg)
+{
+	bool		 began;
+	int		 rc;
+
+	if (store_stream_check(st, stream, "stream read") == -1)
+		return -1;
+	if (to_seq > (uint64_t)INT64_MAX)
+		to_seq = INT64_MAX;
+	if (from_seq > to_seq)
+		return 0;
+	if (store_read_begin(st, &began) == -1) {
+		log_warnx("store: %s: %s", st->path, st->err);
+		return -1;
+	}
+	if (stream == STORE_STREAM_EVENTS)
+		rc = store_read_events(st, (int64_t)from_seq, (int64_t)to_seq,
+		    max_records, cb, arg);
+	else
+		rc = store_read_positions(st, (int64_t)from_seq,
+		    (int64_t)to_seq, max_records, cb, arg);
+	if (store_read_end(st, began) == -1)
+		rc = -1;
+	if (rc == -1)
+		log_warnx("store: %s: %s", st->path, st->err);
+	return rc;
+}
+
+int
+store_stream_state(struct store *st, enum store_stream stream,
+    struct store_stream_state *out)
+{
+	static const enum store_stmt q[STORE_STREAMS][3] = {
+		[STORE_STREAM_EVENTS] = { STMT_ST_FIRST_EV,
+		    STMT_ST_PENDING_EV, STMT_ST_OLDEST_EV },
+		[STORE_STREAM_POSITIONS] = { STMT_ST_FIRST_POS,
+		    STMT_ST_PENDING_POS, STMT_ST_OLDEST_POS },
+	};
+	uint64_t	 next[STORE_STREAMS], acked;
+	int64_t		 v[3], nq;
+	sqlite3_stmt	*s;
+	bool		 began;
+	int		 i;
+
+	memset(out, 0, sizeof(*out));
+	if (store_stream_check(st, stream, "stream state") == -1)
+		return -1;
+	if (store_read_begin(st, &began) == -1)
+		goto fail;
+	if (store_seq_derive(st, next) == -1 ||
+	    store_meta_uint(st, store_acked_keys[stream], &acked) == -1)
+		goto fail_read;
+	for (i = 0; i < 3; i++) {
+		s = st->stmt[q[stream][i]];
+		if (i > 0)
+			sqlite3_bind_int64(s, 1, acked < (uint64_t)INT64_MAX ?
+			    (int64_t)acked : INT64_MAX);
+		if (store_stmt_ints(st, s, "stream state", &v[i], 1) == -1)
+			goto fail_read;
+	}
+	s = st->stmt[STMT_QUAR_COUNT];
+	sqlite3_bind_text(s, 1, store_stream_names[stream], -1,
+	    SQLITE_STATIC);
+	if (store_stmt_ints(st, s, "count quarantine", &nq, 1) == -1)
+		goto fail_read;
+	if (store_read_end(st, began) == -1)
+		goto fail;
+	out->next_seq = next[stream];
+	out->acked_through = acked;
+	out->first_seq = v[0] > 0 ? (uint64_t)v[0] : 0;
+	out->pending = v[1] > 0 ? (uint64_t)v[1] : 0;
+	out->oldest_pending_utc_ms = out->pending > 0 ? v[2] : 0;
+	out->quarantined = nq > 0 ? (uint64_t)nq : 0;
+	return 0;
+ fail_read:
+	if (began && !sqlite3_get_autocommit(st->db))
+		(void)store_read_end(st, began);
+ fail:
+	log_warnx("store: %s: %s", st->path, st->err);
+	memset(out, 0, sizeof(*out));
+	return -1;
+}
+
+/*
+ * A small write transaction of its own, without the pending records
+ * (acknowledgements, quarantine, delivery marks: a meta row or a small
+ * table, not worth an early batch).  fn returns 0 to commit, 1 to roll
+ * back without an error, -1 on error (st->err).  0, 1 or -1 (logged with
+ * what).
+ */
+static int
+store_small_txn(struct store *st, store_txn_fn *fn, void *arg,
+    const char *what)
+{
+	int		 rc;
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if (store_begin(st) == -1)
+		goto fail;
+	if ((rc = fn(st, arg)) == -1)
+		goto fail;
+	if (rc == 1) {
+		store_rollback(st);
+		return 1;
+	}
+	if (store_step_done(st, STMT_COMMIT, "commit") == -1)
+		goto fail;
+	return 0;
+ fail:
+	store_rollback(st);
+	log_warnx("store: %s: %s not recorded: %s", st->path, what, st->err);
+	return -1;
+}
+
+struct store_ack_arg {
+	enum store_stream stream;
+	uint64_t	 acked;
+	uint64_t	 old;
+	uint64_t	 next;
+	bool		 refused;
+};
+
+static int
+store_txn_ack(struct store *st, void *arg)
+{
+	struct store_ack_arg *a = arg;
+	sqlite3_stmt	*s = st->stmt[STMT_META_SET];
+
+	if (store_meta_uint(st, store_acked_keys[a->stream], &a->old) == -1)
+		return -1;
+	a->next = st->next_seq[a->stream];
+	if (a->acked <= a->old)
+		return 1;
+	if (a->acked >= a->next) {
+		a->refused = true;
+		return 1;
+	}
+	sqlite3_bind_text(s, 1, store_acked_keys[a->stream], -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)a->acked);
+	return store_step_done(st, STMT_META_SET, "write acked");
+}
+
+int
+store_stream_ack(struct store *st, enum store_stream stream,
+    uint64_t acked_through)
+{
+	struct store_ack_arg a;
+	int		 rc;
+
+	if (store_stream_check(st, stream, "acknowledgement") == -1)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.stream = stream;
+	a.acked = acked_through;
+	rc = store_small_txn(st, store_txn_ack, &a, "acknowledgement");
+	if (rc == -1)
+		return -1;
+	if (a.refused) {
+		log_warnx("store: %s: %s acknowledged through seq %" PRIu64
+		    ", but the next seq is %" PRIu64 ": refused", st->path,
+		    store_stream_names[stream], acked_through, a.next);
+		return -1;
+	}
+	if (rc == 0)
+		log_debug("store: %s acknowledged through seq %" PRIu64,
+		    store_stream_names[stream], acked_through);
+	return 0;
+}
+
+struct store_quar_arg {
+	enum store_stream stream;
+	uint64_t	 seq;
+	int		 http_status;
+	const char	*reason;
+	int64_t		 t_utc_ms;
+	uint64_t	 next;
+	bool		 refused;
+	int		 changes;
+};
+
+static int
+store_txn_quarantine(struct store *st, void *arg)
+{
+	struct store_quar_arg *a = arg;
+	sqlite3_stmt	*s = st->stmt[STMT_QUAR_INSERT];
+
+	a->next = st->next_seq[a->stream];
+	if (a->seq >= a->next) {
+		a->refused = true;
+		return 1;
+	}
+	sqlite3_bind_text(s, 1, store_stream_names[a->stream], -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)a->seq);
+	sqlite3_bind_int(s, 3, a->http_status);
+	sqlite3_bind_text(s, 4, a->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, a->t_utc_ms);
+	if (store_step_done(st, STMT_QUAR_INSERT, "quarantine") == -1)
+		return -1;
+	a->changes = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_stream_quarantine(struct store *st, enum store_stream stream,
+    uint64_t seq, int http_status, const char *reason)
+{
+	struct store_quar_arg a;
+	struct timespec	 ts;
+
+	if (store_stream_check(st, stream, "quarantine") == -1)
+		return -1;
+	if (seq == 0) {
+		log_warnx("store: %s: quarantine of %s seq 0 refused",
+		    st->path, store_stream_names[stream]);
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.stream = stream;
+	a.seq = seq;
+	a.http_status = http_status;
+	a.reason = reason != NULL ? reason : "";
+	/* When it happened, for the inspector: the system clock will do. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		a.t_utc_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (store_small_txn(st, store_txn_quarantine, &a, "quarantine") ==
+	    -1)
+		return -1;
+	if (a.refused) {
+		log_warnx("store: %s: quarantine of %s seq %" PRIu64 " refused: "
+		    "the next seq is %" PRIu64, st->path,
+		    store_stream_names[stream], seq, a.next);
+		return -1;
+	}
+	if (a.changes > 0)
+		log_warnx("store: %s: %s record %" PRIu64 " quarantined: the "
+		    "platform refused it (HTTP %d: %s)", st->path,
+		    store_stream_names[stream], seq, http_status, a.reason);
+	else
+		log_debug("store: %s record %" PRIu64 " is quarantined "
+		    "already", store_stream_names[stream], seq);
+	return 0;
+}
+
+/* ---- platform commands ---- */
+
+static const char *const store_cmd_statuses[] = { "ok", "error",
+    "unsupported" };
+
+/* NULL if c can be stored, else what is wrong with it. */
+static const char *
+store_command_invalid(const struct store_command *c)
+{
+	json_t		*j;
+	size_t		 i;
+	bool		 obj;
+
+	if (!store_str_ok(c->id, sizeof(c->id)) || *c->id == '\0')
+		return "empty or too long id";
+	if (!store_str_ok(c->type, sizeof(c->type)))
+		return "unterminated type";
+	if (!store_str_ok(c->status, sizeof(c->status)))
+		return "unterminated status";
+	for (i = 0; i < NELEM(store_cmd_statuses); i++)
+		if (strcmp(c->status, store_cmd_statuses[i]) == 0)
+			break;
+	if (i == NELEM(store_cmd_statuses))
+		return "status is not ok, error or unsupported";
+	if (c->result != NULL) {
+		j = json_loads(c->result, JSON_REJECT_DUPLICATES, NULL);
+		obj = json_is_object(j);
+		json_decref(j);
+		if (!obj)
+			return "result is not a JSON object";
+	}
+	return NULL;
+}
+
+struct store_cmd_arg {
+	const struct store_command *c;
+	uint64_t	 seq;
+	bool		 dup;
+};
+
+static int
+store_txn_command_put(struct store *st, void *arg)
+{
+	struct store_cmd_arg *a = arg;
+	const struct store_command *c = a->c;
+	sqlite3_stmt	*s;
+	int64_t		 n;
+
+	/* Looked at first, so that no seq is taken for a duplicate. */
+	sqlite3_bind_text(st->stmt[STMT_CMD_STATE], 1, c->id, -1,
+	    SQLITE_STATIC);
+	if (store_step_ints(st, STMT_CMD_STATE, "command state", &n, 1) == -1)
+		return -1;
+	if (n > 0) {
+		a->dup = true;
+		return 0;
+	}
+	if (store_seq_alloc(st, STORE_STREAM_EVENTS, 1, &a->seq) == -1)
+		return -1;
+	s = st->stmt[STMT_CMD_INSERT];
+	sqlite3_bind_int64(s, 1, (int64_t)a->seq);
+	sqlite3_bind_text(s, 2, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, c->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, c->received_utc_ms);
+	sqlite3_bind_int64(s, 5, c->done_utc_ms);
+	sqlite3_bind_text(s, 6, c->status, -1, SQLITE_STATIC);
+	if (c->result != NULL)
+		sqlite3_bind_text(s, 7, c->result, -1, SQLITE_STATIC);
+	if (c->error != NULL)
+		sqlite3_bind_text(s, 8, c->error, -1, SQLITE_STATIC);
+	return store_step_done(st, STMT_CMD_INSERT, "insert command");
+}
+
+int
+store_command_put(struct store *st, struct store_command *c)
+{
+	struct store_cmd_arg a;
+	const char	*why;
+
+	if (st->readonly) {
+		log_warnx("store: %s: write on a read-only store", st->path);
+		return -1;
+	}
+	if ((why = store_command_invalid(c)) != NULL) {
+		log_warnx("store: %s: command %.*s: %s, not recorded", st->path,
+		    STORE_CMD_ID_MAX, c->id, why);
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.c = c;
+	if (store_commit_with(st, store_txn_command_put, &a,
+	    "command result") == -1)
+		return -1;
+	if (a.dup) {
+		log_warnx("store: %s: command %s is stored already, result not "
+		    "recorded", st->path, c->id);
+		return -1;
+	}
+	c->seq = a.seq;
+	log_debug("store: committed command %s (%s, %s), seq %" PRIu64, c->id,
+	    c->type, c->status, a.seq);
+	return 0;
+}
+
+int
+store_command_get(struct store *st, const char *id,
+    struct store_command *out)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_CMD_GET];
+	int		 rc;
+
+	if (s == NULL || id == NULL)
+		return 0;	/* read-only, file older than commands */
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		store_row_to_command(s, out);
+		free(st->cmd_result);
+		free(st->cmd_error);
+		st->cmd_result = out->result != NULL ? xstrdup(out->result) :
+		    NULL;
+		st->cmd_error = out->error != NULL ? xstrdup(out->error) :
+		    NULL;
+		out->result = st->cmd_result;
+		out->error = st->cmd_error;
+	} else if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "command");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+store_txn_delivered(struct store *st, void *arg)
+{
+	sqlite3_bind_text(st->stmt[STMT_CMD_DELIVERED], 1, arg, -1,
+	    SQLITE_STATIC);
+	if (store_step_done(st, STMT_CMD_DELIVERED, "mark delivered") == -1)
+		return -1;
+	return sqlite3_changes(st->db) > 0 ? 0 : 1;
+}
+
+int
+store_command_delivered(struct store *st, const char *id)
+{
+	int		 rc;
+
+	if (id == NULL || *id == '\0') {
+		log_warnx("store: %s: delivery mark without a command id",
+		    st->path);
+		return -1;
+	}
+	rc = store_small_txn(st, store_txn_delivered, (void *)(uintptr_t)id,
+	    "delivery mark");
+	if (rc == 1)
+		log_warnx("store: %s: command %s is not stored, delivery not "
+		    "recorded", st->path, id);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+store_query_commands(struct store *st, bool undelivered_only,
+    store_command_cb *cb, void *arg)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_CMD_QUERY];
+	struct store_command c;
+	int		 rc;
+
+	if (s == NULL)
+		return 0;	/* read-only, file older than commands */
+	sqlite3_bind_int(s, 1, undelivered_only);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		store_row_to_command(s, &c);
+		if (cb(&c, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "query commands");
+		log_warnx("store: %s: %s", st->path, st->err);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 struct sqlite3 *

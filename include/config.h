@@ -143,6 +143,9 @@ struct config_fence {
 	char		*geojson;	/* as written */
 	char		*geojson_path;	/* resolved against the folder of
 					   the file the entry is in */
+	bool		 feature_ids;	/* geojson: a lone feature takes its
+					   own id too (never set by
+					   config_load(): platformset.h) */
 	double		 center[2];	/* circle */
 	double		 radius_m;	/* circle */
 	struct config_ring shell;	/* polygon; corridor: the path */
@@ -191,6 +194,78 @@ struct config_storage {
 	int		 commit_rows;	/* default 256 */
 };
 
+/*
+ * The "platform" group: uploads to the provincial supervision platform
+ * (省级公务用车监管平台) and its command channel (docs/platform-api.md).
+ * The group is optional; without it nothing is uploaded and every member
+ * keeps its default (url "").  With it, url is required and so is the
+ * "signing" group.  config_load() has checked:
+ *  - url is "https://HOST[:PORT][/BASE]", or "http://..." only with
+ *    allow_insecure_http; HOST a DNS name, an IPv4 address or a
+ *    [bracketed IPv6] address; no user info, spaces, query or fragment.
+ *    Stored with the scheme in lower case and one trailing "/" removed,
+ *    so a request URL is url followed by "/v1/...".
+ *  - for https, ca_file, cert_file and key_file are all given; over
+ *    http, cert_file and key_file are both given or both left out.
+ *  - pinned_pubkey is "" or 1..8 of "sha256//" + 44 base64 characters,
+ *    separated by ";" (libcurl's CURLOPT_PINNEDPUBLICKEY).
+ *  - backoff_cap_s >= backoff_base_s.
+ * The *_file members hold the paths as written ("" = not given); use the
+ * *_path members, resolved against the directory of the file the key is
+ * written in (an absolute path stays as it is).  Whether the files exist
+ * and can be read is found out when they are used.
+ */
+struct config_platform {
+	bool		 enabled;	/* the group is in the file */
+	char		*url;		/* base URL, no trailing "/";
+					   "" when !enabled */
+	char		*ca_file;	/* PEM CA bundle for the server
+					   certificate; "" = not given */
+	char		*cert_file;	/* PEM client certificate (mutual
+					   TLS); "" = not given */
+	char		*key_file;	/* PEM key of cert_file */
+	char		*ca_path;	/* ca_file resolved; "" = not given */
+	char		*cert_path;	/* cert_file resolved */
+	char		*key_path;	/* key_file resolved */
+	char		*pinned_pubkey;	/* "sha256//...;..."; "" = no pin */
+	bool		 allow_insecure_http; /* default false: tests only */
+	int		 connect_timeout_s; /* default 15, 1..300 */
+	int		 timeout_s;	/* whole request, default 120,
+					   5..3600 */
+	int		 stall_timeout_s; /* abort under 100 B/s for this
+					   long: default 30, 5..600 */
+	int		 batch_records;	/* records per upload, default 500,
+					   1..10000 */
+	int		 batch_bytes;	/* JSON bytes per upload before
+					   gzip, default 262144,
+					   1024..16777216 */
+	double		 backoff_base_s; /* first retry delay, default 5,
+					   0.01..600 */
+	double		 backoff_cap_s;	/* longest retry delay, default 900,
+					   0.1..86400, >= backoff_base_s */
+	int		 retry_after_max_s; /* Retry-After clamped to
+					   [0, this]: default 3600,
+					   0..86400 */
+	double		 auth_backoff_s; /* wait after 401/403, default
+					   600, 0.1..86400 */
+	int		 poll_wait_s;	/* command long poll wait_s, default
+					   25, 0..300; 0 = no polling */
+	double		 start_delay_max_s; /* random delay before the first
+					   upload after start, default 30,
+					   0..600 */
+};
+
+/*
+ * The "signing" group: the gateway's Ed25519 private key (PEM, PKCS#8),
+ * which signs every request body (sign.h).  Optional on its own,
+ * required with platform.
+ */
+struct config_signing {
+	bool		 enabled;	/* the group is in the file */
+	char		*key_file;	/* as written; "" when !enabled */
+	char		*key_path;	/* resolved like the platform's */
+};
+
 struct config_ctl {
 	char		*socket;	/* default /run/fleetgw/ctl.sock */
 	char		*admin_group;	/* Unix group whose members may change
@@ -208,6 +283,8 @@ struct config {
 	struct config_obd     obd;
 	struct config_trips   trips;
 	struct config_storage storage;
+	struct config_platform platform;
+	struct config_signing signing;
 	struct config_ctl     ctl;
 	struct config_calendar calendar;
 	struct config_fence  *fences;	/* in file order */
@@ -269,7 +346,9 @@ void		 config_errors_free(struct config_errors *);
  * not libconfig syntax), rules as "rules = { rule = { key = value; };
  * };", so the output loads back to an equal config.  The calendar's
  * dates all go in holidays and extra_workdays, by date (not in the
- * per-year keys they may have come from).
+ * per-year keys they may have come from).  The groups platform and
+ * signing are printed only when they were in the file, and a file name
+ * of platform only when it was given; paths as written, not resolved.
  */
 void		 config_dump(const struct config *, FILE *);
 /*
@@ -289,7 +368,11 @@ void		 config_print_table(FILE *);
 void		 config_calendar_spec(const struct config *,
 		    struct calendar_spec *);
 
-/* true when every setting is equal (file is not compared). */
+/*
+ * true when every setting is equal, as written (file and the resolved
+ * *_path members are not compared; platform.enabled and signing.enabled
+ * are).
+ */
 bool		 config_equal(const struct config *, const struct config *);
 
 /* "general", "law_enforcement", ... as written in the file. */
@@ -313,6 +396,10 @@ struct config_keyinfo {
 	 */
 	const char		*type;
 	const char		*help;
+	/*
+	 * Required when its group is present.  A group may be left out,
+	 * except device, and signing when platform is present.
+	 */
 	bool			 required;
 	/*
 	 * int, float: value range; string: length range in bytes; time,

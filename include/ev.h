@@ -51,6 +51,8 @@ bool	ev_timer_pending(const struct ev_timer *);
 
 /* Hooks run in order before every poll(). At most 16. */
 void	ev_prepare_add(struct ev_loop *, ev_prepare_cb *, void *arg);
+/* Remove the hook added with the same cb and arg (none: nothing). */
+void	ev_prepare_del(struct ev_loop *, ev_prepare_cb *, void *arg);
 
 /*
  * Time of the current loop turn (CLOCK_MONOTONIC ms): sampled before the

@@ -6,7 +6,9 @@
  * JSON element members, in this order:
  *
  *   id          integer, the stable event id (the rules engine's)
- *   seq         integer, the seq of the event's first write
+ *   seq         integer, the events-stream seq of the event's first write
+ *   end_seq     integer, the events-stream seq of its close (equal to seq
+ *               for an instant), null while the event is ongoing
  *   type        "after_hours_use", ... (rules_type_name())
  *   severity    "info", "warning", "violation" or "critical"
  *   start       RFC 3339 with the offset of the device zone

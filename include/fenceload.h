@@ -11,7 +11,8 @@
  * GCJ-02: say crs = "gcj02"); rings must be closed.  Feature properties
  * "name", "kind", "category", "speed_limit_kmh" and "dwell_s" override
  * the entry's; other properties are ignored.  When the file yields one
- * fence it takes the entry's id; with several, each takes its
+ * fence it takes the entry's id (unless the entry says feature_ids:
+ * then as with several); with several, each takes its
  * properties.id, else its GeoJSON "id", else "ENTRYID/N" (N from 1).
  *
  * Bounds: a file is at most FENCELOAD_FILE_MAX bytes and nests at most

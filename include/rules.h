@@ -80,8 +80,12 @@ enum rules_type {
 	RULES_OBD_LOST,
 	RULES_DTC,
 	RULES_CLOCK_JUMP,
+	/* Not a rule: raised by the daemon through rules_raise(). */
+	RULES_STORAGE_PRESSURE,
 	RULES_TYPE_COUNT
 };
+/* The types below this one are rules, each with its config group. */
+#define RULES_RULE_COUNT	RULES_STORAGE_PRESSURE
 
 enum rules_severity {
 	RULES_INFO,
@@ -323,6 +327,15 @@ void		 rules_on_clock(struct rules *, int64_t gnss_utc_ms,
  */
 void		 rules_power_loss(struct rules *, int64_t last_utc_ms,
 		    int64_t now_utc_ms, bool in_trip);
+/*
+ * An event that is not a rule's: RULES_STORAGE_PRESSURE (retention had to
+ * delete records the platform had not acknowledged; details says which).
+ * Reported at once to the callback as an INSTANT at t_utc_ms with the
+ * next id; no place, no trip.  details (an object, or NULL for {}) is
+ * taken over.  Any other type is ignored.
+ */
+void		 rules_raise(struct rules *, enum rules_type, int64_t t_utc_ms,
+		    json_t *details);
 /*
  * Time passes without input (GNSS time: the last fix plus the monotonic
  * time since); call it at least once a second.  Timeouts, the night

@@ -6,12 +6,14 @@
  * WAL with synchronous=FULL.  Positions are buffered in RAM (bounded) and
  * written in one transaction per batch: when commit_rows are pending or
  * commit_interval_ms has passed since the first pending row, or on
- * store_commit().  Each committed record (position, closed trip, DTC row,
- * event) gets a seq from one stream, dense, increasing and never reused,
- * across tables, restarts and crashes (kill -9 included); an event takes
- * a second one (end_seq) when it closes.  The counter lives in memory
- * and is derived at open from the stored records (highest seq + 1 over
- * every record table, events' end_seq included) and meta.seq_floor,
+ * store_commit().  Each committed record gets a seq from its stream (see
+ * "Streams" below: positions in one, closed trips, events and command
+ * results in the other), dense, increasing and never reused, across
+ * tables, restarts and crashes (kill -9 included); an event takes a
+ * second one (end_seq) when it closes.  Each stream's counter lives in
+ * memory and is derived at open from the stored records (highest seq + 1
+ * over the stream's seq columns, events' end_seq included) and the
+ * stream's floor (meta.seq_floor_events, meta.seq_floor_positions),
  * which retention raises to the next seq whenever it deletes; a batch
  * commit writes no counter.  A failed COMMIT gives its seqs back and
  * keeps the rows in RAM for the next attempt.
@@ -22,8 +24,7 @@
  * the trip with store_trip_open_get() and closes it (power loss).  A trip
  * gets its seq when it is closed (store_trip_end()), so the platform only
  * ever sees final trips.  Trip begin, trip end and DTC scans commit at
- * once, in the same transaction as the positions pending before them
- * (which therefore get the lower seqs).
+ * once, in the same transaction as the positions pending before them.
  *
  * Events and the rules state.  The rules engine's events are queued in
  * RAM with store_event_put() and its saved state with
@@ -40,11 +41,15 @@
  * Schema: version 1 had meta.next_seq, advanced by every commit; version 2
  * turns it into meta.seq_floor; version 3 adds OBD columns to positions,
  * the trips and dtcs tables and meta.vin; version 4 adds the events and
- * dispatch_orders tables and meta.rules_state and meta.running.  A
- * writable open migrates older files in place, in one transaction.
- * Read-only connections read every version as it is (no trips, DTCs or
- * OBD values before version 3, no events, orders or rules state before
- * version 4).
+ * dispatch_orders tables and meta.rules_state and meta.running; version 5
+ * splits the one seq stream into two (renumbering what is stored), adds
+ * the events' open_* columns, the command_results and sync_quarantine
+ * tables and the acknowledgement cursors meta.acked_events and
+ * meta.acked_positions.  A writable open migrates older files in place,
+ * in one transaction.  Read-only connections read every version as it is
+ * (no trips, DTCs or OBD values before version 3, no events, orders or
+ * rules state before version 4, no streams before version 5: both
+ * next_seq values are then the one stream's).
  *
  * The read-only mode is for fleetgwctl; it works while the daemon writes.
  */
@@ -61,6 +66,18 @@
 
 struct store;
 
+/* The record streams; see "Streams" below. */
+enum store_stream {
+	STORE_STREAM_EVENTS,
+	STORE_STREAM_POSITIONS,
+	STORE_STREAMS
+};
+
+/* "events", "positions"; NULL out of range. */
+const char	*store_stream_name(enum store_stream);
+/* 0 and *out, or -1 for an unknown name. */
+int		 store_stream_parse(const char *name, enum store_stream *out);
+
 struct store_opts {
 	const char	*path;
 	int		 max_size_mb;	/* retention: live data size cap */
@@ -69,6 +86,16 @@ struct store_opts {
 	uint32_t	 commit_rows;
 	const char	*device_id;	/* recorded in the meta table */
 	const char	*timezone;	/* recorded in the meta table */
+	/*
+	 * A platform acknowledges records (store_stream_ack()): retention
+	 * deletes acknowledged records before any unacknowledged one, the
+	 * age rule deletes acknowledged records only, and the size rule
+	 * deletes unacknowledged ones only when nothing acknowledged is
+	 * left to delete, reporting them (store_take_pressure()).  false:
+	 * no platform; every record counts as acknowledged.  Applied by
+	 * store_set_limits() too.
+	 */
+	bool		 acks;
 };
 
 /*
@@ -139,16 +166,16 @@ uint64_t	 store_next_due_ms(const struct store *, uint64_t now_mono_ms);
  * is left alone (logged once).
  *
  * store_trip_end: close trip t->id with the final summary, t->ended_by
- * (not TRIP_END_NONE) and the next seq, in one transaction with the
- * pending positions, committed at once.  The trip need not have been
- * begun in this run (power-loss recovery of a trip from
+ * (not TRIP_END_NONE) and the next events-stream seq, in one transaction
+ * with the pending positions, committed at once.  The trip need not have
+ * been begun in this run (power-loss recovery of a trip from
  * store_trip_open_get()); an id that is not in the database (0: begin
  * failed) is inserted as a closed trip with that id (0: a new one).  0;
  * or -1 (logged) if the trip is already closed or its end already queued,
  * or ended_by is TRIP_END_NONE (nothing kept), or if the commit failed:
  * then the end stays queued in RAM (up to 16 trips; a full queue
  * refuses) and is written by the next successful commit, like positions
- * (after that commit's positions, so with a higher seq).  A pending
+ * (with that commit's positions, before its event changes).  A pending
  * progress copy of the same trip is dropped.  store_close() writes
  * progress but never ends a trip.
  *
@@ -169,8 +196,9 @@ const char	*store_trip_end_name(enum trip_end);
  * DTC history.  One row per episode of a (code, mode) pair: it opens when a
  * scan first reports the pair (first = last = scan time), its last time
  * moves with each scan that still reports it, and it closes (cleared time)
- * at the first completed scan without it.  The row's seq is allocated
- * when it opens.
+ * at the first completed scan without it.  DTC rows are not records of a
+ * stream: their seq is only the row's key (the highest + 1 when it
+ * opens), their changes reach the platform as dtc events.
  *
  * store_dtc_scan: record one completed scan at GNSS time t_utc_ms: dtcs[0..n)
  * as read (n 0: nothing stored, every active row closes).  Codes are 5
@@ -193,20 +221,45 @@ int		 store_set_vin(struct store *, const char *vin);
 const char	*store_vin(const struct store *);
 
 /*
- * Retention: delete the oldest rows (synced rows first, unsynced last) older
- * than keep_days before now_utc_ms, then more until the live data fit in
- * max_size_mb.  now_utc_ms <= 0 (e.g. INT64_MIN, when GNSS time is not
- * trusted yet) skips the age rule.  Positions, closed trips, closed DTC
- * rows and closed events take part: by age, a position by its time, a
- * trip and an event by its end, a DTC row by its cleared time; by size,
- * the lowest seqs first across the tables (an event by its end_seq, the
- * newer of its two; violation and critical events never go by size,
- * only by age: a full disk drops positions, not evidence).  Open trips,
- * active DTC rows and open events are never deleted.  Dispatch orders whose valid_to is older than keep_days
- * go by the age rule only (they hold no seq and little space).  Logs what
- * it dropped, one line per table.  Returns rows deleted, or -1.
+ * Retention: delete the rows older than keep_days before now_utc_ms (the
+ * age rule), then more, the oldest first, until the live data fit in
+ * max_size_mb (the size rule).  now_utc_ms <= 0 (e.g. INT64_MIN, when
+ * GNSS time is not trusted yet) skips the age rule.  Positions, closed
+ * trips, closed DTC rows, closed events and command results take part:
+ * by age, a position by its time, a trip and an event by its end, a DTC
+ * row by its cleared time, a command result by its done time; by size,
+ * positions by seq, the lowest first, and with each chunk of them the
+ * other rows whose time (as for age) is not after the chunk's last
+ * position (violation and critical events never go by size, only by
+ * age: a full disk drops positions, not evidence).  Open trips, active
+ * DTC rows, open events and quarantined records are never deleted.
+ *
+ * With opts.acks, a record counts as acknowledged when its seq is at or
+ * below its stream's acked cursor (an event row when its end_seq is: a
+ * closed event's end is its newer record; DTC rows always count as
+ * acknowledged: they are no records).  The age rule then deletes
+ * acknowledged rows only; the size rule deletes acknowledged rows first
+ * and unacknowledged ones only when none of those is left, counting them
+ * for store_take_pressure() and logging them at warning.  Without acks
+ * every row counts as acknowledged.
+ *
+ * Dispatch orders whose valid_to is older than keep_days go by the age
+ * rule only (they hold no seq and little space).  Logs what it dropped,
+ * one line per table.  Returns rows deleted, or -1.
  */
 int64_t		 store_retention(struct store *, int64_t now_utc_ms);
+
+/*
+ * Unacknowledged records that the size rule had to delete (opts.acks):
+ * per stream the number and the seq range, since the previous call.
+ * 1 and *out (then reset), 0 when there were none.
+ */
+struct store_pressure {
+	uint64_t	count[STORE_STREAMS];
+	uint64_t	from_seq[STORE_STREAMS];	/* 0: none */
+	uint64_t	to_seq[STORE_STREAMS];
+};
+int		 store_take_pressure(struct store *, struct store_pressure *);
 
 struct store_stats {
 	uint64_t	positions;	/* committed rows */
@@ -215,7 +268,8 @@ struct store_stats {
 	uint64_t	dtcs_active;	/* DTC rows not cleared */
 	uint64_t	events;		/* event rows, closed and open */
 	uint64_t	events_open;	/* event rows without an end */
-	uint64_t	next_seq;	/* seq the next committed record gets
+	uint64_t	next_seq[STORE_STREAMS]; /* seq the next committed
+					   record of each stream gets
 					   (read-only: as of open) */
 	uint64_t	commits;	/* successful commits since open */
 	uint64_t	dropped;	/* rows of any table deleted by
@@ -296,7 +350,8 @@ int		 store_query_dtcs(struct store *, bool active_only,
  * store_event_put: queue one change for the next commit (the event is
  * copied, its details serialized now), written after that commit's
  * positions:
- *  - RULES_EV_OPEN inserts the row open (seq: the next one, no end),
+ *  - RULES_EV_OPEN inserts the row open (seq: the events stream's next
+ *    one, no end; the open_* columns keep its values for good),
  *  - RULES_EV_INSTANT inserts it closed (seq = end_seq: the next one),
  *  - RULES_EV_CLOSE closes the open row: end time, details (kept when
  *    ev->details is NULL), trip id, position and fence where the row has
@@ -414,6 +469,151 @@ int64_t		 store_last_record_utc_ms(const struct store *);
 /* Device timezone and id recorded in the database ("" if none); borrowed. */
 const char	*store_timezone(const struct store *);
 const char	*store_device_id(const struct store *);
+
+/*
+ * Streams (docs/platform-api.md).  From schema version 5 every record
+ * belongs to one of two streams, each with its own seq, dense from 1,
+ * increasing and never reused (the rules above, per stream):
+ *  - STORE_STREAM_EVENTS: closed trips (trips.seq), events (events.seq
+ *    at the first write, events.end_seq at the close; one seq for an
+ *    instant) and command results (command_results.seq);
+ *  - STORE_STREAM_POSITIONS: positions (positions.seq).
+ * DTC history rows are not records of a stream (their changes reach the
+ * platform as dtc events): dtcs.seq is only the row's key.  The floor of
+ * each stream is meta.seq_floor_events / meta.seq_floor_positions.
+ * Schema 4 files are renumbered by the migration (nothing was ever sent
+ * from them): positions 1..n in their old order, the events stream's
+ * records 1..m in their old global order.
+ *
+ * A record is immutable once committed: an event's start record is
+ * built from the values it was opened with (events.open_* columns, kept
+ * when the close fills or changes the row), its end record from the
+ * final row.
+ */
+enum store_rec_kind {
+	STORE_REC_POSITION,
+	STORE_REC_TRIP,
+	STORE_REC_EVENT_START,	/* ev: the values it was opened with,
+				   end_utc_ms 0, end_seq 0 */
+	STORE_REC_EVENT_END,	/* ev: the final row */
+	STORE_REC_EVENT_COMPLETE, /* an instant: seq == end_seq */
+	STORE_REC_COMMAND_RESULT
+};
+
+/* A command the platform sent and what running it gave (one row per id). */
+#define STORE_CMD_ID_MAX	64	/* bytes of a command id */
+#define STORE_CMD_TYPE_MAX	32
+struct store_command {
+	uint64_t	 seq;		/* events-stream seq of the result */
+	char		 id[STORE_CMD_ID_MAX + 1];
+	char		 type[STORE_CMD_TYPE_MAX + 1];
+	int64_t		 received_utc_ms;
+	int64_t		 done_utc_ms;
+	char		 status[16];	/* "ok", "error", "unsupported" */
+	const char	*result;	/* JSON text (object), NULL: none */
+	const char	*error;		/* message, NULL: none */
+	bool		 delivered;	/* the result POST was acknowledged */
+};
+
+/* One record of a stream as read back; valid during the callback only. */
+struct store_record {
+	enum store_stream	 stream;
+	uint64_t		 seq;
+	enum store_rec_kind	 kind;
+	union {
+		struct store_position	 pos;	/* POSITION */
+		struct store_trip	 trip;	/* TRIP */
+		struct store_event	 ev;	/* EVENT_* */
+		struct store_command	 cmd;	/* COMMAND_RESULT */
+	} u;
+};
+
+typedef int store_record_cb(const struct store_record *, void *arg);
+
+/*
+ * Call cb for the committed records of stream with from_seq <= seq <=
+ * to_seq, in seq order, at most max_records (0 = no limit).  Seqs that
+ * retention deleted are simply absent (the caller sees the hole), and so
+ * are the records of an event row whose type or severity this program
+ * does not know (a newer version wrote it; logged once per store).  cb
+ * returns 0 to go on, non-zero to stop.  The records come from one
+ * snapshot (a writer committing meanwhile adds nothing in the middle).
+ * The events stream merges one index range per kind of record; cost is
+ * per record read, not per record stored.  0, or -1 (logged: a stream
+ * out of range, a file older than schema version 5, SQLite error).
+ * Works read-only.  cb must not call back into the same store.
+ */
+int		 store_stream_read(struct store *, enum store_stream,
+		    uint64_t from_seq, uint64_t to_seq, uint64_t max_records,
+		    store_record_cb *, void *arg);
+
+struct store_stream_state {
+	uint64_t	next_seq;	/* seq the next record gets */
+	uint64_t	acked_through;	/* platform holds every seq <= this */
+	uint64_t	first_seq;	/* lowest stored seq, 0: none stored */
+	uint64_t	pending;	/* stored records with seq > acked */
+	int64_t		oldest_pending_utc_ms; /* their oldest time, 0 none */
+	uint64_t	quarantined;	/* rows in sync_quarantine */
+};
+
+/*
+ * State of a stream, from one snapshot (next_seq as the database says,
+ * so also a read-only store's is current).  oldest_pending_utc_ms is the
+ * time of the lowest pending seq (a position's time, a trip's end, an
+ * event start's start, an event end's end, a command's done time).
+ * pending and oldest_pending_utc_ms cost queries (indexed, pending
+ * counts index entries); call it for status, not per fix.  0 or -1
+ * (logged).  Works read-only.
+ */
+int		 store_stream_state(struct store *, enum store_stream,
+		    struct store_stream_state *);
+
+/*
+ * Durable cursor: the platform acknowledged every record of stream with
+ * seq <= acked_through.  Written at once (meta.acked_events /
+ * meta.acked_positions, one transaction).  Never moves back: a lower
+ * value is ignored (0).  A value at or above next_seq is refused (-1,
+ * logged): nobody can acknowledge what was never committed.  0 or -1.
+ */
+int		 store_stream_ack(struct store *, enum store_stream,
+		    uint64_t acked_through);
+
+/*
+ * Quarantine: record seq of stream that the platform refused on its own
+ * (HTTP status and reason, NULL read as "", both kept, with the system
+ * time), committed at once.  The record stays where it is; retention
+ * keeps it while it is quarantined (an event row while either of its
+ * records is).  Quarantining twice keeps the first entry (0).  -1
+ * (logged) for seq 0 or a seq not handed out yet (>= next_seq), a
+ * read-only store, a failed write.
+ */
+int		 store_stream_quarantine(struct store *, enum store_stream,
+		    uint64_t seq, int http_status, const char *reason);
+
+/*
+ * Platform commands.  store_command_get: 1 and *out (result and error
+ * point into store memory valid until the next store call) when a
+ * command with that id ran before, 0 when not, -1 error.
+ * store_command_put: record a finished command: the row and its result
+ * record (the next events-stream seq, set in c->seq on success), in one
+ * transaction with the pending records, committed at once.  -1 (logged)
+ * for an id already stored, an empty or too long id, a bad status.
+ * The result must be a JSON object (or NULL); the status "ok", "error"
+ * or "unsupported".  A duplicate takes no seq (the pending records are
+ * committed all the same).
+ * store_command_delivered: mark the result POST acknowledged, at once;
+ * -1 (logged) for an id that is not stored.
+ * store_query_commands: cb for each command, only the undelivered ones
+ * if undelivered_only, in seq order; the strings are valid during the
+ * call only.  0 or -1.  get and query work read-only.
+ */
+int		 store_command_get(struct store *, const char *id,
+		    struct store_command *out);
+int		 store_command_put(struct store *, struct store_command *c);
+int		 store_command_delivered(struct store *, const char *id);
+typedef int store_command_cb(const struct store_command *, void *arg);
+int		 store_query_commands(struct store *, bool undelivered_only,
+		    store_command_cb *, void *arg);
 
 /* The underlying handle, for tests and the benchmark only. */
 struct sqlite3	*store_db(struct store *);

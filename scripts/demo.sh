@@ -5,16 +5,21 @@
 # (tests/sim/scenarios/chengdu-workday.json), replayed through a private
 # gpsd (gpsfake) and the ELM327 simulator (OBD-II on a pty) into fleetgwd,
 # with the unit's geofences, the work calendar and two dispatch orders;
-# at lunch the gateway loses power (kill -9) and comes back.  Then it
-# shows what was recorded with fleetgwctl (positions with their OBD
-# values, trips, fences, the usage-rule events) and checks the events
-# against the scenario's expected list.  Run by "make demo":
+# at lunch the gateway loses power (kill -9) and comes back.  It uploads
+# to the fake supervision platform (tests/platform, HTTPS with mutual
+# TLS), which is out of reach all morning and answers an online check
+# (点名) in the afternoon.  Then it shows what was recorded with
+# fleetgwctl (positions with their OBD values, trips, fences, the
+# usage-rule events), checks the events against the scenario's expected
+# list, and what the platform received against what the gateway
+# committed, record by record.  Run by "make demo":
 #
 #	sh scripts/demo.sh BUILD_DIR		(default: build)
 #
 # Exit status 0 when the events match the scenario (the multiset of
-# (type, fence) exactly, start and end within each event's tolerance),
-# 1 otherwise or on any failure.  Needs gpsfake (Debian package
+# (type, fence) exactly, start and end within each event's tolerance)
+# and the platform holds exactly the gateway's records, 1 otherwise or on
+# any failure.  Needs gpsfake (Debian package
 # gpsd-clients) and /usr/bin/python3.  Works as root or as a normal user;
 # everything lives in a temporary directory that is removed at the end
 # (KEEP=1 keeps it).  About four minutes: the day's 5000 one-second
@@ -70,7 +75,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/fleetgw-demo.XXXXXX") || exit 1
 dpid=
 gpid=
 spid=
+ppid_=
 dlog=$work/daemon.log
+pctl()
+{
+	$py "$root/tests/platform/platformctl.py" --control-port "$cport" "$@"
+}
 
 # Stop what we started (each runs in its own session, so the process
 # group id is its pid), then remove the work directory.
@@ -97,6 +107,7 @@ cleanup()
 	stop_group "$gpid"
 	stop_group "$spid"
 	stop_group "$dpid"
+	stop_group "$ppid_"
 	if [ "${KEEP:-0}" = 1 ]; then
 		say "demo: kept $work"
 	else
@@ -237,7 +248,24 @@ say "   $(cat "$work/sim.out"), following gpsd's time on port $port"
 # ---------------------------------------------------------- the daemon
 
 say
-say "== 3. fleetgwd: its configuration, then two dispatch orders (派车单)"
+say "== 3. The supervision platform (省级公务用车监管平台): tests/platform/fakeplatform.py"
+sh tests/platform/mkpki.sh "$work/pki" SC-0001 ||
+	die "tests/platform/mkpki.sh failed"
+setsid $py tests/platform/fakeplatform.py --dir "$work/platform" \
+    --pki "$work/pki" --device "SC-0001=$work/pki/signing.pub.pem" \
+    </dev/null >"$work/platform.ready" 2>"$work/platform.log" &
+ppid_=$!
+wait_for $READY_S "the fake platform" test -s "$work/platform.ready"
+hport=$($py -c 'import json, sys; print(json.load(open(sys.argv[1]))["https_port"])' "$work/platform.ready")
+cport=$($py -c 'import json, sys; print(json.load(open(sys.argv[1]))["control_port"])' "$work/platform.ready")
+say "   https://localhost:$hport: a test CA, the server's certificate, the"
+say "   gateway's client certificate (mutual TLS) and its Ed25519 signing key,"
+say "   made now with the openssl CLI (tests/platform/mkpki.sh)."
+say "   No coverage this morning: the platform is out of reach until lunch."
+pctl down >/dev/null || die "platformctl down"
+
+say
+say "== 4. fleetgwd: its configuration, then two dispatch orders (派车单)"
 # OBD polled 25 times faster than on the road (the day runs 25x).
 cat >"$work/fleetgw.conf" <<EOF
 # demo configuration written by scripts/demo.sh
@@ -251,6 +279,13 @@ obd = { driver = "elm327"; device = "$work/obd-tty"; baud = 38400;
 storage = { path = "$work/fleetgw.db"; commit_interval_s = 1;
 	    commit_rows = 256; max_size_mb = 512; keep_days = 180; };
 ctl = { socket = "$work/ctl.sock"; };
+# The supervision platform; retries quicker than on the road (the day
+# runs 25x).
+platform = { url = "https://localhost:$hport"; ca_file = "pki/ca.pem";
+	     cert_file = "pki/client.pem"; key_file = "pki/client.key";
+	     start_delay_max_s = 0.0; backoff_base_s = 0.2;
+	     backoff_cap_s = 2.0; retry_after_max_s = 2; poll_wait_s = 5; };
+signing = { key_file = "pki/signing.key"; };
 # The work calendar of conf/fleetgw.conf: Monday to Friday, 08:30-12:00
 # and 13:30-17:30, the 2025 and 2026 holidays and adjusted workdays.
 EOF
@@ -359,7 +394,7 @@ play()
 }
 
 say
-say "== 4. The morning, 07:05-$A_LAST: gpsfake plays it into a private gpsd (${SPEEDUP}x)"
+say "== 5. The morning, 07:05-$A_LAST: gpsfake plays it into a private gpsd (${SPEEDUP}x)"
 play "$work/a.nmea"
 # During the meeting: the driver has idled for more than 10 minutes
 # (excessive_idle is open) under the morning's order.  Should the replay
@@ -382,11 +417,20 @@ wait_for $TRIP_END_S "the lunch trip to end" no_trip
 n=$(stored)
 [ "$n" -eq "$NA" ] || die "recorded $n positions in the morning, sent $NA"
 say "   $n positions; the car stands at the restaurant, ignition off."
+say "   fleetgwctl -s CTL.SOCK status: what waits for the platform"
+ctl --json status | $py -c '
+import json, sys
+st = json.load(sys.stdin)["sync"]["streams"]
+for s in ("events", "positions"):
+	x = st[s]
+	print("   | %-9s %5d pending since %s; last error: %s" % (s,
+	    x["pending"], x["oldest_pending"], (x["last_error"] or "-")[:60]))'
+
 
 # ------------------------------------------------------- the power cut
 
 say
-say "== 5. $A_LAST: someone pulls the gateway's fuse while the car is parked (kill -9)"
+say "== 6. $A_LAST: someone pulls the gateway's fuse while the car is parked (kill -9)"
 kill -KILL "-$dpid" 2>/dev/null
 wait "$dpid" 2>/dev/null
 dpid=
@@ -403,8 +447,42 @@ grep -E 'did not stop cleanly|rules state restored' "$dlog" |
     sed 's/^[^ ]* /   | /'
 
 say
-say "== 6. The rest of the day, $B_FIRST-22:00"
+say "   Coverage again: the backlog goes up, the events stream (violations"
+say "   first) ahead of the positions."
+pctl clear >/dev/null || die "platformctl clear"
+drained()
+{
+	status_ok 'all(st["sync"]["streams"][s]["pending"] == 0 for s in
+	    ("events", "positions"))'
+}
+wait_for $REPLAY_S "the morning's backlog to reach the platform" drained
+pctl requests | $py -c '
+import json, sys
+first = {}
+for r in json.load(sys.stdin):
+	if r.get("status") == 200 and r.get("stream") and \
+	    r.get("n_records") and r["stream"] not in first:
+		first[r["stream"]] = r
+for s, r in sorted(first.items(), key=lambda x: x[1]["n"]):
+	print("   | first accepted %-9s batch: request %d, seq %d..%d" % (
+	    s, r["n"], r["first_seq"], r["last_seq"]))'
+
+say
+say "== 7. The rest of the day, $B_FIRST-22:00"
 play "$work/b.nmea"
+wait_for $REPLAY_S "the afternoon's first positions" status_ok \
+    'st["gnss"].get("last_fix", "") > "2026-11-17T13:00"'
+cid=$(pctl command locate | $py -c 'import json, sys; print(json.load(sys.stdin)["id"])') ||
+	die "platformctl command locate"
+pctl --timeout 20 wait result "$cid" | $py -c '
+import json, sys
+r = json.load(sys.stdin)
+x = r["result"]["result"]
+print("   the platform asks where the car is (locate, 点名); %.0f ms later:" %
+    (r["latency_s"] * 1000))
+print("   | %s  %.5f,%.5f  %s km/h  fix %s, %s satellites; trip %s" % (
+    x["time"], x["lat"], x["lon"], x["speed_kmh"], x["fix"],
+    x["sats_used"], x["trip"]["state"]))' || die "no answer to locate"
 wait_for $REPLAY_S "the end of the day's log" replay_over "$dlog" "$NALL"
 say "   at the first fix after the cut:"
 grep -E 'rules: power_loss' "$dlog" | sed 's/^[^ ]* /   | /'
@@ -515,6 +593,7 @@ say "   fleetgwctl -s CTL.SOCK status | grep ..."
 ctl status | grep -E '^ *(last fix|state|fixes|time steps|positions|trips|trouble codes|events|events open|episodes open) |^trip|^  none' |
     sed 's/^/   | /'
 
+wait_for $REPLAY_S "the day's records to reach the platform" drained
 # SIGTERM: the daemon commits what is pending and exits 0.
 kill -TERM "$dpid"
 wait_for $READY_S "fleetgwd to exit after SIGTERM" exited "$dpid"
@@ -528,7 +607,7 @@ n=$(stored)
 
 db=$work/fleetgw.db
 say
-say "== 7. What the gateway recorded: $n positions ($NALL epochs were sent)"
+say "== 8. What the gateway recorded: $n positions ($NALL epochs were sent)"
 say
 say "   fleetgwctl --db fleetgw.db trips      (the scenario has these trips:)"
 $py - "$work/day.trips.json" <<'EOF'
@@ -560,7 +639,7 @@ say "   fleetgwctl -c fleetgw.conf fences --from-config --at 104.0843,30.6277 --
     --at 104.0843,30.6277 --crs gcj02 | sed 's/^/   | /'
 
 say
-say "== 8. The usage rules' events: fleetgwctl --db fleetgw.db events"
+say "== 9. The usage rules' events: fleetgwctl --db fleetgw.db events"
 "$fleetgwctl" --db "$db" events | sed 's/^/   /'
 say
 say "   against the scenario's expected_events (times local, tolerance +-):"
@@ -571,6 +650,45 @@ if $py "$work/compare.py" "$work/day.events.json" "$work/events.json"; then
 else
 	match=0
 fi
+say
+say "== 10. What the platform received (tests/platform/platformctl.py state, records)"
+for s in events positions; do
+	"$fleetgwctl" --db "$db" --json records $s >"$work/dev-$s.json" ||
+		die "fleetgwctl records $s failed"
+	pctl records $s >"$work/plat-$s.json" || die "platformctl records $s"
+done
+pctl state >"$work/plat-state.json" || die "platformctl state"
+if $py - "$work" <<'PYEOF'
+import json, os, sys
+w = sys.argv[1]
+st = json.load(open(os.path.join(w, "plat-state.json")))
+c = st["counters"]
+ok = True
+for s in ("events", "positions"):
+	dev = json.load(open(os.path.join(w, "dev-%s.json" % s)))
+	plat = json.load(open(os.path.join(w, "plat-%s.json" % s)))["records"]
+	ps = st["devices"]["SC-0001"]["streams"][s]
+	same = dev == plat
+	ok = ok and same
+	kinds = {}
+	for r in plat:
+		kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+	print("   %-9s gateway %5d committed, platform %5d unique (%s), "
+	    "acked through %d, %d duplicates dropped: %s" % (s, len(dev),
+	    ps["records"], ", ".join("%d %s" % (n, k) for k, n in
+	    sorted(kinds.items())), ps["acked_through"], ps["duplicates"],
+	    "the same, record by record" if same else "DIFFERENT"))
+print("   %d requests (%s); signatures checked: %d" % (c["requests"],
+    ", ".join("HTTP %s: %d" % kv for kv in sorted(c["by_status"].items())),
+    st["signature"]["verifications"]))
+sys.exit(0 if ok else 1)
+PYEOF
+then
+	synced=1
+else
+	synced=0
+fi
+
 cat <<'EOF'
 
    Not on this day (each has its own scenario or unit test):
@@ -646,4 +764,5 @@ got=$("$fleetgwctl" --db "$db" --json trips |
     $py -c 'import json, sys; print(len(json.load(sys.stdin)))')
 [ "$got" -eq "$want" ] || die "recorded $got trips, the scenario has $want"
 [ $match -eq 1 ] || die "the events differ from the scenario's expected_events"
+[ $synced -eq 1 ] || die "the platform's records differ from the gateway's"
 exit 0

@@ -15,10 +15,8 @@
 
 set -eu
 
-# The one list.  "now" = used by the code and tests in this release;
-# "later" = for the releases that add the platform sync, signed exports
-# and OBD; installed now so that a gateway or CI machine set up once
-# keeps working when they land.
+# The one list, every package used by the code and tests of this
+# release; the notes below say what for.
 PACKAGES="
 build-essential
 pkg-config
@@ -49,9 +47,11 @@ tzdata
 # now   libgeos-dev                    GEOS, the geofence oracle of
 #                                      test_fence_geos and the baseline of
 #                                      bench_fence (never the daemon)
-# later libcurl4-openssl-dev libssl-dev zlib1g-dev
-#                                      platform sync (HTTPS), SHA-256 and
-#                                      Ed25519 signatures, gzip bodies
+# now   libcurl4-openssl-dev libssl-dev zlib1g-dev
+#                                      platform sync (HTTPS), Ed25519
+#                                      request signatures (sign.c), gzip
+#                                      bodies: libcurl, libcrypto, zlib in
+#                                      the Makefile's PKGS
 # now   gpsd gpsd-clients python3-gps python3
 #                                      integration tests and demo:
 #                                      gpsfake (gpsd-clients) runs under
@@ -61,8 +61,9 @@ tzdata
 #                                      at a database by hand
 # now   systemd                        systemd-analyze for the unit's
 #                                      hardening score in "make check"
-# later openssl                        the CLI makes the test CA for the
-#                                      fake platform
+# now   openssl                        the CLI makes the keys of
+#                                      test_sign and checks its signatures,
+#                                      and the test CA of the fake platform
 # now   groff-base                     man page lint in "make check"
 # now   tzdata                         Asia/Shanghai and the other zones
 #                                      times are shown in

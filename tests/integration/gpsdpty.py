@@ -371,11 +371,18 @@ class Feeder(threading.Thread):
 # ---------------------------------------------------------------- database
 
 def meta_seq_problem(meta, max_seq):
-	"""Why meta does not agree with max(seq), or None.  Schema 1 keeps a
-	counter, meta.next_seq, advanced by every commit: it must be max + 1.
-	Schema 2 derives the next seq from max(seq) and keeps meta.seq_floor,
-	moved only by retention: it must not be above max + 1 here (no
-	retention runs in these tests), else seqs would skip."""
+	"""Why meta does not agree with max(seq) of the positions, or None.
+	Schema 1 keeps a counter, meta.next_seq, advanced by every commit: it
+	must be max + 1.  Schema 2 derives the next seq from max(seq) and
+	keeps meta.seq_floor, moved only by retention: it must not be above
+	max + 1 here (no retention runs in these tests), else seqs would
+	skip.  Schema 5 keeps one floor per stream; this checks the
+	positions stream's, meta.seq_floor_positions."""
+	if "seq_floor_positions" in meta:
+		if not 1 <= int(meta["seq_floor_positions"]) <= max_seq + 1:
+			return ("meta seq_floor_positions %s not in 1..max(seq) + 1 "
+			    "= %d" % (meta["seq_floor_positions"], max_seq + 1))
+		return None
 	if "next_seq" in meta:
 		if int(meta["next_seq"]) != max_seq + 1:
 			return "meta next_seq %s != max(seq) + 1 = %d" % (

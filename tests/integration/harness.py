@@ -630,14 +630,18 @@ class Daemon:
 		except sqlite3.OperationalError:
 			return 0
 
-	def other_seqs(self):
-		"""Seqs of the closed trips and DTC rows: they share the seq
-		stream with the positions."""
+	def event_seqs(self):
+		"""Seqs of the events stream (schema version 5): closed trips,
+		events (seq, and end_seq unless an instant's) and command
+		results.  Positions have a stream of their own; DTC rows are in
+		none."""
 		out = []
-		for t in ("trips", "dtcs"):
+		for q in ("SELECT seq FROM trips WHERE seq IS NOT NULL",
+		    "SELECT seq FROM events",
+		    "SELECT end_seq FROM events WHERE end_seq <> seq",
+		    "SELECT seq FROM command_results"):
 			try:
-				out += [r[0] for r in self.query("SELECT seq FROM %s "
-				    "WHERE seq IS NOT NULL" % t)]
+				out += [r[0] for r in self.query(q)]
 			except sqlite3.OperationalError:
 				pass
 		return sorted(out)
@@ -727,6 +731,22 @@ class Daemon:
 		    msg=lambda: "the end of the replay (device deactivated, or "
 		    "gpsfake gone and the count settled); log:\n%s" %
 		    self.log_tail())
+
+
+class Prefetched:
+	"""Mixin for a TestCase class whose set-up is one long replay:
+	prefetch() (a classmethod) does it; run.py calls it in a worker
+	thread, several classes at once, and leaves the future in
+	cls.prefetch_future; setUpClass waits for it (or, run some other
+	way, calls prefetch() itself)."""
+
+	@classmethod
+	def setUpClass(cls):
+		fut = getattr(cls, "prefetch_future", None)
+		if fut is not None:
+			fut.result()
+		else:
+			cls.prefetch()
 
 
 def synth(scenario, outdir, *args):

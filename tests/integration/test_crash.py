@@ -15,14 +15,18 @@ commit_rows changes between cycles (1, 3, 8: commits by row count; 60:
 by the 1 s interval), so kills land in both kinds of commit.
 
 "Acknowledged" = the daemon logged "store: committed N positions, seq
-A..B", which it does only after COMMIT returned OK.  After every kill:
+A..B" (seqs of the positions stream), which it does only after COMMIT
+returned OK.  Each of the two record streams has its own seq (schema
+version 5): positions; and the events stream, closed trips (trips.seq),
+events (seq, and end_seq unless an instant's, which is its seq) and
+command results.  DTC rows are in no stream.  After every kill:
 
 * PRAGMA integrity_check is "ok";
 * every acknowledged seq is in positions;
-* seq runs 1..max without gaps or duplicates, and meta agrees
-  (next_seq = max + 1 in schema 1, seq_floor <= max + 1 in schema 2);
-* GNSS time increases with seq (no fix stored twice);
-* the next run's first commit starts at max + 1;
+* each stream's seqs run 1..max without gaps or duplicates, and meta
+  agrees (meta.seq_floor_<stream> in 1..max + 1);
+* GNSS time increases with the positions' seq (no fix stored twice);
+* the next run's first commit starts at the positions' max + 1;
 * the log of the killed run so far has no sanitizer report.
 
 The last run ends with SIGTERM: exit 0 and a clean sanitizer log.
@@ -64,10 +68,10 @@ def commits(text):
 
 
 def read_db(path):
-	"""(integrity, [(seq, t_utc_ms)], {meta}, [other seqs]) of a database
-	the daemon left behind, read-only (its own recovery is under test).
-	Other seqs: closed trips, DTC rows and events (seq and end_seq),
-	which share the seq stream with the positions (a trip left open by a
+	"""(integrity, [(seq, t_utc_ms)] of the positions, {meta}, [seqs of
+	the events stream]) of a database the daemon left behind, read-only
+	(its own recovery is under test).  The events stream: closed trips,
+	events (seq and end_seq) and command results (a trip left open by a
 	kill is closed, and gets its seq, at the next start; the restart
 	reports a power_loss event)."""
 	if not os.path.exists(path):
@@ -83,19 +87,32 @@ def read_db(path):
 		rows = c.execute("SELECT seq, t_utc_ms FROM positions "
 		    "ORDER BY seq").fetchall()
 		meta = dict(c.execute("SELECT key, value FROM meta").fetchall())
-		other = []
+		events = []
 		queries = (("trips", "SELECT seq FROM trips WHERE seq IS NOT NULL"),
-		    ("dtcs", "SELECT seq FROM dtcs"),
 		    ("events", "SELECT seq FROM events WHERE seq IS NOT NULL"),
 		    # an instant event's end_seq is its seq
 		    ("events", "SELECT end_seq FROM events WHERE end_seq IS "
-		    "NOT NULL AND end_seq <> seq"))
+		    "NOT NULL AND end_seq <> seq"),
+		    ("command_results", "SELECT seq FROM command_results"))
 		for t, q in queries:
 			if t in tables:
-				other += [r[0] for r in c.execute(q)]
-		return integrity, rows, meta, sorted(other)
+				events += [r[0] for r in c.execute(q)]
+		return integrity, rows, meta, sorted(events)
 	finally:
 		c.close()
+
+
+def floor_problem(meta, stream, max_seq):
+	"""Why meta.seq_floor_<stream> does not agree with the stream's
+	max(seq), or None.  The floor moves only with retention, which never
+	runs here: it must be in 1..max + 1, else seqs would skip."""
+	key = "seq_floor_" + stream
+	if key not in meta:
+		return "meta has no %s: %r" % (key, meta)
+	if not 1 <= int(meta[key]) <= max_seq + 1:
+		return "meta %s %s not in 1..max(seq) + 1 = %d" % (key,
+		    meta[key], max_seq + 1)
+	return None
 
 
 class CrashLoop(unittest.TestCase):
@@ -121,7 +138,8 @@ class CrashLoop(unittest.TestCase):
 		    storage={"commit_interval_s": 1, "commit_rows": 8})
 		self.addCleanup(self.d.close)
 		self.acked = set()
-		self.max_seq = 0
+		self.max_seq = 0	# positions stream
+		self.max_ev_seq = 0	# events stream
 		self.history = []
 
 	def where(self, cycle, what):
@@ -168,34 +186,41 @@ class CrashLoop(unittest.TestCase):
 			self.assertEqual(b - a + 1, n, self.where(cycle,
 			    "commit line count"))
 			self.acked.update(range(a, b + 1))
-		integrity, rows, meta, other = read_db(self.d.db)
+		integrity, rows, meta, events = read_db(self.d.db)
 		if run_commits:
-			# Only trips closed at start-up (power_loss) may come first.
+			# The positions stream alone: trips closed at start-up
+			# (power_loss) take the events stream's seqs.
 			first = run_commits[0][1]
-			between = [s for s in other if self.max_seq < s < first]
-			self.assertEqual(first, self.max_seq + 1 + len(between),
-			    self.where(cycle, "first commit of the run does not "
-			    "continue at max(seq) + 1"))
+			self.assertEqual(first, self.max_seq + 1, self.where(cycle,
+			    "first commit of the run does not continue at the "
+			    "positions' max(seq) + 1"))
 		self.assertEqual(integrity, "ok", self.where(cycle,
 		    "integrity_check"))
-		seqs = sorted([s for s, _ in rows] + other)
+		seqs = [s for s, _ in rows]
 		missing = sorted(self.acked - set(seqs))
 		self.assertEqual(missing, [], self.where(cycle,
 		    "acknowledged seqs lost"))
 		self.assertEqual(seqs, list(range(1, len(seqs) + 1)),
-		    self.where(cycle, "seq (positions, trips, DTCs) not "
-		    "contiguous from 1"))
-		if seqs:
-			problem = gpsdpty.meta_seq_problem(meta, seqs[-1])
-			self.assertIsNone(problem, self.where(cycle, str(problem)))
+		    self.where(cycle, "positions seq not contiguous from 1"))
+		self.assertEqual(events, list(range(1, len(events) + 1)),
+		    self.where(cycle, "events stream seq (trips, events, "
+		    "command results) not contiguous from 1, or a seq shared: "
+		    "%s" % events))
+		if meta:
+			for stream, m in (("positions", len(seqs)),
+			    ("events", len(events))):
+				problem = floor_problem(meta, stream, m)
+				self.assertIsNone(problem, self.where(cycle,
+				    str(problem)))
+		self.assertGreaterEqual(len(events), self.max_ev_seq,
+		    self.where(cycle, "events stream records lost"))
 		ts = [t for _, t in rows]
-		self.assertEqual(len(set(seqs)), len(seqs), self.where(cycle,
-		    "seq shared by two rows"))
 		self.assertTrue(all(a < b for a, b in zip(ts, ts[1:])),
 		    self.where(cycle, "GNSS time not increasing with seq"))
 		self.max_seq = seqs[-1] if seqs else 0
-		self.history.append("%d:%s/%d commits/max %d" % (cycle, mode,
-		    len(run_commits), self.max_seq))
+		self.max_ev_seq = len(events)
+		self.history.append("%d:%s/%d commits/max %d, events %d" % (cycle,
+		    mode, len(run_commits), self.max_seq, self.max_ev_seq))
 
 	def test_kill9_restart_cycles(self):
 		d = self.d
@@ -238,8 +263,9 @@ class CrashLoop(unittest.TestCase):
 		wait_until(lambda: ("STOPPING", "1") in d.notify_fields(), 2,
 		    msg="STOPPING=1 on NOTIFY_SOCKET")
 		self.assertGreater(self.max_seq, n0)
-		print("crash: %d runs, %d acknowledged rows, max seq %d" % (
-		    CYCLES + 1, len(self.acked), self.max_seq), file=sys.stderr)
+		print("crash: %d runs, %d acknowledged rows, max seq %d, events "
+		    "stream %d" % (CYCLES + 1, len(self.acked), self.max_seq,
+		    self.max_ev_seq), file=sys.stderr)
 
 
 if __name__ == "__main__":

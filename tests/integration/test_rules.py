@@ -216,7 +216,7 @@ def compare_events(expected, got, date):
 
 # ------------------------------------------------------------------- tests
 
-class _RulesScenario:
+class _RulesScenario(harness.Prefetched):
 	"""One scenario, replayed once in setUpClass; SCENARIO names it."""
 
 	SCENARIO = None
@@ -234,14 +234,6 @@ class _RulesScenario:
 		except BaseException:
 			cls._teardown()
 			raise
-
-	@classmethod
-	def setUpClass(cls):
-		fut = getattr(cls, "prefetch_future", None)
-		if fut is not None:
-			fut.result()
-		else:
-			cls.prefetch()
 
 	@classmethod
 	def _setup(cls):

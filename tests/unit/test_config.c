@@ -157,17 +157,65 @@ has_suffix(const char *s, const char *suffix)
 }
 
 /*
+ * The platform group needs a signing group and a url, and an https url
+ * needs the CA and the client certificate and key: the smallest valid
+ * pair of groups, to which a test adds the key it is about.
+ */
+#define SIGNING_GROUP	"signing = { key_file = \"signing.key\"; };\n"
+static const char *const platform_base[][2] = {
+	{ "url", "\"https://gw.example.gov.cn\"" },
+	{ "ca_file", "\"ca.pem\"" },
+	{ "cert_file", "\"client.pem\"" },
+	{ "key_file", "\"client.key\"" },
+};
+/* A valid pin: "sha256//" and 44 base64 characters. */
+#define PIN_A	"sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE="
+#define PIN_B	"sha256//Vd9hG1Bfm2J2XyyU0ZjeeaJQXqOFZNvZ7zqL0KXyqMk="
+
+/*
+ * "device = { id }; signing = { ... }; platform = { BASE name = value;
+ * };", the base without name (a malloc'ed string).
+ */
+static char *
+platform_text(const char *name, const char *value)
+{
+	char	*text = NULL;
+	size_t	 len = 0, i;
+	FILE	*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	fprintf(fp, "device = { id = \"SC-0001\"; };\n" SIGNING_GROUP
+	    "platform = {\n");
+	for (i = 0; i < NELEM(platform_base); i++)
+		if (name == NULL || strcmp(name, platform_base[i][0]) != 0)
+			fprintf(fp, "\t%s = %s;\n", platform_base[i][0],
+			    platform_base[i][1]);
+	if (name != NULL)
+		fprintf(fp, "\t%s = %s;\n", name, value);
+	fprintf(fp, "};\n");
+	fclose(fp);
+	return text;
+}
+
+/*
  * "group = { name = value; };" for a table key, written as nested groups
  * when the group is dotted ("rules.speeding": rules = { speeding = {
- * ... }; };), with device.id set so that the file can load.
+ * ... }; };), with device.id set so that the file can load (and the
+ * groups platform needs).
  */
 static void
 key_text(char *buf, size_t len, const char *group, const char *name,
     const char *value)
 {
 	const char	*dot = strchr(group, '.');
+	char		*text;
 
-	if (strcmp(group, "device") == 0)
+	if (strcmp(group, "platform") == 0) {
+		text = platform_text(name, value);
+		snprintf(buf, len, "%s", text);
+		free(text);
+	} else if (strcmp(group, "device") == 0)
 		snprintf(buf, len, "device = { %s = %s; %s };\n", name, value,
 		    strcmp(name, "id") == 0 ? "" : "id = \"SC-0001\";");
 	else if (dot != NULL)
@@ -525,7 +573,11 @@ static const char *const calendar_keys[] = {
 	"extra_workdays_2026"
 };
 
-/* The shipped example passes and sets every key explicitly. */
+/*
+ * The shipped example passes and sets every key explicitly, except those
+ * of the groups platform and signing, which it shows commented out
+ * (example_optional_groups below).
+ */
 Test(config, example_is_valid_and_complete)
 {
 	struct config_keyinfo	 ki;
@@ -550,7 +602,12 @@ Test(config, example_is_valid_and_complete)
 	cr_assert(config_read_file(&lc, EXAMPLE) == CONFIG_TRUE, "%s:%d: %s",
 	    config_error_file(&lc) != NULL ? config_error_file(&lc) : EXAMPLE,
 	    config_error_line(&lc), config_error_text(&lc));
+	cr_expect_null(config_lookup(&lc, "platform"));
+	cr_expect_null(config_lookup(&lc, "signing"));
 	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strcmp(ki.group, "platform") == 0 ||
+		    strcmp(ki.group, "signing") == 0)
+			continue;
 		snprintf(key, sizeof(key), "%s.%s", ki.group, ki.name);
 		cr_expect_not_null(config_lookup(&lc, key),
 		    EXAMPLE " does not document %s", key);
@@ -565,6 +622,83 @@ Test(config, example_is_valid_and_complete)
 	    "rules.forbidden_place.categories"),
 	    EXAMPLE " does not document rules.forbidden_place.categories");
 	config_destroy(&lc);
+}
+
+/*
+ * The commented-out group "#name = {" ... "#};" of the example, without
+ * the "#" that starts each line: what a user gets by uncommenting it.
+ */
+static void
+uncomment_group(FILE *fp, const char *text, const char *name)
+{
+	char		 start[64];
+	const char	*p, *nl;
+
+	snprintf(start, sizeof(start), "\n#%s = {\n", name);
+	p = strstr(text, start);
+	cr_assert_not_null(p, EXAMPLE ": no commented-out %s group", name);
+	for (p++; *p == '#'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		cr_assert_not_null(nl);
+		fprintf(fp, "%.*s\n", (int)(nl - p - 1), p + 1);
+		if (strncmp(p, "#};\n", 4) == 0)
+			return;
+	}
+	cr_assert_fail(EXAMPLE ": the %s group does not end in \"#};\"", name);
+}
+
+/* Uncommented, the example's platform and signing groups load, complete. */
+Test(config, example_optional_groups)
+{
+	struct config_keyinfo	 ki;
+	struct config		*c, *d;
+	config_t		 lc;
+	char			*example = read_text(EXAMPLE), *text = NULL;
+	char			*path, key[128];
+	size_t			 len = 0, i;
+	FILE			*fp;
+
+	cr_assert_not_null(example);
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	fprintf(fp, "device = { id = \"SC-0001\"; };\n");
+	uncomment_group(fp, example, "platform");
+	uncomment_group(fp, example, "signing");
+	fclose(fp);
+	path = write_tmp(text);
+	c = load_ok(path);
+	cr_expect(c->platform.enabled && c->signing.enabled);
+	cr_expect_str_eq(c->platform.url,
+	    "https://gwc.example.gov.cn:8443/fleet");
+	/* Relative to the directory of the file: here, /tmp. */
+	cr_expect_str_eq(c->platform.ca_path, "/tmp/platform-ca.pem");
+	cr_expect_str_eq(c->signing.key_path, "/tmp/signing.key");
+	config_free(c);
+
+	config_init(&lc);
+	cr_assert(config_read_file(&lc, path) == CONFIG_TRUE);
+	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		if (strcmp(ki.group, "platform") != 0 &&
+		    strcmp(ki.group, "signing") != 0)
+			continue;
+		snprintf(key, sizeof(key), "%s.%s", ki.group, ki.name);
+		cr_expect_not_null(config_lookup(&lc, key),
+		    EXAMPLE " does not document %s", key);
+	}
+	config_destroy(&lc);
+	/* Every value shown is the default, where there is one. */
+	c = load_ok(path);
+	d = load_text_ok("device = { id = \"SC-0001\"; };\n"
+	    "platform = { url = \"https://gwc.example.gov.cn:8443/fleet\";\n"
+	    "ca_file = \"platform-ca.pem\"; cert_file = \"client.pem\";\n"
+	    "key_file = \"client.key\"; };\n" SIGNING_GROUP);
+	cr_expect(config_equal(c, d), "%s", text);
+	config_free(c);
+	config_free(d);
+	unlink(path);
+	free(path);
+	free(text);
+	free(example);
 }
 
 /* Errors outside the golden files. */
@@ -997,6 +1131,10 @@ non_default_value(const struct config_keyinfo *ki, char *buf, size_t len)
 		snprintf(buf, len, "\"Europe/Berlin\"");
 	else if (is_key(ki, "obd", "device"))
 		snprintf(buf, len, "\"/dev/ttyACM0\"");
+	else if (is_key(ki, "platform", "url"))
+		snprintf(buf, len, "\"https://gw2.example.gov.cn\"");
+	else if (is_key(ki, "platform", "pinned_pubkey"))
+		snprintf(buf, len, "\"%s\"", PIN_A);
 	else
 		snprintf(buf, len, "\"changed\"");
 }
@@ -1004,15 +1142,25 @@ non_default_value(const struct config_keyinfo *ki, char *buf, size_t len)
 Test(config, equal_sees_every_key)
 {
 	struct config_keyinfo	 ki;
-	struct config		*base, *c, *other;
-	char			 text[512], value[128];
+	struct config		*base, *c, *other, *b, *pbase, *sbase;
+	char			 text[1024], value[128], *ptext;
 	size_t			 i;
 
 	base = load_ok(CONF_DIR "/good_minimal.conf");
 	c = load_ok(CONF_DIR "/good_minimal.conf");
 	cr_expect(config_equal(base, c));
 	config_free(c);
+	/* The platform and signing keys against a file with those groups. */
+	ptext = platform_text(NULL, NULL);
+	pbase = load_text_ok(ptext);
+	free(ptext);
+	sbase = load_text_ok("device = { id = \"SC-0001\"; };\n"
+	    SIGNING_GROUP);
+	cr_expect(!config_equal(base, sbase), "signing group not noticed");
+	cr_expect(!config_equal(sbase, pbase), "platform group not noticed");
 	for (i = 0; config_key_info(i, &ki) == 0; i++) {
+		b = strcmp(ki.group, "platform") == 0 ? pbase :
+		    strcmp(ki.group, "signing") == 0 ? sbase : base;
 		if (strcmp(ki.type, "bool") == 0) {
 			/* One of the two is not the default. */
 			key_text(text, sizeof(text), ki.group, ki.name, "true");
@@ -1020,9 +1168,8 @@ Test(config, equal_sees_every_key)
 			key_text(text, sizeof(text), ki.group, ki.name,
 			    "false");
 			other = load_text_ok(text);
-			cr_expect(config_equal(base, c) !=
-			    config_equal(base, other), "%s.%s not noticed",
-			    ki.group, ki.name);
+			cr_expect(config_equal(b, c) != config_equal(b, other),
+			    "%s.%s not noticed", ki.group, ki.name);
 			config_free(c);
 			config_free(other);
 			continue;
@@ -1030,10 +1177,12 @@ Test(config, equal_sees_every_key)
 		non_default_value(&ki, value, sizeof(value));
 		key_text(text, sizeof(text), ki.group, ki.name, value);
 		c = load_text_ok(text);
-		cr_expect(!config_equal(base, c), "%s.%s = %s not noticed",
+		cr_expect(!config_equal(b, c), "%s.%s = %s not noticed",
 		    ki.group, ki.name, value);
 		config_free(c);
 	}
+	config_free(pbase);
+	config_free(sbase);
 	/* The categories list, outside the table. */
 	c = load_text_ok("device = { id = \"SC-0001\"; };\nrules = { "
 	    "forbidden_place = { categories = ( { name = \"golf\"; "
@@ -1082,9 +1231,14 @@ Test(config, table_complete)
 		else
 			cr_expect_leq(ki.min, ki.max, "%s.%s", ki.group,
 			    ki.name);
-		/* Only device.id is required (DESIGN.md §5). */
-		cr_expect_eq(ki.required, strcmp(ki.group, "device") == 0 &&
-		    strcmp(ki.name, "id") == 0, "%s.%s", ki.group, ki.name);
+		/*
+		 * Only device.id is required (DESIGN.md §5); platform.url
+		 * and signing.key_file when their (optional) group is there.
+		 */
+		cr_expect_eq(ki.required, is_key(&ki, "device", "id") ||
+		    is_key(&ki, "platform", "url") ||
+		    is_key(&ki, "signing", "key_file"), "%s.%s", ki.group,
+		    ki.name);
 		for (j = 0; j < i; j++) {
 			struct config_keyinfo	o;
 
@@ -1214,7 +1368,13 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 		if (strcmp(ki.type, "int") != 0 &&
 		    strcmp(ki.type, "float") != 0)
 			continue;
-		switch_group(fp, group, ki.group);
+		if (strcmp(group, ki.group) != 0 &&
+		    strcmp(ki.group, "platform") == 0) {
+			switch_group(fp, group, ki.group);
+			fprintf(fp, "\turl = \"http://127.0.0.1:8080\";\n"
+			    "\tallow_insecure_http = true;\n");
+		} else
+			switch_group(fp, group, ki.group);
 		group = ki.group;
 		if (only != NULL && strcmp(only->group, ki.group) == 0 &&
 		    strcmp(only->name, ki.name) == 0)
@@ -1225,6 +1385,7 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 		fprintf(fp, "\t%s = %s;\n", ki.name, num);
 	}
 	switch_group(fp, group, NULL);
+	fprintf(fp, SIGNING_GROUP);
 	fclose(fp);
 	return text;
 }
@@ -1275,6 +1436,20 @@ numeric_value(const struct config *c, const struct config_keyinfo *ki)
 		  offsetof(struct config, storage.commit_interval_s), false },
 		{ "storage.commit_rows",
 		  offsetof(struct config, storage.commit_rows), false },
+#define P(key, isf) \
+		{ "platform." #key, offsetof(struct config, platform.key), isf }
+		P(connect_timeout_s, false),
+		P(timeout_s, false),
+		P(stall_timeout_s, false),
+		P(batch_records, false),
+		P(batch_bytes, false),
+		P(backoff_base_s, true),
+		P(backoff_cap_s, true),
+		P(retry_after_max_s, false),
+		P(auth_backoff_s, true),
+		P(poll_wait_s, false),
+		P(start_delay_max_s, true),
+#undef P
 #define R(key, member, isf) \
 		{ "rules." key, offsetof(struct config, rules.member), isf }
 		R("dispatch_grace_s", dispatch_grace_s, false),
@@ -1403,8 +1578,8 @@ Test(config, string_lengths)
 {
 	struct config_keyinfo	 ki;
 	struct config		*c;
-	char			*value, *text, *out, want[128];
-	size_t			 i, n, extra;
+	char			*value, *text, *out, *q, want[128];
+	size_t			 i, n, extra, k;
 
 	for (i = 0; config_key_info(i, &ki) == 0; i++) {
 		if (strcmp(ki.type, "string") != 0 ||
@@ -1418,7 +1593,21 @@ Test(config, string_lengths)
 			value[n] = '\0';
 			if (is_key(&ki, "obd", "device"))
 				value[0] = '/';	/* a path, not "tcp:" */
-			if (strcmp(ki.group, "device") == 0) {
+			if (is_key(&ki, "platform", "url"))
+				memcpy(value, "https://h/", 10);
+			/* At most 8 pins and the ";" between them. */
+			for (k = 0; is_key(&ki, "platform", "pinned_pubkey") &&
+			    extra == 0 && k + strlen(PIN_A) <= n;
+			    k += strlen(PIN_A) + 1) {
+				if (k > 0)
+					value[k - 1] = ';';
+				memcpy(value + k, PIN_A, strlen(PIN_A));
+			}
+			if (strcmp(ki.group, "platform") == 0) {
+				q = xasprintf("\"%s\"", value);
+				text = platform_text(ki.name, q);
+				free(q);
+			} else if (strcmp(ki.group, "device") == 0) {
 				cr_assert(asprintf(&text, "device = { %s = "
 				    "\"%s\"; %s };\n", ki.name, value,
 				    strcmp(ki.name, "id") == 0 ? "" :
@@ -1998,7 +2187,7 @@ Test(config, rules_groups_match_the_engine)
 	size_t			 i;
 	bool			 enabled, exempt;
 
-	for (t = 0; t < RULES_TYPE_COUNT; t++) {
+	for (t = 0; t < RULES_RULE_COUNT; t++) {
 		snprintf(group, sizeof(group), "rules.%s", rules_type_name(t));
 		enabled = exempt = false;
 		for (i = 0; config_key_info(i, &ki) == 0; i++) {
@@ -2427,5 +2616,558 @@ Test(config, print_table_rules)
 	    strstr(text, "\nrules.forbidden_place.categories "), "%s", text);
 	cr_expect(strstr(text, "\nrules.forbidden_place.categories ") <
 	    strstr(text, "\nrules.overnight_parking.enabled "), "%s", text);
+	free(text);
+}
+
+/* platform and signing. */
+
+/* Without the groups: nothing to upload, every default in place. */
+Test(config, platform_absent_defaults)
+{
+	struct config	*c = load_ok(CONF_DIR "/good_minimal.conf");
+	char		*text = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	cr_expect(!c->platform.enabled);
+	cr_expect(!c->signing.enabled);
+	cr_expect_str_eq(c->platform.url, "");
+	cr_expect_str_eq(c->platform.ca_file, "");
+	cr_expect_str_eq(c->platform.cert_file, "");
+	cr_expect_str_eq(c->platform.key_file, "");
+	cr_expect_str_eq(c->platform.ca_path, "");
+	cr_expect_str_eq(c->platform.cert_path, "");
+	cr_expect_str_eq(c->platform.key_path, "");
+	cr_expect_str_eq(c->platform.pinned_pubkey, "");
+	cr_expect(!c->platform.allow_insecure_http);
+	cr_expect_eq(c->platform.connect_timeout_s, 15);
+	cr_expect_eq(c->platform.timeout_s, 120);
+	cr_expect_eq(c->platform.stall_timeout_s, 30);
+	cr_expect_eq(c->platform.batch_records, 500);
+	cr_expect_eq(c->platform.batch_bytes, 262144);
+	cr_expect_eq(c->platform.backoff_base_s, 5.0);
+	cr_expect_eq(c->platform.backoff_cap_s, 900.0);
+	cr_expect_eq(c->platform.retry_after_max_s, 3600);
+	cr_expect_eq(c->platform.auth_backoff_s, 600.0);
+	cr_expect_eq(c->platform.poll_wait_s, 25);
+	cr_expect_eq(c->platform.start_delay_max_s, 30.0);
+	cr_expect_str_eq(c->signing.key_file, "");
+	cr_expect_str_eq(c->signing.key_path, "");
+	/* The dump leaves the groups out, so that it loads back. */
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_dump(c, fp);
+	fclose(fp);
+	cr_expect(strstr(text, "platform") == NULL, "%s", text);
+	cr_expect(strstr(text, "signing") == NULL, "%s", text);
+	free(text);
+	config_free(c);
+}
+
+/* An https platform with every key set, in a file in its own directory. */
+Test(config, platform_https_values)
+{
+	struct config	*c;
+	char		 main[PATH_MAX], want[PATH_MAX + 64];
+	char		*dir = make_tmpdir();
+
+	write_in(dir, "main.conf", "device = { id = \"SC-0001\"; };\n"
+	    "platform = {\n"
+	    "\turl = \"HTTPS://gw.example.gov.cn:8443/fleet/api/\";\n"
+	    "\tca_file = \"certs/ca.pem\";\n"
+	    "\tcert_file = \"/etc/fleetgw/client.pem\";\n"
+	    "\tkey_file = \"client.key\";\n"
+	    "\tpinned_pubkey = \"" PIN_A ";" PIN_B "\";\n"
+	    "\tallow_insecure_http = true;\n"
+	    "\tconnect_timeout_s = 5;\n"
+	    "\ttimeout_s = 60;\n"
+	    "\tstall_timeout_s = 10;\n"
+	    "\tbatch_records = 1000;\n"
+	    "\tbatch_bytes = 65536;\n"
+	    "\tbackoff_base_s = 0.5;\n"
+	    "\tbackoff_cap_s = 60;\n"
+	    "\tretry_after_max_s = 0;\n"
+	    "\tauth_backoff_s = 30.5;\n"
+	    "\tpoll_wait_s = 0;\n"
+	    "\tstart_delay_max_s = 0;\n"
+	    "};\n"
+	    "signing = { key_file = \"keys/signing.key\"; };\n");
+	snprintf(main, sizeof(main), "%s/main.conf", dir);
+	c = load_ok(main);
+	cr_expect(c->platform.enabled);
+	cr_expect(c->signing.enabled);
+	/* Scheme in lower case, one trailing "/" gone. */
+	cr_expect_str_eq(c->platform.url,
+	    "https://gw.example.gov.cn:8443/fleet/api");
+	/* As written, and resolved against the file's directory. */
+	cr_expect_str_eq(c->platform.ca_file, "certs/ca.pem");
+	snprintf(want, sizeof(want), "%s/certs/ca.pem", dir);
+	cr_expect_str_eq(c->platform.ca_path, want);
+	cr_expect_str_eq(c->platform.cert_file, "/etc/fleetgw/client.pem");
+	cr_expect_str_eq(c->platform.cert_path, "/etc/fleetgw/client.pem");
+	snprintf(want, sizeof(want), "%s/client.key", dir);
+	cr_expect_str_eq(c->platform.key_path, want);
+	snprintf(want, sizeof(want), "%s/keys/signing.key", dir);
+	cr_expect_str_eq(c->signing.key_file, "keys/signing.key");
+	cr_expect_str_eq(c->signing.key_path, want);
+	cr_expect_str_eq(c->platform.pinned_pubkey, PIN_A ";" PIN_B);
+	cr_expect(c->platform.allow_insecure_http);
+	cr_expect_eq(c->platform.connect_timeout_s, 5);
+	cr_expect_eq(c->platform.timeout_s, 60);
+	cr_expect_eq(c->platform.stall_timeout_s, 10);
+	cr_expect_eq(c->platform.batch_records, 1000);
+	cr_expect_eq(c->platform.batch_bytes, 65536);
+	cr_expect_eq(c->platform.backoff_base_s, 0.5);
+	cr_expect_eq(c->platform.backoff_cap_s, 60.0);
+	cr_expect_eq(c->platform.retry_after_max_s, 0);
+	cr_expect_eq(c->platform.auth_backoff_s, 30.5);
+	cr_expect_eq(c->platform.poll_wait_s, 0);
+	cr_expect_eq(c->platform.start_delay_max_s, 0.0);
+	config_free(c);
+	roundtrip(main);
+	rm_in(dir, "main.conf");
+	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+	free(dir);
+}
+
+/*
+ * Relative file names are taken from the directory of the file they are
+ * written in: an @include'd fragment in a sub-directory has its own; a
+ * main file named without a directory leaves them relative to the cwd.
+ */
+Test(config, platform_paths_relative_to_their_file)
+{
+	struct config	*c;
+	char		 path[PATH_MAX], want[PATH_MAX + 64], sub[PATH_MAX];
+	char		*dir = make_tmpdir();
+
+	snprintf(sub, sizeof(sub), "%s/fleetgw.d", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0, "mkdir: %s", strerror(errno));
+	write_in(dir, "main.conf", "device = { id = \"SC-0001\"; };\n"
+	    "signing = { key_file = \"signing.key\"; };\n"
+	    "@include \"fleetgw.d/platform.conf\"\n");
+	write_in(dir, "fleetgw.d/platform.conf", "platform = {\n"
+	    "\turl = \"https://gw.example.gov.cn\";\n"
+	    "\tca_file = \"ca.pem\";\n"
+	    "\tcert_file = \"../client.pem\";\n"
+	    "\tkey_file = \"/etc/fleetgw/client.key\";\n"
+	    "};\n");
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	c = load_ok(path);
+	snprintf(want, sizeof(want), "%s/signing.key", dir);
+	cr_expect_str_eq(c->signing.key_path, want);
+	snprintf(want, sizeof(want), "%s/fleetgw.d/ca.pem", dir);
+	cr_expect_str_eq(c->platform.ca_path, want);
+	snprintf(want, sizeof(want), "%s/fleetgw.d/../client.pem", dir);
+	cr_expect_str_eq(c->platform.cert_path, want);
+	cr_expect_str_eq(c->platform.key_path, "/etc/fleetgw/client.key");
+	cr_expect_str_eq(c->platform.ca_file, "ca.pem");
+	config_free(c);
+
+	/* "main.conf" from its own directory: names stay relative. */
+	cr_assert_not_null(getcwd(path, sizeof(path)));
+	cr_assert_eq(chdir(dir), 0);
+	c = load_ok("main.conf");
+	cr_expect_str_eq(c->signing.key_path, "signing.key");
+	cr_expect_str_eq(c->platform.ca_path, "fleetgw.d/ca.pem");
+	config_free(c);
+	cr_assert_eq(chdir(path), 0);
+
+	rm_in(dir, "fleetgw.d/platform.conf");
+	rm_in(dir, "main.conf");
+	cr_expect_eq(rmdir(sub), 0);
+	cr_expect_eq(rmdir(dir), 0, "rmdir %s: %s", dir, strerror(errno));
+	free(dir);
+}
+
+/* "device { id }; signing; platform = { BODY };", which must load. */
+static struct config *
+load_platform_ok(const char *body)
+{
+	struct config	*c;
+	char		*text;
+
+	cr_assert(asprintf(&text, "device = { id = \"SC-0001\"; };\n"
+	    SIGNING_GROUP "platform = {\n%s\n};\n", body) != -1);
+	c = load_text_ok(text);
+	free(text);
+	return c;
+}
+
+/*
+ * The same, which must fail with exactly one line ending in want
+ * ("LINE: message"; the group is on line 3, BODY starts on line 4).
+ */
+static void
+expect_platform_error(const char *body, const char *want)
+{
+	char	*text, *out;
+
+	cr_assert(asprintf(&text, "device = { id = \"SC-0001\"; };\n"
+	    SIGNING_GROUP "platform = {\n%s\n};\n", body) != -1);
+	out = load_text_fail(text, NULL);
+	cr_expect(strchr(out, '\n') == out + strlen(out) - 1,
+	    "%s: more than one line:\n%s", body, out);
+	cr_expect(has_suffix(out, want) && out[strlen(out) - strlen(want) -
+	    1] == ':', "%s:\n--- got\n%s--- want\n...:%s", body, out, want);
+	free(out);
+	free(text);
+}
+
+#define HTTPS_FILES	"ca_file = \"ca.pem\"; cert_file = \"c.pem\"; " \
+	"key_file = \"c.key\";"
+
+Test(config, platform_http_needs_the_flag)
+{
+	struct config	*c;
+
+	expect_platform_error("url = \"http://127.0.0.1:8080\";",
+	    "4: platform.url: http:// is refused without "
+	    "platform.allow_insecure_http = true\n");
+	/* Case does not smuggle it in. */
+	expect_platform_error("url = \"HTTP://127.0.0.1:8080\";",
+	    "4: platform.url: http:// is refused without "
+	    "platform.allow_insecure_http = true\n");
+	expect_platform_error("allow_insecure_http = false;\n"
+	    "url = \"http://127.0.0.1:8080\";",
+	    "5: platform.url: http:// is refused without "
+	    "platform.allow_insecure_http = true\n");
+	expect_platform_error("url = \"http://127.0.0.1:8080\";\n"
+	    "allow_insecure_http = false;",
+	    "5: platform.allow_insecure_http: false refuses the http:// "
+	    "platform.url (true is for tests only)\n");
+	/* A bad flag suppresses the rule: only its own error. */
+	expect_platform_error("url = \"http://127.0.0.1:8080\";\n"
+	    "allow_insecure_http = 1;",
+	    "5: platform.allow_insecure_http: expected bool, got int\n");
+
+	/* Accepted with the flag, either order, no TLS files needed. */
+	c = load_platform_ok("url = \"http://127.0.0.1:8080/\";\n"
+	    "allow_insecure_http = true;");
+	cr_expect_str_eq(c->platform.url, "http://127.0.0.1:8080");
+	cr_expect(c->platform.allow_insecure_http);
+	cr_expect_str_eq(c->platform.ca_path, "");
+	config_free(c);
+	c = load_platform_ok("allow_insecure_http = true;\n"
+	    "url = \"http://[::1]:8080/base\";");
+	cr_expect_str_eq(c->platform.url, "http://[::1]:8080/base");
+	config_free(c);
+	/* The flag does not hurt https. */
+	c = load_platform_ok("url = \"https://gw.example.gov.cn\";\n"
+	    "allow_insecure_http = true; " HTTPS_FILES);
+	config_free(c);
+}
+
+Test(config, platform_https_needs_ca_cert_and_key)
+{
+	struct config	*c;
+
+	c = load_platform_ok("url = \"https://gw.example.gov.cn\"; "
+	    HTTPS_FILES);
+	cr_expect_str_eq(c->platform.cert_file, "c.pem");
+	config_free(c);
+	expect_platform_error("url = \"https://gw.example.gov.cn\";\n"
+	    "cert_file = \"c.pem\"; key_file = \"c.key\";",
+	    "3: platform.ca_file: required key is missing (platform.url is "
+	    "https://)\n");
+	expect_platform_error("url = \"https://gw.example.gov.cn\";\n"
+	    "ca_file = \"ca.pem\"; key_file = \"c.key\";",
+	    "3: platform.cert_file: required key is missing (platform.url "
+	    "is https://)\n");
+	/* A certificate without its key. */
+	expect_platform_error("url = \"https://gw.example.gov.cn\";\n"
+	    "ca_file = \"ca.pem\"; cert_file = \"c.pem\";",
+	    "3: platform.key_file: required key is missing (platform.url is "
+	    "https://)\n");
+	/* Given empty: an error of its own, at its line. */
+	expect_platform_error("url = \"https://gw.example.gov.cn\";\n"
+	    "ca_file = \"\"; cert_file = \"c.pem\"; key_file = \"c.key\";",
+	    "5: platform.ca_file: must not be empty\n");
+	/* Over http both or neither. */
+	expect_platform_error("url = \"http://127.0.0.1\";\n"
+	    "allow_insecure_http = true; cert_file = \"c.pem\";",
+	    "3: platform.key_file: required key is missing "
+	    "(platform.cert_file is given)\n");
+	expect_platform_error("url = \"http://127.0.0.1\";\n"
+	    "allow_insecure_http = true; key_file = \"c.key\";",
+	    "3: platform.cert_file: required key is missing "
+	    "(platform.key_file is given)\n");
+	c = load_platform_ok("url = \"http://127.0.0.1\"; "
+	    "allow_insecure_http = true;\n"
+	    "cert_file = \"c.pem\"; key_file = \"c.key\";");
+	config_free(c);
+	/* The url itself missing: that, and nothing about the files. */
+	expect_platform_error("ca_file = \"ca.pem\";",
+	    "3: platform.url: required key is missing\n");
+}
+
+Test(config, platform_url_syntax)
+{
+	static const struct {
+		const char	*url;
+		const char	*stored;
+	} good[] = {
+		{ "https://gw.example.gov.cn", "https://gw.example.gov.cn" },
+		{ "https://gw.example.gov.cn/", "https://gw.example.gov.cn" },
+		{ "https://gw.example.gov.cn:8443", NULL },
+		{ "https://gw.example.gov.cn:8443/", "https://gw.example.gov.cn"
+		  ":8443" },
+		{ "https://gw.example.gov.cn/fleet/v2", NULL },
+		{ "https://gw.example.gov.cn/fleet/v2/", "https://gw.example."
+		  "gov.cn/fleet/v2" },
+		{ "https://10.1.2.3:1", NULL },
+		{ "https://[2001:db8::1]:65535/x", NULL },
+		{ "https://[::1]", NULL },
+		{ "https://gw_1.local", NULL },
+		{ "Https://GW.example.gov.cn", "https://GW.example.gov.cn" },
+		{ "https://h/a%20b/~u/-._!$&'()*+,;=:@", NULL },
+	};
+	static const struct {
+		const char	*url;
+		const char	*why;
+	} bad[] = {
+		{ "gw.example.gov.cn", "not an https:// or http:// URL, "
+		  "expected https://HOST[:PORT][/BASE]" },
+		{ "ftp://gw.example.gov.cn", "not an https:// or http:// URL, "
+		  "expected https://HOST[:PORT][/BASE]" },
+		{ "https:/gw.example.gov.cn", "not an https:// or http:// URL, "
+		  "expected https://HOST[:PORT][/BASE]" },
+		{ "https://", "no host, expected https://HOST[:PORT][/BASE]" },
+		{ "https:///fleet", "no host, expected "
+		  "https://HOST[:PORT][/BASE]" },
+		{ "https://gw.example.gov.cn/my fleet", "must not contain "
+		  "spaces" },
+		{ "https://gw.example.gov.cn?a=1", "a query (\"?...\") is not "
+		  "allowed, expected https://HOST[:PORT][/BASE]" },
+		{ "https://gw.example.gov.cn/#top", "a fragment (\"#...\") is "
+		  "not allowed, expected https://HOST[:PORT][/BASE]" },
+		{ "https://user:pw@gw.example.gov.cn", "user info (\"user@\") "
+		  "is not allowed: the client certificate identifies the "
+		  "gateway" },
+		{ "https://:8443", "the host must be a DNS name or an address "
+		  "(A-Z a-z 0-9 . - _, an IPv6 address in [ ]), expected "
+		  "https://HOST[:PORT][/BASE]" },
+		{ "https://监管.gov.cn", "the host must be a DNS name or an "
+		  "address (A-Z a-z 0-9 . - _, an IPv6 address in [ ]), "
+		  "expected https://HOST[:PORT][/BASE]" },
+		{ "https://-gw.example", "the host must be a DNS name or an "
+		  "address (A-Z a-z 0-9 . - _, an IPv6 address in [ ]), "
+		  "expected https://HOST[:PORT][/BASE]" },
+		{ "https://gw.example.gov.cn:", "port must be a number "
+		  "1..65535" },
+		{ "https://gw.example.gov.cn:0", "port must be a number "
+		  "1..65535" },
+		{ "https://gw.example.gov.cn:65536", "port must be a number "
+		  "1..65535" },
+		{ "https://gw.example.gov.cn:08443", "port must be a number "
+		  "1..65535" },
+		{ "https://gw.example.gov.cn:84a3", "port must be a number "
+		  "1..65535" },
+		{ "https://[::1", "not a numeric IPv6 address in [ ]" },
+		{ "https://[]", "not a numeric IPv6 address in [ ]" },
+		{ "https://[gw.example]", "not a numeric IPv6 address in [ ]" },
+		{ "https://[::1]8443", "expected \":PORT\" or \"/\" after the "
+		  "IPv6 address" },
+		{ "https://h/a\\\\b", "the path may only contain A-Z a-z 0-9 - "
+		  ". _ ~ ! $ & ' ( ) * + , ; = : @ / and %XX escapes" },
+		{ "https://h/a%2", "the path may only contain A-Z a-z 0-9 - . "
+		  "_ ~ ! $ & ' ( ) * + , ; = : @ / and %XX escapes" },
+		{ "https://h/\\\"x\\\"", "the path may only contain A-Z a-z "
+		  "0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / and %XX escapes" },
+	};
+	struct config	*c;
+	char		 body[256], want[512];
+	size_t		 i;
+
+	for (i = 0; i < NELEM(good); i++) {
+		snprintf(body, sizeof(body), "url = \"%s\"; " HTTPS_FILES,
+		    good[i].url);
+		c = load_platform_ok(body);
+		cr_expect_str_eq(c->platform.url, good[i].stored != NULL ?
+		    good[i].stored : good[i].url);
+		config_free(c);
+	}
+	for (i = 0; i < NELEM(bad); i++) {
+		snprintf(body, sizeof(body), "url = \"%s\";\n"
+		    "allow_insecure_http = true; " HTTPS_FILES, bad[i].url);
+		/* Quoted back with the escapes of the file. */
+		snprintf(want, sizeof(want), "4: platform.url: \"%s\": %s\n",
+		    bad[i].url, bad[i].why);
+		expect_platform_error(body, want);
+	}
+	/* An http:// URL is checked the same way. */
+	expect_platform_error("url = \"http://h?x\"; allow_insecure_http = "
+	    "true;", "4: platform.url: \"http://h?x\": a query (\"?...\") is "
+	    "not allowed, expected https://HOST[:PORT][/BASE]\n");
+}
+
+Test(config, platform_pinned_pubkey)
+{
+	static const char *const good[] = {
+		"", PIN_A, PIN_A ";" PIN_B,
+		"sha256//++++++++++++++++++++++++++++++++++++++++++8=",
+	};
+	static const struct {
+		const char	*pins;
+		int		 which;
+	} bad[] = {
+		{ "sha256//", 1 },
+		{ "YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=", 1 },
+		{ "sha1//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=", 1 },
+		{ "SHA256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=", 1 },
+		/* 43 characters, no padding */
+		{ "sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE", 1 },
+		/* 45 */
+		{ "sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwEA=", 1 },
+		/* not base64 */
+		{ "sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRM-E=", 1 },
+		{ "sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRM=E=", 1 },
+		{ PIN_A ";", 2 },
+		{ PIN_A "; " PIN_B, 2 },
+		{ PIN_A "," PIN_B, 1 },
+		{ ";" PIN_A, 1 },
+		{ PIN_A ";" PIN_B ";x", 3 },
+	};
+	struct config	*c;
+	char		 body[512], want[512];
+	size_t		 i;
+
+	for (i = 0; i < NELEM(good); i++) {
+		snprintf(body, sizeof(body), "url = \"https://h\"; "
+		    HTTPS_FILES "\npinned_pubkey = \"%s\";", good[i]);
+		c = load_platform_ok(body);
+		cr_expect_str_eq(c->platform.pinned_pubkey, good[i]);
+		config_free(c);
+	}
+	for (i = 0; i < NELEM(bad); i++) {
+		snprintf(body, sizeof(body), "url = \"https://h\"; "
+		    HTTPS_FILES "\npinned_pubkey = \"%s\";", bad[i].pins);
+		snprintf(want, sizeof(want), "5: platform.pinned_pubkey: pin "
+		    "%d: expected \"sha256//\" and 44 base64 characters (the "
+		    "SHA-256 of the server's public key), pins separated by "
+		    "\";\"\n", bad[i].which);
+		expect_platform_error(body, want);
+	}
+}
+
+Test(config, platform_backoff_order)
+{
+	struct config	*c;
+
+	c = load_platform_ok("url = \"https://h\"; " HTTPS_FILES "\n"
+	    "backoff_base_s = 10; backoff_cap_s = 10;");
+	cr_expect_eq(c->platform.backoff_cap_s, 10.0);
+	config_free(c);
+	c = load_platform_ok("url = \"https://h\"; " HTTPS_FILES "\n"
+	    "backoff_cap_s = 5;");	/* == the default base */
+	config_free(c);
+	expect_platform_error("url = \"https://h\"; " HTTPS_FILES "\n"
+	    "backoff_base_s = 20.5;\nbackoff_cap_s = 20.25;",
+	    "6: platform.backoff_cap_s: 20.25 must not be less than "
+	    "platform.backoff_base_s (20.5)\n");
+	expect_platform_error("url = \"https://h\"; " HTTPS_FILES "\n"
+	    "backoff_cap_s = 20.25;\nbackoff_base_s = 20.5;",
+	    "6: platform.backoff_base_s: 20.5 must not be more than "
+	    "platform.backoff_cap_s (20.25)\n");
+	expect_platform_error("url = \"https://h\"; " HTTPS_FILES "\n"
+	    "backoff_cap_s = 4.99;",
+	    "5: platform.backoff_cap_s: 4.99 must not be less than "
+	    "platform.backoff_base_s (5, the default)\n");
+	/* A wrong key itself suppresses the rule. */
+	expect_platform_error("url = \"https://h\"; " HTTPS_FILES "\n"
+	    "backoff_base_s = 601;\nbackoff_cap_s = 1;",
+	    "5: platform.backoff_base_s: 601 is out of range 0.01..600\n");
+}
+
+Test(config, platform_needs_signing)
+{
+	struct config	*c;
+	char		*out;
+
+	out = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "platform = { url = \"https://h\"; " HTTPS_FILES " };\n", NULL);
+	cr_expect(has_suffix(out, ":1: signing.key_file: required key is "
+	    "missing (no signing group, which platform needs)\n") &&
+	    strchr(out, '\n') == out + strlen(out) - 1, "%s", out);
+	free(out);
+	/* signing on its own is fine (nothing uploaded). */
+	c = load_text_ok("device = { id = \"SC-0001\"; };\n"
+	    "signing = { key_file = \"/etc/fleetgw/signing.key\"; };\n");
+	cr_expect(c->signing.enabled);
+	cr_expect(!c->platform.enabled);
+	cr_expect_str_eq(c->signing.key_path, "/etc/fleetgw/signing.key");
+	config_free(c);
+	out = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "signing = { };\n", NULL);
+	cr_expect(has_suffix(out, ":2: signing.key_file: required key is "
+	    "missing\n"), "%s", out);
+	free(out);
+	out = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "signing = { key_file = \"\"; };\n", NULL);
+	cr_expect(has_suffix(out, ":2: signing.key_file: must not be "
+	    "empty\n"), "%s", out);
+	free(out);
+	out = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "signing = { key_file = \"/etc/fleetgw/\"; };\n", NULL);
+	cr_expect(has_suffix(out, ":2: signing.key_file: must name a file, "
+	    "not a directory (ends in \"/\")\n"), "%s", out);
+	free(out);
+}
+
+/* Dumps of platform configs load back equal. */
+Test(config, platform_dump_roundtrip)
+{
+	char	*path, *text = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	struct config *c;
+
+	/* http: no TLS files, which the dump must leave out. */
+	path = write_tmp("device = { id = \"SC-0001\"; };\n" SIGNING_GROUP
+	    "platform = { url = \"http://127.0.0.1:8080/\"; "
+	    "allow_insecure_http = true; pinned_pubkey = \"" PIN_A "\"; "
+	    "backoff_base_s = 0.25; };\n");
+	roundtrip(path);
+	c = load_ok(path);
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_dump(c, fp);
+	fclose(fp);
+	cr_expect(strstr(text, "platform = {\n\turl = "
+	    "\"http://127.0.0.1:8080\";\n\tpinned_pubkey = ") != NULL, "%s",
+	    text);
+	cr_expect(strstr(text, "ca_file") == NULL, "%s", text);
+	cr_expect(strstr(text, "signing = {\n\tkey_file = \"signing.key\";\n"
+	    "};\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "\tbackoff_base_s = 0.25;\n") != NULL, "%s",
+	    text);
+	free(text);
+	config_free(c);
+	unlink(path);
+	free(path);
+}
+
+/* --help-config lists the platform and signing keys. */
+Test(config, print_table_platform)
+{
+	char	*text = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	config_print_table(fp);
+	fclose(fp);
+	cr_expect(strstr(text, "\nplatform.url ") != NULL &&
+	    strstr(text, "1..1024 bytes") != NULL, "%s", text);
+	cr_expect(strstr(text, "\nsigning.key_file ") != NULL);
+	cr_expect(strstr(text, "\"\" or 1..8 pins") != NULL);
+	cr_expect(strstr(text, "1024..16777216") != NULL);
+	cr_expect(strstr(text, "0.01..600") != NULL);
+	cr_expect(strstr(text, "\nstorage.commit_rows ") <
+	    strstr(text, "\nplatform.url ") && strstr(text, "\nplatform.url ")
+	    < strstr(text, "\nsigning.key_file ") &&
+	    strstr(text, "\nsigning.key_file ") < strstr(text, "\nctl.socket "),
+	    "%s", text);
 	free(text);
 }

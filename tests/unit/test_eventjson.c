@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_eventjson.c - events as fleetgwctl prints them: JSON members in
- * order, nulls for open events and unknown values, details parsed back,
+ * order (end_seq after seq), nulls for open events and unknown values, details parsed back,
  * the streamed array, and the text view by day with its count line.
  */
 #include <criterion/criterion.h>
@@ -107,7 +107,8 @@ Test(eventjson, closed_event_members_in_order)
 	cr_assert_not_null(j);
 	s = dump(j);
 	cr_assert_str_eq(s,
-	    "{\"id\":1,\"seq\":10,\"type\":\"after_hours_use\","
+	    "{\"id\":1,\"seq\":10,\"end_seq\":11,"
+	    "\"type\":\"after_hours_use\","
 	    "\"severity\":\"violation\","
 	    "\"start\":\"2026-10-02T21:14:05+08:00\","
 	    "\"end\":\"2026-10-02T21:40:10+08:00\","
@@ -123,7 +124,7 @@ Test(eventjson, open_event_nulls)
 	struct store_event	 ev = ev_overnight();
 	json_t			*j;
 	const char		*nulls[] = {
-		"end", "trip_id", "lat", "lon", "fence_id"
+		"end_seq", "end", "trip_id", "lat", "lon", "fence_id"
 	};
 	size_t			 i;
 
@@ -138,7 +139,23 @@ Test(eventjson, open_event_nulls)
 	    "warning");
 	cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j,
 	    "details"), "check_time")), "22:00");
-	cr_expect_eq(json_object_size(j), 11);
+	cr_expect_eq(json_integer_value(json_object_get(j, "seq")), 20);
+	cr_expect_eq(json_object_size(j), 12);
+	json_decref(j);
+}
+
+/* An instant: one seq, end_seq equal to it. */
+Test(eventjson, instant_end_seq_is_seq)
+{
+	struct store_event	 ev = ev_after_hours();
+	json_t			*j;
+
+	ev.end_seq = ev.seq;
+	ev.end_utc_ms = ev.start_utc_ms;
+	j = eventjson_event(&ev, TZ);
+	cr_assert_not_null(j);
+	cr_expect_eq(json_integer_value(json_object_get(j, "seq")), 10);
+	cr_expect_eq(json_integer_value(json_object_get(j, "end_seq")), 10);
 	json_decref(j);
 }
 

@@ -683,7 +683,8 @@ Test(rules, type_and_severity_names)
 		"forbidden_place", "overnight_parking", "commute_pattern",
 		"dispatch_mismatch", "speeding", "fatigue_driving",
 		"excessive_idle", "fuel_drop", "gnss_lost_while_moving",
-		"position_jump", "power_loss", "obd_lost", "dtc", "clock_jump"
+		"position_jump", "power_loss", "obd_lost", "dtc", "clock_jump",
+		"storage_pressure"
 	};
 	static const enum rules_severity sev[] = {
 		RULES_VIOLATION, RULES_VIOLATION, RULES_VIOLATION,
@@ -691,7 +692,7 @@ Test(rules, type_and_severity_names)
 		RULES_VIOLATION, RULES_WARNING, RULES_VIOLATION,
 		RULES_WARNING, RULES_CRITICAL, RULES_CRITICAL,
 		RULES_WARNING, RULES_WARNING, RULES_WARNING, RULES_WARNING,
-		RULES_WARNING
+		RULES_WARNING, RULES_WARNING
 	};
 	static const char *const sevnames[] = {
 		"info", "warning", "violation", "critical"
@@ -714,7 +715,6 @@ Test(rules, type_and_severity_names)
 	cr_assert_eq(rules_type_severity(RULES_TYPE_COUNT), RULES_INFO);
 	t = RULES_SPEEDING;
 	/* Events of other modules, case, prefixes: unknown here. */
-	cr_assert_eq(rules_type_parse("storage_pressure", &t), -1);
 	cr_assert_eq(rules_type_parse("inspection_export", &t), -1);
 	cr_assert_eq(rules_type_parse("Speeding", &t), -1);
 	cr_assert_eq(rules_type_parse("speed", &t), -1);
@@ -2228,6 +2228,27 @@ Test(rules, power_loss)
 	cr_assert_eq(dnum(c, "gap_s"), 0);
 	cr_assert(json_is_false(json_object_get(c->d, "in_trip")));
 	cr_assert_eq(c->e.id, 2);
+}
+
+/* The daemon's own event: storage_pressure, an instant with the next id. */
+Test(rules, raise_storage_pressure)
+{
+	const struct evc	*c;
+	int64_t			 t0 = L(D0, HMS(10, 0, 0));
+
+	restart_at(t0, 0, 0, false, false);
+	rules_power_loss(h.r, t0 - 5 * MINUTE, t0, false);
+	rules_raise(h.r, RULES_STORAGE_PRESSURE, t0 + SEC, json_pack(
+	    "{s:{s:{s:i}}}", "unsent_deleted", "positions", "records", 500));
+	/* Not a type the daemon may raise: nothing. */
+	rules_raise(h.r, RULES_SPEEDING, t0 + SEC, json_object());
+	expect_total(2);
+	c = expect_instant(RULES_STORAGE_PRESSURE, 0, t0 + SEC, t0 + SEC);
+	cr_assert_eq(c->e.id, 2);
+	cr_assert_eq(c->e.severity, RULES_WARNING);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(c->d, "unsent_deleted"), "positions"), "records")),
+	    500);
 }
 
 /* ---------------------------------------------------------------- OBD lost */

@@ -50,6 +50,8 @@
 
 /* 2026-03-02T00:00:00Z */
 #define T0_MS		INT64_C(1772409600000)
+#define POS		STORE_STREAM_POSITIONS
+#define EVS		STORE_STREAM_EVENTS
 #define MIB		(1024 * 1024)
 #define NOBODY		65534
 
@@ -347,7 +349,7 @@ Test(store, batch_by_interval_and_rows)
 	cr_assert_eq(s.pending, 0);
 	cr_assert_eq(s.commits, 1);
 	cr_assert_eq(s.positions, 9);
-	cr_assert_eq(s.next_seq, 10);
+	cr_assert_eq(s.next_seq[POS], 10);
 	cr_assert_eq(count_readonly(), 9);
 	cr_assert_eq(store_next_due_ms(st, 6000), UINT64_MAX);
 
@@ -414,7 +416,7 @@ Test(store, seq_dense_across_reopen)
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 8);
-	cr_assert_eq(s.next_seq, 9);
+	cr_assert_eq(s.next_seq[POS], 9);
 	cr_assert_eq(s.pending, 0);
 	put_n(st, 8, 2, 0);
 	cr_assert_eq(store_commit(st), 0);
@@ -426,7 +428,7 @@ Test(store, seq_dense_across_reopen)
 	assert_integrity();
 }
 
-/* Set meta.seq_floor behind the store's back (store closed). */
+/* Set meta.seq_floor_positions behind the store's back (store closed). */
 static void
 set_seq_floor(int64_t floor)
 {
@@ -435,13 +437,13 @@ set_seq_floor(int64_t floor)
 
 	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "UPDATE meta SET value = %lld "
-	    "WHERE key = 'seq_floor'", (long long)floor);
+	    "WHERE key = 'seq_floor_positions'", (long long)floor);
 	sql_exec(db, sql);
 	cr_assert_eq(sqlite3_changes(db), 1);
 	sqlite3_close(db);
 }
 
-/* next_seq is max(highest seq + 1, seq_floor), whichever is higher. */
+/* next_seq is max(highest seq + 1, the stream's floor), whichever is higher. */
 Test(store, next_seq_derived_from_rows_and_floor)
 {
 	struct store_opts o = mkopts();
@@ -459,12 +461,12 @@ Test(store, next_seq_derived_from_rows_and_floor)
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 11);
+	cr_assert_eq(s.next_seq[POS], 11);
 	store_close(st);
 	st = store_open_readonly(dbpath);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 11);
+	cr_assert_eq(s.next_seq[POS], 11);
 	store_close(st);
 
 	/* A floor above them (newest rows deleted) wins. */
@@ -472,7 +474,7 @@ Test(store, next_seq_derived_from_rows_and_floor)
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 50);
+	cr_assert_eq(s.next_seq[POS], 50);
 	put_n(st, 10, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
 	cr_assert_eq(sql_int(store_db(st), "SELECT max(seq) FROM positions"),
@@ -481,7 +483,7 @@ Test(store, next_seq_derived_from_rows_and_floor)
 	st = store_open_readonly(dbpath);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 51);
+	cr_assert_eq(s.next_seq[POS], 51);
 	store_close(st);
 }
 
@@ -496,14 +498,25 @@ Test(store, missing_seq_floor_refused)
 	cr_assert_not_null(st);
 	store_close(st);
 	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	sql_exec(db, "DELETE FROM meta WHERE key = 'seq_floor'");
+	sql_exec(db, "DELETE FROM meta WHERE key = 'seq_floor_positions'");
 	sqlite3_close(db);
 	capture_start();
 	cr_assert_null(store_open(&o));
 	cr_assert_null(store_open_readonly(dbpath));
 	log = capture_end();
-	cr_assert(strstr(log, "meta.seq_floor is missing or invalid") != NULL,
-	    "log: %s", log);
+	cr_assert(strstr(log, "meta.seq_floor_positions is missing or invalid")
+	    != NULL, "log: %s", log);
+	/* The other stream's floor too. */
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sql_exec(db, "INSERT INTO meta(key, value) VALUES "
+	    "('seq_floor_positions', 1); DELETE FROM meta "
+	    "WHERE key = 'seq_floor_events'");
+	sqlite3_close(db);
+	capture_start();
+	cr_assert_null(store_open(&o));
+	log = capture_end();
+	cr_assert(strstr(log, "meta.seq_floor_events is missing or invalid")
+	    != NULL, "log: %s", log);
 }
 
 /*
@@ -529,11 +542,12 @@ crash_child(int how)
 	put_n(st, 35, 3, 0);		/* never committed */
 	if (how == 0)
 		_exit(0);
-	/* Die inside a write transaction that also moved seq_floor. */
+	/* Die inside a write transaction that also moved the floor. */
 	if (sqlite3_exec(store_db(st), "BEGIN IMMEDIATE;"
 	    "INSERT INTO positions(seq, t_utc_ms, lat_deg, lon_deg) "
 	    "VALUES (1000000, 0, 1, 1);"
-	    "UPDATE meta SET value = value + 100 WHERE key = 'seq_floor'",
+	    "UPDATE meta SET value = value + 100 "
+	    "WHERE key = 'seq_floor_positions'",
 	    NULL, NULL, NULL) != SQLITE_OK || sqlite3_changes(store_db(st)) !=
 	    1)
 		_exit(4);
@@ -574,7 +588,7 @@ Test(store, crash_keeps_committed_rows_and_seq)
 		if (how == 0) {
 			cr_assert_eq(r.n, 35);
 			assert_dense(&r, 1, 0);
-			cr_assert_eq(s.next_seq, 36);
+			cr_assert_eq(s.next_seq[POS], 36);
 			/* Move the file aside for the second round. */
 			rows_free(&r);
 			store_close(st);
@@ -592,8 +606,8 @@ Test(store, crash_keeps_committed_rows_and_seq)
 	store_get_stats(st, &s);
 	query_all(st, &r);
 	cr_assert_eq(r.n, 70);
-	cr_assert_eq(s.next_seq, 71, "next_seq %llu",
-	    (unsigned long long)s.next_seq);
+	cr_assert_eq(s.next_seq[POS], 71, "next_seq %llu",
+	    (unsigned long long)s.next_seq[POS]);
 	cr_assert_eq(r.p[34].seq, 35);
 	cr_assert_eq(r.p[35].seq, 36);
 	cr_assert_eq(r.p[69].seq, 70);
@@ -619,6 +633,7 @@ ack_child(int fd)
 	struct store_opts o = mkopts();
 	struct store	*st;
 	struct store_stats s;
+	uint64_t	 last;
 	int		 i;
 
 	st = store_open(&o);
@@ -629,9 +644,8 @@ ack_child(int fd)
 		if (store_commit(st) != 0)
 			_exit(3);
 		store_get_stats(st, &s);
-		s.next_seq--;
-		if (write(fd, &s.next_seq, sizeof(s.next_seq)) !=
-		    (ssize_t)sizeof(s.next_seq))
+		last = s.next_seq[POS] - 1;
+		if (write(fd, &last, sizeof(last)) != (ssize_t)sizeof(last))
 			_exit(4);
 	}
 }
@@ -672,7 +686,7 @@ Test(store, random_kill_loses_no_acknowledged_row)
 		query_all(st, &r);
 		cr_assert_geq(r.n, acked, "round %d: %zu rows, acked %llu",
 		    round, r.n, (unsigned long long)acked);
-		cr_assert_eq(s.next_seq, r.n + 1);
+		cr_assert_eq(s.next_seq[POS], r.n + 1);
 		for (k = 0; k < r.n; k++)
 			cr_assert_eq(r.p[k].seq, k + 1);
 		acked = r.n;
@@ -682,11 +696,20 @@ Test(store, random_kill_loses_no_acknowledged_row)
 	cr_assert_gt(acked, 0);
 }
 
-/* meta.seq_floor as the store wrote it. */
+/* meta.seq_floor_positions as the store wrote it. */
 static int64_t
 seq_floor(sqlite3 *db)
 {
-	return sql_int(db, "SELECT value FROM meta WHERE key = 'seq_floor'");
+	return sql_int(db, "SELECT value FROM meta "
+	    "WHERE key = 'seq_floor_positions'");
+}
+
+/* meta.seq_floor_events as the store wrote it. */
+static int64_t
+seq_floor_ev(sqlite3 *db)
+{
+	return sql_int(db, "SELECT value FROM meta "
+	    "WHERE key = 'seq_floor_events'");
 }
 
 /*
@@ -729,7 +752,7 @@ Test(store, commit_writes_no_counter_page)
 		    "expected the positions and index leaves only", i,
 		    nframe - before);
 	}
-	cr_assert_eq(seq_floor(db), 1, "a commit moved seq_floor");
+	cr_assert_eq(seq_floor(db), 1, "a commit moved the floor");
 	sqlite3_wal_autocheckpoint(db, 1000);
 	store_close(st);
 }
@@ -777,7 +800,7 @@ Test(store, seq_not_reused_after_deleting_all_rows)
 	    INT64_C(10) * 86400000), 30);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 0);
-	cr_assert_eq(s.next_seq, 31);
+	cr_assert_eq(s.next_seq[POS], 31);
 	cr_assert_eq(seq_floor(store_db(st)), 31);
 	store_close(st);
 
@@ -786,12 +809,12 @@ Test(store, seq_not_reused_after_deleting_all_rows)
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 0);
-	cr_assert_eq(s.next_seq, 31);
+	cr_assert_eq(s.next_seq[POS], 31);
 	store_close(st);
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 31);
+	cr_assert_eq(s.next_seq[POS], 31);
 	put_n(st, 30, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
 	query_all(st, &r);
@@ -813,7 +836,7 @@ Test(store, seq_not_reused_after_deleting_all_rows)
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 0);
-	cr_assert_eq(s.next_seq, 37);
+	cr_assert_eq(s.next_seq[POS], 37);
 	put_n(st, 36, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
 	query_all(st, &r);
@@ -848,10 +871,10 @@ Test(store, another_writer_moves_seq)
 	capture_start();
 	cr_assert_eq(store_commit(st), 0);
 	log = capture_end();
-	cr_assert(strstr(log, "another connection wrote, seq continues at 8 "
-	    "instead of 6") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "another connection wrote, positions seq "
+	    "continues at 8 instead of 6") != NULL, "log: %s", log);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 10);
+	cr_assert_eq(s.next_seq[POS], 10);
 	query_all(st, &r);
 	cr_assert_eq(r.n, 9);
 	assert_dense(&r, 1, 0);
@@ -1129,7 +1152,7 @@ Test(store, kill_mid_commit_keeps_seq_dense)
 			    (unsigned long long)acked);
 		}
 		assert_dense(&r, 1, 0);
-		cr_assert_eq(s.next_seq, r.n + 1, "round %d", round);
+		cr_assert_eq(s.next_seq[POS], r.n + 1, "round %d", round);
 		rows_free(&r);
 		/* And the next commit continues the stream. */
 		put_n(st, (int)s.positions, 1, 0);
@@ -1250,7 +1273,7 @@ Test(store, non_finite_position_refused)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.refused, 2);
 	cr_assert_eq(s.positions, 1);
-	cr_assert_eq(s.next_seq, 2);
+	cr_assert_eq(s.next_seq[POS], 2);
 	store_close(st);
 }
 
@@ -1305,9 +1328,6 @@ Test(store, retention_by_age)
 		cr_assert_eq(store_put_position(st, &f, 0), 0);
 	}
 	cr_assert_eq(store_commit(st), 0);
-	/* Age ignores synced: synced and unsynced old rows both go. */
-	sql_exec(store_db(st), "UPDATE positions SET synced = 1 "
-	    "WHERE seq % 2 = 0");
 
 	now = T0_MS + INT64_C(3000) * 60000;
 	cutoff = now - INT64_C(86400000);
@@ -1340,7 +1360,7 @@ Test(store, retention_by_age)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 0);
 	cr_assert_eq(s.dropped, 3000);
-	cr_assert_eq(s.next_seq, 3001);
+	cr_assert_eq(s.next_seq[POS], 3001);
 	put_n(st, 0, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
 	store_close(st);
@@ -1348,7 +1368,7 @@ Test(store, retention_by_age)
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 3002);
+	cr_assert_eq(s.next_seq[POS], 3002);
 	query_all(st, &r);
 	cr_assert_eq(r.n, 1);
 	cr_assert_eq(r.p[0].seq, 3001);
@@ -1357,19 +1377,26 @@ Test(store, retention_by_age)
 	assert_integrity();
 }
 
-Test(store, retention_by_size_synced_first)
+/*
+ * Size, with a platform: the acknowledged rows go first, the oldest
+ * first; when they are enough, no unacknowledged row goes and nothing is
+ * reported.
+ */
+Test(store, retention_by_size_acknowledged_first)
 {
 	struct store_opts o = mkopts();
 	struct store	*st;
 	struct store_stats s;
+	struct store_pressure p;
 	sqlite3		*db;
 	const char	*log;
-	int64_t		 total, dropped, min_unsynced, remaining;
+	int64_t		 total, acked, dropped, min_seq, remaining;
 	int		 n = 0;
 
 	o.max_size_mb = 8;
 	o.commit_rows = 4096;
 	o.keep_days = 3650;
+	o.acks = true;
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	db = store_db(st);
@@ -1380,9 +1407,9 @@ Test(store, retention_by_size_synced_first)
 		cr_assert_eq(store_commit(st), 0);
 	}
 	total = n;
-	/* A synced block in the middle goes before the older unsynced rows. */
-	sql_exec(db, "UPDATE positions SET synced = 1 "
-	    "WHERE seq BETWEEN 40001 AND 50000");
+	/* The platform holds the older half: more than needs to go. */
+	acked = total / 2;
+	cr_assert_eq(store_stream_ack(st, POS, (uint64_t)acked), 0);
 
 	capture_start();
 	dropped = store_retention(st, mkfix(n).t_utc_ms);
@@ -1390,29 +1417,24 @@ Test(store, retention_by_size_synced_first)
 	cr_assert_gt(dropped, 10000);
 	cr_assert(strstr(log, "reason: size") != NULL, "log: %s", log);
 	cr_assert(strstr(log, "reason: age") == NULL, "log: %s", log);
+	cr_assert(strstr(log, "unacknowledged") == NULL, "log: %s", log);
 	cr_assert_leq(live_bytes(db), 8 * MIB);
-
-	/* Synced rows all went; unsynced ones only from the oldest on. */
-	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
-	    "WHERE synced = 1"), 0);
-	min_unsynced = sql_int(db, "SELECT min(seq) FROM positions");
-	remaining = sql_int(db, "SELECT count(*) FROM positions");
-	cr_assert_gt(remaining, 0);
-	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), total);
-	if (min_unsynced > 50000)
-		cr_assert_eq(remaining, total - min_unsynced + 1);
-	else
-		cr_assert_eq(remaining, total - min_unsynced + 1 -
-		    (50000 - (min_unsynced > 40001 ? min_unsynced : 40001) +
-		    1));
-	cr_assert_eq(dropped, total - remaining);
-	/* Not much more than needed: the unsynced part went in chunks. */
+	/* Not much more than needed: in chunks. */
 	cr_assert_gt(live_bytes(db), 6 * MIB);
 
+	/* From the oldest on, acknowledged ones only. */
+	min_seq = sql_int(db, "SELECT min(seq) FROM positions");
+	remaining = sql_int(db, "SELECT count(*) FROM positions");
+	cr_assert_gt(min_seq, 1);
+	cr_assert_leq(min_seq, acked + 1);
+	cr_assert_eq(remaining, total - min_seq + 1);
+	cr_assert_eq(dropped, min_seq - 1);
+	cr_assert_eq(store_take_pressure(st, &p), 0, "nothing unacknowledged "
+	    "went");
 	store_get_stats(st, &s);
 	cr_assert_eq(s.dropped, (uint64_t)dropped);
 	cr_assert_eq(s.positions, (uint64_t)remaining);
-	cr_assert_eq(s.next_seq, (uint64_t)total + 1);
+	cr_assert_eq(s.next_seq[POS], (uint64_t)total + 1);
 
 	/* Under the cap now: nothing to do. */
 	cr_assert_eq(store_retention(st, mkfix(n).t_utc_ms), 0);
@@ -1441,7 +1463,7 @@ Test(store, retention_size_small_cap)
 	store_get_stats(st, &s);
 	cr_assert_gt(s.positions, 0);
 	cr_assert_lt(s.positions, 4000 + 4096 * 4);
-	cr_assert_eq(s.next_seq, 4000 + 4096 * 4 + 1);
+	cr_assert_eq(s.next_seq[POS], 4000 + 4096 * 4 + 1);
 	store_close(st);
 }
 
@@ -1458,15 +1480,21 @@ Test(store, empty_file_is_migrated)
 	close(fd);
 	st = store_open(&o);
 	cr_assert_not_null(st);
-	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 4);
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 5);
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM sqlite_master "
-	    "WHERE name IN ('trips', 'dtcs', 'trips_start_utc_ms')"), 3);
+	    "WHERE name IN ('trips', 'dtcs', 'trips_start_utc_ms', "
+	    "'command_results', 'sync_quarantine')"), 5);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM "
+	    "sqlite_temp_master"), 0, "the migration's temp tables are gone");
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM "
 	    "pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
-	cr_assert_eq(sql_int(store_db(st), "SELECT value FROM meta "
-	    "WHERE key = 'seq_floor'"), 1);
+	cr_assert_eq(seq_floor(store_db(st)), 1);
+	cr_assert_eq(seq_floor_ev(store_db(st)), 1);
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM meta "
-	    "WHERE key = 'next_seq'"), 0);
+	    "WHERE key IN ('next_seq', 'seq_floor')"), 0);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM meta "
+	    "WHERE key IN ('acked_events', 'acked_positions') AND "
+	    "value = 0"), 2);
 	cr_assert_eq(sql_int(store_db(st), "PRAGMA synchronous"), 2);
 	store_close(st);
 }
@@ -1534,7 +1562,12 @@ make_v1_db(int64_t next_seq)
 	make_raw_db(sql);
 }
 
-Test(store, v1_database_keeps_next_seq)
+/*
+ * A version 1 file is read as it is (its next_seq for both streams), and
+ * migrated to version 5 renumbered: positions 1..42, the floor above
+ * them (the seqs above were never sent anywhere).
+ */
+Test(store, v1_database_read_then_migrated_and_renumbered)
 {
 	static const int64_t next[] = { 43, 100 };
 	struct store_opts o = mkopts();
@@ -1556,7 +1589,8 @@ Test(store, v1_database_keeps_next_seq)
 		cr_assert_not_null(st);
 		store_get_stats(st, &s);
 		cr_assert_eq(s.positions, 42);
-		cr_assert_eq(s.next_seq, (uint64_t)next[i]);
+		cr_assert_eq(s.next_seq[POS], (uint64_t)next[i]);
+		cr_assert_eq(s.next_seq[EVS], (uint64_t)next[i]);
 		cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 1);
 		store_close(st);
 
@@ -1564,31 +1598,30 @@ Test(store, v1_database_keeps_next_seq)
 		st = store_open(&o);
 		log = capture_end();
 		cr_assert_not_null(st);
-		cr_assert(strstr(log, "schema migrated to version 4 (from 1)")
+		cr_assert(strstr(log, "schema migrated to version 5 (from 1)")
 		    != NULL, "log: %s", log);
 		db = store_db(st);
-		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 4);
-		cr_assert_eq(seq_floor(db), next[i]);
+		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
+		cr_assert_eq(seq_floor(db), 43);
+		cr_assert_eq(seq_floor_ev(db), 1);
 		cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
-		    "WHERE key = 'next_seq'"), 0);
+		    "WHERE key IN ('next_seq', 'seq_floor')"), 0);
 		store_get_stats(st, &s);
 		cr_assert_eq(s.positions, 42);
-		cr_assert_eq(s.next_seq, (uint64_t)next[i]);
+		cr_assert_eq(s.next_seq[POS], 43);
+		cr_assert_eq(s.next_seq[EVS], 1);
 		put_n(st, 42, 1, 0);
 		cr_assert_eq(store_commit(st), 0);
-		cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"),
-		    next[i]);
+		cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 43);
 		store_close(st);
 
 		st = store_open(&o);
 		cr_assert_not_null(st);
 		store_get_stats(st, &s);
-		cr_assert_eq(s.next_seq, (uint64_t)next[i] + 1);
+		cr_assert_eq(s.next_seq[POS], 44);
 		query_all(st, &r);
 		cr_assert_eq(r.n, 43);
-		r.n = 42;
 		assert_dense(&r, 1, 0);
-		cr_assert_eq(r.p[42].seq, (uint64_t)next[i]);
 		rows_free(&r);
 		store_close(st);
 		assert_integrity();
@@ -1864,7 +1897,7 @@ Test(store, readonly_beside_writer_and_query_bounds)
 	cr_assert_not_null(ro);
 	store_get_stats(ro, &s);
 	cr_assert_eq(s.positions, 20);
-	cr_assert_eq(s.next_seq, 21);
+	cr_assert_eq(s.next_seq[POS], 21);
 	cr_assert_eq(s.pending, 0);
 	query_all(ro, &r);
 	cr_assert_eq(r.n, 20);
@@ -1966,7 +1999,7 @@ Test(store, full_disk_keeps_rows_pending)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.pending, 3000);
 	cr_assert_eq(s.positions, 10);
-	cr_assert_eq(s.next_seq, 11);
+	cr_assert_eq(s.next_seq[POS], 11);
 	cr_assert(s.commit_failing);
 	cr_assert_eq(count_readonly(), 10);
 
@@ -1998,7 +2031,7 @@ Test(store, full_disk_keeps_rows_pending)
 	cr_assert_eq(s.pending, 0);
 	cr_assert(!s.commit_failing);
 	cr_assert_eq(s.positions, 10 + 4096 + 1);
-	cr_assert_eq(s.next_seq, 10 + 4096 + 2);
+	cr_assert_eq(s.next_seq[POS], 10 + 4096 + 2);
 	query_all(st, &r);
 	cr_assert_eq(r.n, 10 + 4096 + 1);
 	for (i = 0; i < (int)r.n; i++)
@@ -2036,7 +2069,7 @@ Test(store, failed_commit_via_commit_due_then_recovers)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.pending, 0);
 	cr_assert_eq(s.positions, 500);
-	cr_assert_eq(s.next_seq, 501);
+	cr_assert_eq(s.next_seq[POS], 501);
 	/* Back to normal batching. */
 	put_n(st, 500, 100, 6000);
 	cr_assert_eq(store_next_due_ms(st, 6000), 0);
@@ -2100,7 +2133,8 @@ Test(store, v2_database_read_as_is_then_migrated)
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 42);
-	cr_assert_eq(s.next_seq, 60);
+	cr_assert_eq(s.next_seq[POS], 60);
+	cr_assert_eq(s.next_seq[EVS], 60, "before version 5: one stream");
 	cr_assert_eq(s.trips, 0);
 	cr_assert_eq(s.dtcs_active, 0);
 	query_all(st, &r);
@@ -2123,17 +2157,17 @@ Test(store, v2_database_read_as_is_then_migrated)
 	st = store_open(&o);
 	log = capture_end();
 	cr_assert_not_null(st);
-	cr_assert(strstr(log, "schema migrated to version 4 (from 2)") != NULL,
+	cr_assert(strstr(log, "schema migrated to version 5 (from 2)") != NULL,
 	    "log: %s", log);
 	db = store_db(st);
-	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
 	cr_assert_eq(has_column(db, "positions", "obd_mil_on"), 1);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
 	    "WHERE obd_rpm IS NOT NULL OR obd_mil_on IS NOT NULL"), 0);
-	cr_assert_eq(seq_floor(db), 60);
+	cr_assert_eq(seq_floor(db), 43, "renumbered: the holes are gone");
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 42);
-	cr_assert_eq(s.next_seq, 60);
+	cr_assert_eq(s.next_seq[POS], 43);
 	f = mkfix(42);
 	record_obd_clear(&obd);
 	obd.rpm = 800;
@@ -2141,9 +2175,7 @@ Test(store, v2_database_read_as_is_then_migrated)
 	cr_assert_eq(store_commit(st), 0);
 	query_all(st, &r);
 	cr_assert_eq(r.n, 43);
-	r.n = 42;
 	assert_dense(&r, 1, 0);
-	cr_assert_eq(r.p[42].seq, 60);
 	cr_assert_eq(r.p[42].obd.rpm, 800);
 	rows_free(&r);
 	store_close(st);
@@ -2396,7 +2428,8 @@ Test(store, trip_begin_progress_end)
 	cr_assert_eq(s.pending, 0);
 	cr_assert_eq(s.positions, 3);
 	cr_assert_eq(s.trips, 1);
-	cr_assert_eq(s.next_seq, 4, "an open trip takes no seq");
+	cr_assert_eq(s.next_seq[POS], 4);
+	cr_assert_eq(s.next_seq[EVS], 1, "an open trip takes no seq");
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE id = 1 AND "
 	    "open = 1 AND seq IS NULL AND ended_by IS NULL"), 1);
 	cr_assert_eq(count_readonly(), 3);
@@ -2435,7 +2468,8 @@ Test(store, trip_begin_progress_end)
 	got.id = 0;
 	cr_assert_eq(store_trip_progress(st, &got), -1);
 
-	/* End: the positions before it, then the trip, in the seq order. */
+	/* End: the positions before it, in one transaction; the trip's
+	 * seq is the events stream's first. */
 	put_n(st, 5, 2, 14000);
 	t = mktrip(t.start_utc_ms, 7);
 	t.id = 1;
@@ -2445,9 +2479,10 @@ Test(store, trip_begin_progress_end)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.pending, 0);
 	cr_assert_eq(s.positions, 7);
-	cr_assert_eq(s.next_seq, 9);
+	cr_assert_eq(s.next_seq[POS], 8);
+	cr_assert_eq(s.next_seq[EVS], 2);
 	cr_assert_eq(s.trips, 1);
-	cr_assert_eq(sql_int(db, "SELECT seq FROM trips WHERE id = 1"), 8);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips WHERE id = 1"), 1);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE id = 1 AND "
 	    "open = 0 AND ended_by = 'ignition_off' AND "
 	    "fuel_used_l = 0.1 * 7 AND "
@@ -2456,7 +2491,7 @@ Test(store, trip_begin_progress_end)
 
 	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
 	cr_assert_eq(r.n, 1);
-	cr_assert_eq(r.t[0].seq, 8);
+	cr_assert_eq(r.t[0].seq, 1);
 	cr_assert_not(r.t[0].open);
 	assert_same_trip(&r.t[0].trip, &t);
 
@@ -2468,7 +2503,7 @@ Test(store, trip_begin_progress_end)
 	cr_assert_eq(store_trip_end(st, &t), -1);
 	(void)capture_end();
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 9);
+	cr_assert_eq(s.next_seq[EVS], 2);
 	cr_assert_eq(s.trips, 1);
 
 	/* Unknown values are NULL in the file. */
@@ -2549,7 +2584,8 @@ Test(store, open_trip_survives_crash_and_is_recovered)
 	assert_same_trip(&t, &want);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 10);
-	cr_assert_eq(s.next_seq, 11);
+	cr_assert_eq(s.next_seq[POS], 11);
+	cr_assert_eq(s.next_seq[EVS], 1);
 	cr_assert_eq(s.trips, 1);
 
 	/* Recovery: a trip this run never began. */
@@ -2558,7 +2594,7 @@ Test(store, open_trip_survives_crash_and_is_recovered)
 	cr_assert_eq(store_trip_open_get(st, &t), 0);
 	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
 	cr_assert_eq(r.n, 1);
-	cr_assert_eq(r.t[0].seq, 11);
+	cr_assert_eq(r.t[0].seq, 1);
 	cr_assert_eq(r.t[0].trip.ended_by, TRIP_END_POWER_LOSS);
 	store_close(st);
 	assert_integrity();
@@ -2608,7 +2644,8 @@ Test(store, trip_end_without_begin_inserts)
 	cr_assert_eq(store_trip_end(st, &t), 0);	/* id 40 kept */
 	store_get_stats(st, &s);
 	cr_assert_eq(s.trips, 2);
-	cr_assert_eq(s.next_seq, 3);
+	cr_assert_eq(s.next_seq[EVS], 3);
+	cr_assert_eq(s.next_seq[POS], 1);
 	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
 	cr_assert_eq(r.n, 2);
 	cr_assert_eq(r.t[0].trip.id, 1);
@@ -2623,13 +2660,18 @@ Test(store, trip_end_without_begin_inserts)
 	store_close(st);
 }
 
-Test(store, trips_and_dtcs_share_the_seq_stream)
+/*
+ * A closed trip takes the events stream's next seq, a DTC row none (its
+ * seq is a row key); the positions stream goes on by itself.
+ */
+Test(store, trips_in_the_events_stream_dtcs_in_none)
 {
 	struct store_opts o = mkopts();
 	struct store	*st;
 	struct store_stats s;
 	struct trip_summary t;
 	struct obd_dtc	 d[2] = { { "P0301", 0x03 }, { "P0420", 0x03 } };
+	struct obd_dtc	 d2[1] = { { "P0171", 0x03 } };
 	sqlite3		*db;
 
 	st = store_open(&o);
@@ -2642,23 +2684,28 @@ Test(store, trips_and_dtcs_share_the_seq_stream)
 	t.ended_by = TRIP_END_IGNITION_OFF;
 	cr_assert_eq(store_trip_end(st, &t), 0);
 	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 5);
-	cr_assert_eq(sql_int(db, "SELECT seq FROM trips"), 6);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips"), 1);
 	store_close(st);
 
-	/* The trip holds the highest seq: the next run continues above it. */
+	/* The trip holds the events stream's highest seq. */
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 7);
+	cr_assert_eq(s.next_seq[EVS], 2);
+	cr_assert_eq(s.next_seq[POS], 6);
 	cr_assert_eq(store_dtc_scan(st, d, 2, mkfix(10).t_utc_ms), 2);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 9);
+	cr_assert_eq(s.next_seq[EVS], 2, "DTC rows take no stream seq");
+	cr_assert_eq(s.next_seq[POS], 6);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) * 100 + "
+	    "min(seq) * 10 + max(seq) FROM dtcs"), 212, "row keys 1, 2");
 	store_close(st);
 
 	st = store_open_readonly(dbpath);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 9, "read-only derives from dtcs too");
+	cr_assert_eq(s.next_seq[EVS], 2, "read-only: dtcs not counted");
+	cr_assert_eq(s.next_seq[POS], 6);
 	cr_assert_eq(s.trips, 1);
 	cr_assert_eq(s.dtcs_active, 2);
 	store_close(st);
@@ -2668,14 +2715,14 @@ Test(store, trips_and_dtcs_share_the_seq_stream)
 	db = store_db(st);
 	put_n(st, 5, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
-	/* Dense across the three tables, nothing used twice. */
-	cr_assert_eq(sql_int(db, "SELECT count(*) FROM (SELECT seq FROM "
-	    "positions UNION ALL SELECT seq FROM trips UNION ALL "
-	    "SELECT seq FROM dtcs)"), 9);
-	cr_assert_eq(sql_int(db, "SELECT count(DISTINCT seq) FROM (SELECT seq "
-	    "FROM positions UNION ALL SELECT seq FROM trips UNION ALL "
-	    "SELECT seq FROM dtcs)"), 9);
-	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 9);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 6);
+	/* The next DTC row: one above the highest key, also after a gap. */
+	sql_exec(db, "UPDATE dtcs SET seq = 40 WHERE seq = 2");
+	cr_assert_eq(store_dtc_scan(st, d2, 1, mkfix(20).t_utc_ms), 1);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM dtcs WHERE code = 'P0171'"),
+	    41);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[EVS], 2);
 	store_close(st);
 	assert_integrity();
 }
@@ -2804,20 +2851,21 @@ Test(store, dtc_scan_new_persisting_cleared)
 	cr_assert_eq(store_dtc_scan(st, scan1, NELEM(scan1), t1), 3);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.dtcs_active, 3);
-	cr_assert_eq(s.next_seq, 6);
+	cr_assert_eq(s.next_seq[POS], 3);
+	cr_assert_eq(s.next_seq[EVS], 1);
 	cr_assert_eq(s.positions, 2);
 
 	/* Still there: last moves; gone (pending P0301): cleared. */
 	cr_assert_eq(store_dtc_scan(st, scan2, NELEM(scan2), t2), 0);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.dtcs_active, 2);
-	cr_assert_eq(s.next_seq, 6);
 
-	/* Back again: a new episode, a new row; the others cleared. */
+	/* Back again: a new episode, a new row (key); the others cleared. */
 	cr_assert_eq(store_dtc_scan(st, scan3, NELEM(scan3), t3), 1);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.dtcs_active, 1);
-	cr_assert_eq(s.next_seq, 7);
+	cr_assert_eq(s.next_seq[POS], 3);
+	cr_assert_eq(s.next_seq[EVS], 1);
 
 	/* Invalid scans record nothing. */
 	capture_start();
@@ -2827,13 +2875,13 @@ Test(store, dtc_scan_new_persisting_cleared)
 
 	query_dtcs(st, false, &r);
 	cr_assert_eq(r.n, 4);
-	assert_dtc(&r.d[0], 3, "P0301", 0x03, t1, t2, t3);
-	assert_dtc(&r.d[1], 4, "P0420", 0x03, t1, t2, t3);
-	assert_dtc(&r.d[2], 5, "P0301", 0x07, t1, t1, t2);
-	assert_dtc(&r.d[3], 6, "P0301", 0x07, t3, t3, 0);
+	assert_dtc(&r.d[0], 1, "P0301", 0x03, t1, t2, t3);
+	assert_dtc(&r.d[1], 2, "P0420", 0x03, t1, t2, t3);
+	assert_dtc(&r.d[2], 3, "P0301", 0x07, t1, t1, t2);
+	assert_dtc(&r.d[3], 4, "P0301", 0x07, t3, t3, 0);
 	query_dtcs(st, true, &r);
 	cr_assert_eq(r.n, 1);
-	cr_assert_eq(r.d[0].seq, 6);
+	cr_assert_eq(r.d[0].seq, 4);
 
 	/* An empty scan clears everything. */
 	cr_assert_eq(store_dtc_scan(st, NULL, 0, t4), 0);
@@ -2847,7 +2895,7 @@ Test(store, dtc_scan_new_persisting_cleared)
 	cr_assert_eq(s.dtcs_active, 0);
 	query_dtcs(st, false, &r);
 	cr_assert_eq(r.n, 4);
-	assert_dtc(&r.d[3], 6, "P0301", 0x07, t3, t3, t4);
+	assert_dtc(&r.d[3], 4, "P0301", 0x07, t3, t3, t4);
 	cr_assert_eq(store_dtc_scan(st, scan3, 1, t4), -1, "read-only");
 	store_close(st);
 }
@@ -2972,7 +3020,11 @@ Test(store, retention_by_age_includes_trips_never_the_open_one)
 	t.ended_by = TRIP_END_POWER_LOSS;
 	cr_assert_eq(store_trip_end(st, &t), 0);
 	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
-	cr_assert_eq(r.t[0].seq, 3000 + 2 + 2 + 1);
+	cr_assert_eq(r.t[0].seq, 2 + 1, "the events stream's, above both "
+	    "deleted trips");
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[POS], 3001);
+	cr_assert_eq(s.next_seq[EVS], 4);
 	store_close(st);
 	assert_integrity();
 }
@@ -2985,7 +3037,7 @@ Test(store, retention_by_size_includes_trips_never_the_open_one)
 	struct trip_summary t, open_t;
 	struct trips	 r;
 	sqlite3		*db;
-	int64_t		 min_pos;
+	int64_t		 min_pos, min_t;
 	size_t		 k;
 	int		 i;
 
@@ -3009,8 +3061,12 @@ Test(store, retention_by_size_includes_trips_never_the_open_one)
 	cr_assert_gt(store_retention(st, mkfix(24000).t_utc_ms), 0);
 	cr_assert_leq(live_bytes(db), 1 * MIB);
 
-	/* Oldest seqs first across both tables; the open trip stays. */
+	/*
+	 * Oldest first: positions by seq, trips with them by time (their
+	 * end, against the chunk's last position); the open trip stays.
+	 */
 	min_pos = sql_int(db, "SELECT min(seq) FROM positions");
+	min_t = sql_int(db, "SELECT min(t_utc_ms) FROM positions");
 	cr_assert_gt(min_pos, 1);
 	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
 	cr_assert_lt(r.n, 25);
@@ -3018,14 +3074,17 @@ Test(store, retention_by_size_includes_trips_never_the_open_one)
 	cr_assert(r.t[0].open);
 	cr_assert_eq(r.t[0].trip.id, open_t.id);
 	for (k = 1; k < r.n; k++)
-		cr_assert_gt((int64_t)r.t[k].seq, min_pos - 1,
-		    "trip seq %llu kept below positions from %lld",
-		    (unsigned long long)r.t[k].seq, (long long)min_pos);
-	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE seq < "
-	    "(SELECT min(seq) FROM positions)"), 0);
+		cr_assert_geq(r.t[k].trip.end_utc_ms, min_t,
+		    "trip %llu ending at %lld kept before positions from %lld",
+		    (unsigned long long)r.t[k].seq,
+		    (long long)r.t[k].trip.end_utc_ms, (long long)min_t);
+	/* ... and no newer trip went before an older one. */
+	cr_assert_eq(sql_int(db, "SELECT min(seq) FROM trips WHERE open = 0"),
+	    24 - (int64_t)r.n + 2);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.trips, r.n);
-	cr_assert_eq(s.next_seq, 24000 + 24 + 1);
+	cr_assert_eq(s.next_seq[POS], 24000 + 1);
+	cr_assert_eq(s.next_seq[EVS], 24 + 1);
 	store_close(st);
 	assert_integrity();
 }
@@ -3076,11 +3135,13 @@ Test(store, failed_trip_end_is_kept_and_retried)
 	store_get_stats(st, &s);
 	cr_assert_not(s.commit_failing);
 	cr_assert_eq(s.pending, 0);
-	cr_assert_eq(s.next_seq, 3002);
+	cr_assert_eq(s.positions, 3000, "with the positions of its batch");
+	cr_assert_eq(s.next_seq[POS], 3001);
+	cr_assert_eq(s.next_seq[EVS], 2);
 	query_trips(st, INT64_MIN, INT64_MAX, 0, &r);
 	cr_assert_eq(r.n, 1);
 	cr_assert_not(r.t[0].open);
-	cr_assert_eq(r.t[0].seq, 3001, "after the positions of its batch");
+	cr_assert_eq(r.t[0].seq, 1);
 	cr_assert_eq(r.t[0].trip.end_utc_ms, t.end_utc_ms);
 	cr_assert_eq(store_trip_open_get(st, &got), 0);
 	store_close(st);
@@ -3092,22 +3153,41 @@ Test(store, failed_trip_end_is_kept_and_retried)
 #define MIN_MS		INT64_C(60000)
 #define HOUR_MS		INT64_C(3600000)
 
-/* Every seq handed out (an instant's end_seq is its seq), as one column. */
-#define ALL_SEQS							\
-	"SELECT seq AS s FROM positions UNION ALL SELECT seq FROM trips "\
-	"WHERE seq IS NOT NULL UNION ALL SELECT seq FROM dtcs UNION ALL "\
+/*
+ * Every seq of the events stream handed out (an instant's end_seq is its
+ * seq), as one column; the positions stream's.
+ */
+#define EV_SEQS								\
+	"SELECT seq AS s FROM trips WHERE seq IS NOT NULL UNION ALL "	\
 	"SELECT seq FROM events UNION ALL SELECT end_seq FROM events "	\
-	"WHERE end_seq <> seq"
+	"WHERE end_seq <> seq UNION ALL SELECT seq FROM command_results"
+#define POS_SEQS	"SELECT seq AS s FROM positions"
+/* Columns of the positions table: 21 of version 1, 15 OBD ones. */
+#define POS_TABLE_NCOLUMNS	36
 
-/* The seqs in the file are exactly 1..n, each used once. */
+/* The seqs of a stream in the file are exactly 1..n, each used once. */
 static void
-assert_seq_dense(sqlite3 *db, int64_t n)
+assert_dense_sql(sqlite3 *db, const char *seqs, int64_t n)
 {
-	cr_assert_eq(sql_int(db, "SELECT count(*) FROM (" ALL_SEQS ")"), n);
-	cr_assert_eq(sql_int(db, "SELECT count(DISTINCT s) FROM (" ALL_SEQS
-	    ")"), n, "a seq used twice");
-	cr_assert_eq(sql_int(db, "SELECT min(s) FROM (" ALL_SEQS ")"), 1);
-	cr_assert_eq(sql_int(db, "SELECT max(s) FROM (" ALL_SEQS ")"), n);
+	char		 sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM (%s)", seqs);
+	cr_assert_eq(sql_int(db, sql), n, "%s", sql);
+	snprintf(sql, sizeof(sql), "SELECT count(DISTINCT s) FROM (%s)", seqs);
+	cr_assert_eq(sql_int(db, sql), n, "a seq used twice");
+	if (n == 0)
+		return;
+	snprintf(sql, sizeof(sql), "SELECT min(s) FROM (%s)", seqs);
+	cr_assert_eq(sql_int(db, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT max(s) FROM (%s)", seqs);
+	cr_assert_eq(sql_int(db, sql), n);
+}
+
+static void
+assert_seq_dense(sqlite3 *db, int64_t nev, int64_t npos)
+{
+	assert_dense_sql(db, EV_SEQS, nev);
+	assert_dense_sql(db, POS_SEQS, npos);
 }
 
 static struct rules_event
@@ -3188,7 +3268,7 @@ event_ids(const struct events *r)
 	return buf;
 }
 
-Test(store, events_open_close_seqs_dense_with_positions)
+Test(store, events_open_close_seqs_dense_beside_positions)
 {
 	struct store_opts o = mkopts();
 	struct store	*st;
@@ -3212,15 +3292,17 @@ Test(store, events_open_close_seqs_dense_with_positions)
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events"), 0);
 	cr_assert_eq(store_next_due_ms(st, 0), 0, "urgent: due at once");
 	cr_assert_eq(store_commit(st), 0);
-	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 3);
-	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 1"), 4,
-	    "after the positions of its batch");
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 3,
+	    "in the same batch");
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 1"), 1,
+	    "the events stream's first");
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE "
 	    "end_seq IS NULL AND end_utc_ms IS NULL"), 1);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.events, 1);
 	cr_assert_eq(s.events_open, 1);
-	cr_assert_eq(s.next_seq, 5);
+	cr_assert_eq(s.next_seq[POS], 4);
+	cr_assert_eq(s.next_seq[EVS], 2);
 
 	/* Two more positions, then the close: end_seq after them. */
 	put_n(st, 3, 2, 0);
@@ -3236,12 +3318,12 @@ Test(store, events_open_close_seqs_dense_with_positions)
 	ev.end_utc_ms = mkfix(4).t_utc_ms;
 	cr_assert_eq(put_event(st, ev, "{\"max_kmh\": 131.5}"), 0);
 	cr_assert_eq(store_commit(st), 0);
-	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 6);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 5);
 	cr_assert_eq(sql_int(db, "SELECT end_seq FROM events WHERE id = 1"),
-	    7);
-	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 2"), 8);
+	    2);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 2"), 3);
 	cr_assert_eq(sql_int(db, "SELECT end_seq FROM events WHERE id = 2"),
-	    9);
+	    4);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.events, 2);
 	cr_assert_eq(s.events_open, 0);
@@ -3250,8 +3332,8 @@ Test(store, events_open_close_seqs_dense_with_positions)
 	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
 	cr_assert_eq(r.n, 2);
 	cr_assert_eq(r.e[0].id, 1);
-	cr_assert_eq(r.e[0].seq, 4);
-	cr_assert_eq(r.e[0].end_seq, 7);
+	cr_assert_eq(r.e[0].seq, 1);
+	cr_assert_eq(r.e[0].end_seq, 2);
 	cr_assert_eq(r.e[0].type, RULES_AFTER_HOURS_USE);
 	cr_assert_eq(r.e[0].severity, RULES_VIOLATION);
 	cr_assert_eq(r.e[0].start_utc_ms, mkfix(0).t_utc_ms);
@@ -3266,24 +3348,29 @@ Test(store, events_open_close_seqs_dense_with_positions)
 	cr_assert(isnan(r.e[1].lat_deg) && isnan(r.e[1].lon_deg));
 	cr_assert_eq(r.e[1].trip_id, 0);
 	cr_assert_str_eq(r.e[1].details, "{\"max_kmh\":131.5}");
-	assert_seq_dense(db, 9);
+	assert_seq_dense(db, 4, 5);
 	store_close(st);
 
 	/* The newest seq is an end_seq: the next run continues above it. */
 	st = store_open_readonly(dbpath);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 10);
+	cr_assert_eq(s.next_seq[EVS], 5);
+	cr_assert_eq(s.next_seq[POS], 6);
 	cr_assert_eq(s.events, 2);
 	cr_assert_eq(s.events_open, 0);
 	store_close(st);
 	st = store_open(&o);
 	cr_assert_not_null(st);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 10);
+	cr_assert_eq(s.next_seq[EVS], 5);
+	cr_assert_eq(s.next_seq[POS], 6);
 	put_n(st, 5, 1, 0);
+	ev = mkevent(3, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING,
+	    mkfix(5).t_utc_ms, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
 	cr_assert_eq(store_commit(st), 0);
-	assert_seq_dense(store_db(st), 10);
+	assert_seq_dense(store_db(st), 5, 6);
 	store_close(st);
 	assert_integrity();
 }
@@ -3323,7 +3410,8 @@ Test(store, event_instant_and_close_without_open)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.events, 3);
 	cr_assert_eq(s.events_open, 0);
-	cr_assert_eq(s.next_seq, 4, "one seq each");
+	cr_assert_eq(s.next_seq[EVS], 4, "one seq each");
+	cr_assert_eq(s.next_seq[POS], 1);
 
 	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
 	cr_assert_eq(r.n, 3);
@@ -3391,7 +3479,7 @@ Test(store, event_instant_and_close_without_open)
 	cr_assert_eq(r.e[1].trip_id, 4);
 	cr_assert_str_eq(r.e[1].fence_id, "county");
 	cr_assert_str_eq(r.e[1].details, "{\"n\":2}");
-	assert_seq_dense(store_db(st), 7);
+	assert_seq_dense(store_db(st), 7, 0);
 	store_close(st);
 }
 
@@ -3433,7 +3521,7 @@ Test(store, event_duplicate_open_ignored)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.events, 2);
 	cr_assert_eq(s.events_open, 2);
-	cr_assert_eq(s.next_seq, 3);
+	cr_assert_eq(s.next_seq[EVS], 3);
 	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
 	cr_assert_eq(r.n, 2);
 	cr_assert_eq(r.e[0].start_utc_ms, T0_MS, "the first open stays");
@@ -3452,7 +3540,7 @@ Test(store, event_duplicate_open_ignored)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.events, 2);
 	cr_assert_eq(s.events_open, 1);
-	cr_assert_eq(s.next_seq, 4);
+	cr_assert_eq(s.next_seq[EVS], 4);
 	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
 	cr_assert_str_eq(r.e[0].details, "{\"v\":1}");
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM events"), 2);
@@ -3621,10 +3709,12 @@ Test(store, rules_state_committed_with_the_events)
 	    "'rules_state' AND value = '{\"next_id\":4}'"), 1);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.events, 1);
-	cr_assert_eq(s.next_seq, 4, "the seqs were given back");
+	cr_assert_eq(s.next_seq[POS], 3, "the seqs were given back");
+	cr_assert_eq(s.next_seq[EVS], 2, "the seqs were given back");
 	sql_exec(db, "PRAGMA max_page_count = 1073741823");
 	cr_assert_eq(store_commit(st), 0);
-	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 2"), 3004);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events WHERE id = 2"), 2);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 3002);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta WHERE key = "
 	    "'rules_state' AND value = '{\"next_id\":5}'"), 1);
 	sqlite3_commit_hook(db, NULL, NULL);
@@ -3710,12 +3800,13 @@ Test(store, events_and_state_survive_a_crash_together)
 		query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
 		cr_assert_eq(r.n, 1);
 		cr_assert_eq(r.e[0].id, 1);
-		cr_assert_eq(r.e[0].seq, 4);
+		cr_assert_eq(r.e[0].seq, 1);
 		cr_assert_eq(r.e[0].end_seq, 0);
 		store_get_stats(st, &s);
 		cr_assert_eq(s.events, 1);
 		cr_assert_eq(s.events_open, 1);
-		cr_assert_eq(s.next_seq, 5);
+		cr_assert_eq(s.next_seq[EVS], 2);
+		cr_assert_eq(s.next_seq[POS], 4);
 		cr_assert_eq(s.positions, 3);
 		store_close(st);
 	}
@@ -3824,7 +3915,8 @@ Test(store, v3_database_read_as_is_then_migrated)
 	store_get_stats(st, &s);
 	cr_assert_eq(s.positions, 42);
 	cr_assert_eq(s.trips, 1);
-	cr_assert_eq(s.next_seq, 62);
+	cr_assert_eq(s.next_seq[POS], 62);
+	cr_assert_eq(s.next_seq[EVS], 62);
 	cr_assert_eq(s.events, 0);
 	cr_assert_eq(s.events_open, 0);
 	n = 0;
@@ -3844,25 +3936,32 @@ Test(store, v3_database_read_as_is_then_migrated)
 	st = store_open(&o);
 	log = capture_end();
 	cr_assert_not_null(st);
-	cr_assert(strstr(log, "schema migrated to version 4 (from 3)") != NULL,
+	cr_assert(strstr(log, "schema migrated to version 5 (from 3)") != NULL,
 	    "log: %s", log);
 	cr_assert_null(strstr(log, "did not stop cleanly"), "log: %s", log);
 	cr_assert_not(store_unclean_previous(st), "a v3 file has no flag");
 	db = store_db(st);
-	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name IN ('events', 'dispatch_orders', 'events_start_utc_ms', "
-	    "'dispatch_orders_valid_from')"), 4);
-	cr_assert_eq(seq_floor(db), 60);
+	    "'dispatch_orders_valid_from', 'command_results', "
+	    "'sync_quarantine')"), 6);
+	/* Renumbered: the trip is the events stream's first record. */
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips"), 1);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM dtcs"), 61, "a row key, "
+	    "kept");
+	cr_assert_eq(seq_floor(db), 43);
+	cr_assert_eq(seq_floor_ev(db), 2);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 62);
+	cr_assert_eq(s.next_seq[POS], 43);
+	cr_assert_eq(s.next_seq[EVS], 2);
 	ev = mkevent(1, RULES_EV_OPEN, RULES_DTC, RULES_WARNING, T0_MS, 0);
 	cr_assert_eq(put_event(st, ev, NULL), 0);
 	put_n(st, 42, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
 	cr_assert_eq(sql_int(db, "SELECT seq FROM positions WHERE seq > 42"),
-	    62);
-	cr_assert_eq(sql_int(db, "SELECT seq FROM events"), 63);
+	    43);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM events"), 2);
 	store_close(st);
 	assert_integrity();
 }
@@ -4062,12 +4161,12 @@ Test(store, retention_by_age_closed_events_never_open_ones)
 	cr_assert_eq(store_commit(st), 0);
 	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
 	cr_assert_eq(r.e[0].seq, 2);
-	cr_assert_eq(r.e[0].end_seq, 4 + 50 + 1);
+	cr_assert_eq(r.e[0].end_seq, 4 + 1, "above every events seq deleted");
 	store_close(st);
 	assert_integrity();
 }
 
-Test(store, retention_by_size_closed_events_by_end_seq)
+Test(store, retention_by_size_closed_events_by_end_time)
 {
 	struct store_opts o = mkopts();
 	struct store	*st;
@@ -4076,7 +4175,7 @@ Test(store, retention_by_size_closed_events_by_end_seq)
 	struct rules_event ev;
 	struct events	 r;
 	sqlite3		*db;
-	int64_t		 min_pos;
+	int64_t		 min_pos, min_t;
 	size_t		 k;
 	int		 i, n;
 
@@ -4120,32 +4219,44 @@ Test(store, retention_by_size_closed_events_by_end_seq)
 	cr_assert_gt(store_retention(st, mkfix(24000).t_utc_ms), 0);
 	cr_assert_leq(live_bytes(db), 1 * MIB);
 
-	/* Lowest seqs first across the tables; events by their end_seq. */
+	/*
+	 * Oldest first: positions by seq, events with them by their end
+	 * (the newer of their two records) against the chunk's last
+	 * position.
+	 */
 	min_pos = sql_int(db, "SELECT min(seq) FROM positions");
+	min_t = sql_int(db, "SELECT min(t_utc_ms) FROM positions");
 	cr_assert_gt(min_pos, 1000);
 	query_events(st, INT64_MIN, INT64_MAX, -1, -1, 0, &r);
 	cr_assert_lt(r.n, 26);
 	cr_assert_gt(r.n, 3);
 	cr_assert_eq(r.e[0].id, 1, "open: never deleted");
 	cr_assert_eq(r.e[0].seq, 1);
-	cr_assert_eq(r.e[1].id, 2, "seq 2 but closed last: kept");
+	cr_assert_eq(r.e[1].id, 2, "opened first but closed last: kept");
 	cr_assert_eq(r.e[1].seq, 2);
+	cr_assert_eq(r.e[1].end_seq, 27);
 	for (k = 2; k < r.n; k++)
 		cr_assert(r.e[k].severity == RULES_CRITICAL ||
-		    (int64_t)r.e[k].end_seq > min_pos - 1,
-		    "event end_seq %llu kept below positions from %lld",
-		    (unsigned long long)r.e[k].end_seq, (long long)min_pos);
-	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE end_seq < "
-	    "(SELECT min(seq) FROM positions) AND severity = 'warning'"), 0);
+		    r.e[k].end_utc_ms >= min_t,
+		    "event %llu ending at %lld kept before positions from %lld",
+		    (unsigned long long)r.e[k].id,
+		    (long long)r.e[k].end_utc_ms, (long long)min_t);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE "
+	    "end_utc_ms < (SELECT min(t_utc_ms) FROM positions) AND "
+	    "severity = 'warning'"), 0);
+	cr_assert_gt(sql_int(db, "SELECT count(*) FROM events WHERE "
+	    "severity = 'warning' AND end_seq <> 27"), 0,
+	    "the newer warnings stay");
 	/* Violations and tamper evidence only ever go by age (T5). */
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE "
 	    "severity = 'critical'"), 13);
-	cr_assert_gt(sql_int(db, "SELECT count(*) FROM events WHERE end_seq < "
-	    "(SELECT min(seq) FROM positions)"), 0);
+	cr_assert_gt(sql_int(db, "SELECT count(*) FROM events WHERE "
+	    "end_utc_ms < (SELECT min(t_utc_ms) FROM positions)"), 0);
 	store_get_stats(st, &s);
 	cr_assert_eq(s.events, r.n);
 	cr_assert_eq(s.events_open, 1);
-	cr_assert_eq(s.next_seq, 24000 + 24 + 3 + 1);
+	cr_assert_eq(s.next_seq[POS], 24000 + 1);
+	cr_assert_eq(s.next_seq[EVS], 24 + 3 + 1);
 	n = 0;
 	cr_assert_eq(store_query_orders(st, INT64_MIN, INT64_MAX, count_orders,
 	    &n), 0);
@@ -4243,7 +4354,8 @@ Test(store, dispatch_orders_add_duplicate_remove_query)
 	util_strlcpy(bad.purpose, "changed", sizeof(bad.purpose));
 	cr_assert_eq(store_order_add(st, &bad), 1);
 	store_get_stats(st, &s);
-	cr_assert_eq(s.next_seq, 4, "orders take no seq");
+	cr_assert_eq(s.next_seq[POS], 4);
+	cr_assert_eq(s.next_seq[EVS], 1, "orders take no seq");
 
 	/* Invalid orders are refused. */
 	capture_start();
@@ -4357,8 +4469,10 @@ Test(store, dispatch_orders_retention_by_age)
 	cr_assert_str_eq(order_ids(&r), "PC-2");
 	store_get_stats(st, &s);
 	cr_assert_eq(s.dropped, 1);
-	cr_assert_eq(s.next_seq, 1);
+	cr_assert_eq(s.next_seq[POS], 1);
+	cr_assert_eq(s.next_seq[EVS], 1);
 	cr_assert_eq(seq_floor(store_db(st)), 1, "orders hold no seq");
+	cr_assert_eq(seq_floor_ev(store_db(st)), 1, "orders hold no seq");
 	cr_assert_eq(store_retention(st, T0_MS + 50 * HOUR_MS), 0);
 	store_close(st);
 }
@@ -4458,4 +4572,1174 @@ Test(store, unclean_flag_across_close_and_crash)
 		store_close(st);
 	}
 	assert_integrity();
+}
+
+/* ---- schema version 5: streams, acknowledgements, commands ---- */
+
+/*
+ * Size, with a platform that has acknowledged little: every
+ * acknowledged row goes, then unacknowledged ones from the oldest on,
+ * each counted for store_take_pressure() (count and seq range per
+ * stream) and logged; violation events and quarantined records stay.
+ */
+Test(store, retention_by_size_unacknowledged_last_with_pressure)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_pressure p;
+	struct store_stream_state ss;
+	struct trip_summary t;
+	struct rules_event ev;
+	sqlite3		*db;
+	const char	*log;
+	char		 want[160];
+	int64_t		 total, min_seq, dropped;
+	int		 n = 0;
+
+	o.max_size_mb = 8;
+	o.commit_rows = 4096;
+	o.keep_days = 3650;
+	o.acks = true;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	/* Events stream: a warning (1), a violation (2), a trip (3). */
+	ev = mkevent(1, RULES_EV_INSTANT, RULES_SPEEDING, RULES_WARNING,
+	    mkfix(0).t_utc_ms, mkfix(0).t_utc_ms);
+	cr_assert_eq(store_event_put(st, &ev), 0);
+	ev = mkevent(2, RULES_EV_INSTANT, RULES_AFTER_HOURS_USE,
+	    RULES_VIOLATION, mkfix(0).t_utc_ms, mkfix(0).t_utc_ms);
+	cr_assert_eq(store_event_put(st, &ev), 1);
+	cr_assert_eq(store_commit(st), 0);
+	t = mktrip(mkfix(0).t_utc_ms, 0);
+	t.ended_by = TRIP_END_STATIONARY;
+	cr_assert_eq(store_trip_end(st, &t), 0);
+	while (live_bytes(db) < 10 * MIB) {
+		put_n(st, n, 4096, 0);
+		n += 4096;
+		cr_assert_eq(store_commit(st), 0);
+	}
+	total = n;
+	cr_assert_eq(store_stream_ack(st, POS, 5000), 0);
+	/* One acknowledged and one unacknowledged position are quarantined. */
+	cr_assert_eq(store_stream_quarantine(st, POS, 100, 422, "bad"), 0);
+	cr_assert_eq(store_stream_quarantine(st, POS, 5010, 422, "bad"), 0);
+	cr_assert_eq(store_take_pressure(st, &p), 0);
+
+	capture_start();
+	dropped = store_retention(st, mkfix(n).t_utc_ms);
+	log = capture_end();
+	cr_assert_leq(live_bytes(db), 8 * MIB);
+	min_seq = sql_int(db, "SELECT min(seq) FROM positions WHERE seq > 5010");
+	cr_assert_gt(min_seq, 5011, "unacknowledged positions went too");
+	/* Acknowledged all gone but the quarantined one. */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
+	    "WHERE seq <= 5000"), 1);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM positions ORDER BY seq "
+	    "LIMIT 1"), 100);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
+	    "WHERE seq = 5010"), 1, "quarantined: kept");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions"),
+	    total - min_seq + 1 + 2);
+	cr_assert_eq(dropped, (min_seq - 1 - 2) + 2, "positions and 2 of "
+	    "the events stream");
+	/* The warning and the trip went, the violation stayed. */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events"), 1);
+	cr_assert_eq(sql_int(db, "SELECT id FROM events"), 2);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips"), 0);
+
+	cr_assert_eq(store_take_pressure(st, &p), 1);
+	cr_assert_eq(p.count[POS], (uint64_t)(min_seq - 1 - 5000 - 1));
+	cr_assert_eq(p.from_seq[POS], 5001);
+	cr_assert_eq(p.to_seq[POS], (uint64_t)min_seq - 1);
+	cr_assert_eq(p.count[EVS], 2);
+	cr_assert_eq(p.from_seq[EVS], 1);
+	cr_assert_eq(p.to_seq[EVS], 3);
+	snprintf(want, sizeof(want), "retention dropped %llu unacknowledged "
+	    "records of the positions stream (seq 5001..%lld)",
+	    (unsigned long long)p.count[POS], (long long)min_seq - 1);
+	cr_assert(strstr(log, want) != NULL, "want %s, log: %s", want, log);
+	cr_assert(strstr(log, "retention dropped 2 unacknowledged records of "
+	    "the events stream (seq 1..3)") != NULL, "log: %s", log);
+	/* Taken: reset. */
+	cr_assert_eq(store_take_pressure(st, &p), 0);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.quarantined, 2);
+	cr_assert_eq(ss.first_seq, 100);
+	cr_assert_eq(ss.pending, (uint64_t)(total - min_seq + 1 + 1));
+	cr_assert_eq(store_retention(st, mkfix(n).t_utc_ms), 0);
+	cr_assert_eq(store_take_pressure(st, &p), 0);
+	store_close(st);
+	assert_integrity();
+}
+
+Test(store, stream_names)
+{
+	enum store_stream s;
+
+	cr_assert_str_eq(store_stream_name(EVS), "events");
+	cr_assert_str_eq(store_stream_name(POS), "positions");
+	cr_assert_null(store_stream_name(STORE_STREAMS));
+	cr_assert_eq(store_stream_parse("positions", &s), 0);
+	cr_assert_eq(s, POS);
+	cr_assert_eq(store_stream_parse("events", &s), 0);
+	cr_assert_eq(s, EVS);
+	cr_assert_eq(store_stream_parse("trips", &s), -1);
+	cr_assert_eq(store_stream_parse(NULL, &s), -1);
+}
+
+/* Stream records as read back, with their strings copied. */
+struct recs {
+	struct store_record	 r[64];
+	char			 text[64][256];
+	char			 err[64][64];
+	size_t			 n;
+	size_t			 stop_at;
+};
+
+static int
+collect_rec(const struct store_record *r, void *arg)
+{
+	struct recs	*c = arg;
+	size_t		 i = c->n;
+
+	cr_assert_lt(i, NELEM(c->r));
+	c->r[i] = *r;
+	switch (r->kind) {
+	case STORE_REC_EVENT_START:
+	case STORE_REC_EVENT_END:
+	case STORE_REC_EVENT_COMPLETE:
+		util_strlcpy(c->text[i], r->u.ev.details, sizeof(c->text[i]));
+		c->r[i].u.ev.details = c->text[i];
+		break;
+	case STORE_REC_COMMAND_RESULT:
+		util_strlcpy(c->text[i], r->u.cmd.result != NULL ?
+		    r->u.cmd.result : "(null)", sizeof(c->text[i]));
+		util_strlcpy(c->err[i], r->u.cmd.error != NULL ?
+		    r->u.cmd.error : "(null)", sizeof(c->err[i]));
+		c->r[i].u.cmd.result = c->text[i];
+		c->r[i].u.cmd.error = c->err[i];
+		break;
+	default:
+		break;
+	}
+	c->n++;
+	return c->stop_at != 0 && c->n == c->stop_at;
+}
+
+static void
+read_stream(struct store *st, enum store_stream stream, uint64_t from,
+    uint64_t to, uint64_t max, struct recs *c)
+{
+	memset(c, 0, sizeof(*c));
+	cr_assert_eq(store_stream_read(st, stream, from, to, max, collect_rec,
+	    c), 0);
+}
+
+/*
+ * The records as "S1,C2,T3": kind (Position, Trip, Start, End,
+ * Complete, Kommand) and seq.
+ */
+static const char *
+rec_list(const struct recs *c)
+{
+	static const char kinds[] = {
+		[STORE_REC_POSITION] = 'P',
+		[STORE_REC_TRIP] = 'T',
+		[STORE_REC_EVENT_START] = 'S',
+		[STORE_REC_EVENT_END] = 'E',
+		[STORE_REC_EVENT_COMPLETE] = 'C',
+		[STORE_REC_COMMAND_RESULT] = 'K',
+	};
+	static char	 buf[512];
+	size_t		 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n && off < sizeof(buf); i++) {
+		cr_assert_eq(c->r[i].stream, c->r[0].stream);
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%c%llu",
+		    i > 0 ? "," : "", kinds[c->r[i].kind],
+		    (unsigned long long)c->r[i].seq);
+	}
+	return buf;
+}
+
+static struct store_command
+mkcommand(const char *id, const char *type, const char *status,
+    int64_t done_ms)
+{
+	struct store_command c;
+
+	memset(&c, 0, sizeof(c));
+	util_strlcpy(c.id, id, sizeof(c.id));
+	util_strlcpy(c.type, type, sizeof(c.type));
+	util_strlcpy(c.status, status, sizeof(c.status));
+	c.received_utc_ms = done_ms - 500;
+	c.done_utc_ms = done_ms;
+	return c;
+}
+
+/* A child that writes both streams, leaves some pending and is killed. */
+static void
+interleave_child(void)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_command c;
+	struct rules_event ev;
+
+	st = store_open(&o);
+	if (st == NULL)
+		_exit(2);
+	put_n(st, 6, 2, 0);
+	ev = mkevent(3, RULES_EV_OPEN, RULES_REGION_EXIT, RULES_VIOLATION,
+	    mkfix(6).t_utc_ms, 0);
+	if (store_event_put(st, &ev) != 1 || store_commit(st) != 0)
+		_exit(3);
+	c = mkcommand("c2", "status", "ok", mkfix(7).t_utc_ms);
+	if (store_command_put(st, &c) != 0 || c.seq != 7)
+		_exit(4);
+	put_n(st, 8, 3, 0);		/* never committed */
+	ev.phase = RULES_EV_CLOSE;
+	ev.end_utc_ms = mkfix(9).t_utc_ms;
+	if (store_event_put(st, &ev) != 1)
+		_exit(5);
+	kill(getpid(), SIGKILL);
+	_exit(6);
+}
+
+/*
+ * Each stream has its own seq, dense from 1, whatever the interleaving
+ * of positions, trips, events, commands and DTC scans, across a clean
+ * reopen and a kill -9 with records pending.
+ */
+Test(store, streams_dense_across_interleavings_reopen_and_crash)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct store_command c;
+	struct trip_summary t;
+	struct rules_event ev, ev1;
+	struct obd_dtc	 d[1] = { { "P0301", 0x03 } };
+	struct recs	 r;
+	pid_t		 pid;
+	int		 status;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 3, 0);
+	t = mktrip(mkfix(3).t_utc_ms, 0);
+	cr_assert_eq(store_trip_begin(st, &t), 0);
+	ev1 = mkevent(1, RULES_EV_OPEN, RULES_SPEEDING, RULES_VIOLATION,
+	    mkfix(3).t_utc_ms, 0);
+	cr_assert_eq(put_event(st, ev1, NULL), 1);
+	cr_assert_eq(store_commit(st), 0);			/* E1 */
+	put_n(st, 3, 2, 0);
+	c = mkcommand("c1", "locate", "ok", mkfix(4).t_utc_ms);
+	cr_assert_eq(store_command_put(st, &c), 0);		/* E2 */
+	cr_assert_eq(c.seq, 2);
+	cr_assert_eq(store_dtc_scan(st, d, 1, mkfix(5).t_utc_ms), 1);
+	ev = mkevent(2, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING,
+	    mkfix(5).t_utc_ms, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	put_n(st, 5, 1, 0);
+	t = mktrip(mkfix(3).t_utc_ms, 1);
+	t.id = 1;
+	t.ended_by = TRIP_END_IGNITION_OFF;
+	cr_assert_eq(store_trip_end(st, &t), 0);	/* T3, then C4 */
+	ev1.phase = RULES_EV_CLOSE;
+	ev1.end_utc_ms = mkfix(5).t_utc_ms;
+	cr_assert_eq(put_event(st, ev1, NULL), 1);
+	cr_assert_eq(store_commit(st), 0);			/* E5 */
+	assert_seq_dense(store_db(st), 5, 6);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[EVS], 6);
+	cr_assert_eq(s.next_seq[POS], 7);
+	read_stream(st, EVS, 1, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "S1,K2,T3,C4,E5");
+	store_close(st);
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[EVS], 6);
+	cr_assert_eq(s.next_seq[POS], 7);
+	store_close(st);
+
+	pid = fork();
+	cr_assert(pid != -1);
+	if (pid == 0)
+		interleave_child();
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "child status %d", status);
+	assert_integrity();
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	assert_seq_dense(store_db(st), 7, 8);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[EVS], 8);
+	cr_assert_eq(s.next_seq[POS], 9);
+	/* The lost close comes again: the seqs go on where they were. */
+	put_n(st, 8, 1, 0);
+	ev = mkevent(3, RULES_EV_CLOSE, RULES_REGION_EXIT, RULES_VIOLATION,
+	    mkfix(6).t_utc_ms, mkfix(9).t_utc_ms);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	cr_assert_eq(store_commit(st), 0);
+	assert_seq_dense(store_db(st), 8, 9);
+	read_stream(st, EVS, 6, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "S6,K7,E8");
+	read_stream(st, POS, 7, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "P7,P8,P9");
+	store_close(st);
+	assert_integrity();
+}
+
+/*
+ * Version 4 as it shipped: the version 3 file after migration 4, with
+ * records of one global stream: positions 1..42 but 5, 6, 7 and 20, and
+ * 64; events 1 (5, closed at 20), 2 (an instant at 6), 3 (open from 7),
+ * 4 (63, closed at 65); trips 60 and 62 closed and one open; DTC row 61;
+ * seq_floor 66.
+ */
+static void
+make_v4_db(void)
+{
+	make_v3_db();
+	make_raw_db("BEGIN;"
+	    "CREATE TABLE events ("
+	    "  id			INTEGER PRIMARY KEY,"
+	    "  seq			INTEGER UNIQUE,"
+	    "  end_seq		INTEGER UNIQUE,"
+	    "  type			TEXT NOT NULL,"
+	    "  severity		TEXT NOT NULL,"
+	    "  start_utc_ms		INTEGER NOT NULL,"
+	    "  end_utc_ms		INTEGER,"
+	    "  trip_id		INTEGER,"
+	    "  lat_deg		REAL,"
+	    "  lon_deg		REAL,"
+	    "  fence_id		TEXT,"
+	    "  details		TEXT NOT NULL DEFAULT '{}',"
+	    "  synced		INTEGER NOT NULL DEFAULT 0"
+	    ");"
+	    "CREATE INDEX events_start_utc_ms ON events(start_utc_ms);"
+	    "CREATE TABLE dispatch_orders ("
+	    "  id			TEXT PRIMARY KEY,"
+	    "  valid_from_utc_ms	INTEGER NOT NULL,"
+	    "  valid_to_utc_ms	INTEGER NOT NULL,"
+	    "  dest_lon_deg		REAL,"
+	    "  dest_lat_deg		REAL,"
+	    "  dest_radius_m		REAL,"
+	    "  dest_fence_id		TEXT,"
+	    "  corridor_fence_id	TEXT,"
+	    "  purpose		TEXT NOT NULL DEFAULT '',"
+	    "  approver		TEXT NOT NULL DEFAULT '',"
+	    "  source		TEXT NOT NULL,"
+	    "  created_utc_ms	INTEGER NOT NULL"
+	    ");"
+	    "CREATE INDEX dispatch_orders_valid_from "
+	    "  ON dispatch_orders(valid_from_utc_ms);"
+	    "PRAGMA user_version = 4;"
+	    "DELETE FROM positions WHERE seq IN (5, 6, 7, 20);"
+	    "INSERT INTO positions(seq, t_utc_ms, lat_deg, lon_deg, alt_m, "
+	    "  sats_used, bds_used, obd_rpm, obd_fuel_rate_estimated, "
+	    "  obd_mil_on) VALUES (64, 1772409663000, 30.25, 104.125, 12.5, "
+	    "  7, 5, 900.5, NULL, 1);"
+	    "INSERT INTO trips(seq, start_utc_ms, end_utc_ms, open, ended_by) "
+	    "  VALUES (62, 1772409640000, 1772409650000, 0, 'stationary'),"
+	    "  (NULL, 1772409660000, 1772409665000, 1, NULL);"
+	    "INSERT INTO events(id, seq, end_seq, type, severity, start_utc_ms,"
+	    "  end_utc_ms, trip_id, lat_deg, lon_deg, fence_id, details) VALUES"
+	    "  (1, 5, 20, 'speeding', 'warning', 1772409604000, 1772409619000,"
+	    "   1, 30.5, 104.0, NULL, '{\"n\":2}'),"
+	    "  (2, 6, 6, 'power_loss', 'critical', 1772409605000, "
+	    "   1772409605000, NULL, NULL, NULL, NULL, '{}'),"
+	    "  (3, 7, NULL, 'region_exit', 'violation', 1772409606000, NULL,"
+	    "   NULL, NULL, NULL, 'county', '{\"a\":1}'),"
+	    "  (4, 63, 65, 'excessive_idle', 'warning', 1772409662000,"
+	    "   1772409664000, 3, 30.6, 104.1, 'lot', '{}');"
+	    "UPDATE meta SET value = 66 WHERE key = 'seq_floor';"
+	    "INSERT INTO meta(key, value) VALUES ('running', 0),"
+	    "  ('rules_state', '{\"next_id\":5}');"
+	    "COMMIT");
+}
+
+/*
+ * A version 4 file is read as it is (one stream: no stream reads), then
+ * migrated: positions renumbered 1..39 in their order, the events
+ * stream's records 1..8 in their old order (an instant keeps one seq),
+ * the floors at the next seqs, DTC keys kept, open_* filled from the
+ * rows.
+ */
+Test(store, v4_database_read_as_is_then_renumbered)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct store_stream_state ss;
+	struct rules_event ev;
+	struct obd_dtc	 d[2] = { { "P0301", 0x03 }, { "P0420", 0x03 } };
+	struct recs	 r;
+	struct rows	 rows;
+	sqlite3		*db;
+	const char	*log;
+	char		*state;
+	size_t		 k;
+
+	make_v4_db();
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[POS], 66);
+	cr_assert_eq(s.next_seq[EVS], 66);
+	cr_assert_eq(s.positions, 39);
+	cr_assert_eq(s.events, 4);
+	capture_start();
+	cr_assert_eq(store_stream_read(st, POS, 1, 10, 0, collect_rec, &r), -1);
+	cr_assert_eq(store_stream_state(st, EVS, &ss), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "schema version 4 has no streams") != NULL,
+	    "log: %s", log);
+	store_close(st);
+
+	capture_start();
+	st = store_open(&o);
+	log = capture_end();
+	cr_assert_not_null(st);
+	cr_assert(strstr(log, "schema migrated to version 5 (from 4)") != NULL,
+	    "log: %s", log);
+	db = store_db(st);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
+	/* Positions: 1..39 in the old order (GNSS time increasing). */
+	query_all(st, &rows);
+	cr_assert_eq(rows.n, 39);
+	for (k = 0; k < rows.n; k++) {
+		cr_assert_eq(rows.p[k].seq, k + 1);
+		if (k > 0)
+			cr_assert_gt(rows.p[k].fix.t_utc_ms,
+			    rows.p[k - 1].fix.t_utc_ms);
+	}
+	cr_assert_eq(rows.p[3].fix.t_utc_ms, T0_MS + 3000, "old 4 stays 4");
+	cr_assert_eq(rows.p[4].fix.t_utc_ms, T0_MS + 7000, "old 8 is 5");
+	cr_assert_eq(rows.p[38].fix.t_utc_ms, T0_MS + 63000, "old 64 is 39");
+	/* Every column came along. */
+	cr_assert_eq(rows.p[38].fix.lat_deg, 30.25);
+	cr_assert_eq(rows.p[38].fix.lon_deg, 104.125);
+	cr_assert_eq(rows.p[38].fix.alt_m, 12.5);
+	cr_assert_eq(rows.p[38].fix.sats_used, 7);
+	cr_assert_eq(rows.p[38].fix.sys[GNSS_SYS_BEIDOU].used, 5);
+	cr_assert_eq(rows.p[38].obd.rpm, 900.5);
+	cr_assert_eq(rows.p[38].obd.mil_on, 1);
+	cr_assert(isnan(rows.p[38].obd.speed_kmh));
+	cr_assert(isnan(rows.p[37].fix.alt_m));
+	rows_free(&rows);
+	/* The same table as a new file's (and its index). */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM pragma_table_info("
+	    "'positions')"), POS_TABLE_NCOLUMNS);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM pragma_table_info("
+	    "'positions') WHERE name = 'seq' AND pk = 1"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'positions_t_utc_ms' AND tbl_name = 'positions'"), 1);
+	/* The events stream: 5 20 60 62 63 65 and the instant's 6. */
+	cr_assert_eq(sql_int(db, "SELECT seq * 10 + end_seq FROM events "
+	    "WHERE id = 1"), 14);
+	cr_assert_eq(sql_int(db, "SELECT seq * 10 + end_seq FROM events "
+	    "WHERE id = 2"), 22);
+	cr_assert_eq(sql_int(db, "SELECT seq * 10 + (end_seq IS NULL) FROM "
+	    "events WHERE id = 3"), 31);
+	cr_assert_eq(sql_int(db, "SELECT seq * 10 + end_seq FROM events "
+	    "WHERE id = 4"), 78);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips WHERE id = 1"), 5);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips WHERE id = 2"), 6);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips WHERE id = 3 AND "
+	    "seq IS NULL AND open = 1"), 1);
+	cr_assert_eq(sql_int(db, "SELECT seq FROM dtcs"), 61);
+	assert_seq_dense(db, 8, 39);
+	/* Floors and cursors. */
+	cr_assert_eq(seq_floor(db), 40);
+	cr_assert_eq(seq_floor_ev(db), 9);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta WHERE key IN "
+	    "('seq_floor', 'next_seq')"), 0);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta WHERE key IN "
+	    "('acked_events', 'acked_positions') AND value = 0"), 2);
+	/* open_* from the rows as they were. */
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE "
+	    "open_trip_id IS trip_id AND open_lat_deg IS lat_deg AND "
+	    "open_lon_deg IS lon_deg AND open_fence_id IS fence_id AND "
+	    "open_details IS details"), 4);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events WHERE id = 3 AND "
+	    "open_fence_id = 'county' AND open_details = '{\"a\":1}'"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_temp_master"), 0);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[POS], 40);
+	cr_assert_eq(s.next_seq[EVS], 9);
+	cr_assert_eq(s.positions, 39);
+	cr_assert_eq(s.events, 4);
+	cr_assert_eq(s.events_open, 1);
+	cr_assert_eq(s.trips, 3);
+	state = store_rules_state_get(st);
+	cr_assert_not_null(state);
+	free(state);
+
+	read_stream(st, EVS, 1, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "S1,C2,S3,E4,T5,T6,S7,E8");
+	cr_assert_eq(r.r[3].u.ev.id, 1);
+	cr_assert_eq(r.r[3].u.ev.seq, 1);
+	cr_assert_eq(r.r[3].u.ev.end_seq, 4);
+	cr_assert_eq(r.r[4].u.trip.trip.id, 1);
+
+	/* And the streams go on from there. */
+	put_n(st, 100, 1, 0);
+	ev = mkevent(5, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING,
+	    mkfix(100).t_utc_ms, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_dtc_scan(st, d, 2, mkfix(100).t_utc_ms), 1,
+	    "P0301 is active already");
+	cr_assert_eq(sql_int(db, "SELECT seq FROM dtcs WHERE code = 'P0420'"),
+	    62);
+	assert_seq_dense(db, 9, 40);
+	store_close(st);
+	assert_integrity();
+}
+
+/* A failed step 5 leaves a version 4 file as it was. */
+Test(store, failed_v5_migration_changes_nothing)
+{
+	struct store_opts o = mkopts();
+	sqlite3		*db;
+	const char	*log;
+
+	make_v4_db();
+	make_raw_db("CREATE TABLE sync_quarantine(x)");
+	capture_start();
+	cr_assert_null(store_open(&o));
+	log = capture_end();
+	cr_assert(strstr(log, "sync_quarantine already exists") != NULL,
+	    "log: %s", log);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(has_column(db, "events", "open_details"), 0);
+	cr_assert_eq(sql_int(db, "SELECT max(seq) FROM positions"), 64,
+	    "not renumbered");
+	cr_assert_eq(sql_int(db, "SELECT seq FROM trips WHERE id = 1"), 60);
+	cr_assert_eq(sql_int(db, "SELECT end_seq FROM events WHERE id = 4"),
+	    65);
+	cr_assert_eq(sql_int(db, "SELECT value FROM meta "
+	    "WHERE key = 'seq_floor'"), 66);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name = 'command_results'"), 0);
+	sqlite3_close(db);
+}
+
+/*
+ * store_stream_read: the events stream merges trips, event starts, ends
+ * and instants and command results in seq order; limits, windows and an
+ * early stop; positions decoded as store_query_positions() does; the
+ * holes retention leaves.
+ */
+Test(store, stream_read_order_kinds_limits_and_holes)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_command c;
+	struct trip_summary t;
+	struct rules_event ev;
+	struct recs	 r;
+	struct rows	 rows;
+	struct fix	 f;
+	const int64_t	 late = T0_MS + 5 * 24 * HOUR_MS;
+	size_t		 k;
+	int		 i;
+
+	o.keep_days = 1;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 5, 0);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_SPEEDING, RULES_WARNING, T0_MS,
+	    0);
+	cr_assert_eq(put_event(st, ev, "{\"v\": 1}"), 0);
+	cr_assert_eq(store_commit(st), 0);			/* S1 */
+	ev = mkevent(2, RULES_EV_INSTANT, RULES_POWER_LOSS, RULES_CRITICAL,
+	    T0_MS, T0_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 1);
+	cr_assert_eq(store_commit(st), 0);			/* C2 */
+	t = mktrip(T0_MS, 10);
+	t.ended_by = TRIP_END_STATIONARY;
+	cr_assert_eq(store_trip_end(st, &t), 0);		/* T3 */
+	c = mkcommand("cmd-1", "locate", "ok", late);
+	c.result = "{\"speed_kmh\":0}";
+	cr_assert_eq(store_command_put(st, &c), 0);		/* K4 */
+	ev = mkevent(1, RULES_EV_CLOSE, RULES_SPEEDING, RULES_WARNING, T0_MS,
+	    late);
+	cr_assert_eq(put_event(st, ev, "{\"v\": 2}"), 0);
+	cr_assert_eq(store_commit(st), 0);			/* E5 */
+	ev = mkevent(3, RULES_EV_CLOSE, RULES_EXCESSIVE_IDLE, RULES_WARNING,
+	    late, late + MIN_MS);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);			/* C6 */
+
+	read_stream(st, EVS, 1, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "S1,C2,T3,K4,E5,C6");
+	cr_assert_eq(r.r[0].u.ev.id, 1);
+	cr_assert_eq(r.r[0].u.ev.seq, 1);
+	cr_assert_eq(r.r[0].u.ev.end_seq, 0);
+	cr_assert_eq(r.r[0].u.ev.end_utc_ms, 0);
+	cr_assert_str_eq(r.r[0].u.ev.details, "{\"v\":1}");
+	cr_assert_eq(r.r[1].u.ev.seq, 2);
+	cr_assert_eq(r.r[1].u.ev.end_seq, 2);
+	cr_assert_eq(r.r[1].u.ev.severity, RULES_CRITICAL);
+	cr_assert_eq(r.r[2].u.trip.seq, 3);
+	cr_assert_eq(r.r[2].u.trip.trip.ended_by, TRIP_END_STATIONARY);
+	cr_assert_not(r.r[2].u.trip.open);
+	cr_assert_str_eq(r.r[3].u.cmd.id, "cmd-1");
+	cr_assert_eq(r.r[3].u.cmd.seq, 4);
+	cr_assert_str_eq(r.r[3].u.cmd.result, "{\"speed_kmh\":0}");
+	cr_assert_eq(r.r[4].u.ev.id, 1);
+	cr_assert_eq(r.r[4].u.ev.seq, 1);
+	cr_assert_eq(r.r[4].u.ev.end_seq, 5);
+	cr_assert_eq(r.r[4].u.ev.end_utc_ms, late);
+	cr_assert_str_eq(r.r[4].u.ev.details, "{\"v\":2}");
+	cr_assert_eq(r.r[5].u.ev.id, 3);
+	cr_assert_eq(r.r[5].u.ev.seq, 6);
+
+	/* Windows, limits, an early stop, empty and reversed ranges. */
+	read_stream(st, EVS, 3, 4, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "T3,K4");
+	read_stream(st, EVS, 2, UINT64_MAX, 3, &r);
+	cr_assert_str_eq(rec_list(&r), "C2,T3,K4");
+	read_stream(st, EVS, 5, 5, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "E5");
+	read_stream(st, EVS, 7, UINT64_MAX, 0, &r);
+	cr_assert_eq(r.n, 0);
+	read_stream(st, EVS, 4, 3, 0, &r);
+	cr_assert_eq(r.n, 0);
+	memset(&r, 0, sizeof(r));
+	r.stop_at = 2;
+	cr_assert_eq(store_stream_read(st, EVS, 1, UINT64_MAX, 0, collect_rec,
+	    &r), 0);
+	cr_assert_str_eq(rec_list(&r), "S1,C2");
+
+	/* Positions: the same values as store_query_positions(). */
+	read_stream(st, POS, 1, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "P1,P2,P3,P4,P5");
+	query_all(st, &rows);
+	for (k = 0; k < rows.n; k++) {
+		cr_assert_eq(r.r[k].u.pos.seq, rows.p[k].seq);
+		cr_assert_eq(memcmp(&r.r[k].u.pos.fix, &rows.p[k].fix,
+		    sizeof(rows.p[k].fix)), 0);
+	}
+	rows_free(&rows);
+	read_stream(st, POS, 2, 4, 2, &r);
+	cr_assert_str_eq(rec_list(&r), "P2,P3");
+
+	/*
+	 * Retention by age takes the early rows: the positions, the
+	 * instant, the trip.  Their seqs are holes; the event closed late
+	 * keeps both its records.
+	 */
+	for (i = 0; i < 2; i++) {
+		f = mkfix(10 + i);
+		f.t_utc_ms = late + i * 1000;
+		cr_assert_eq(store_put_position(st, &f, 0), 0);
+	}
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_retention(st, late + HOUR_MS), 5 + 2);
+	read_stream(st, EVS, 1, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "S1,K4,E5,C6");
+	read_stream(st, POS, 1, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "P6,P7");
+	cr_assert_eq(r.r[0].u.pos.fix.t_utc_ms, late);
+	store_close(st);
+
+	/* fleetgwctl's side reads the same. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	read_stream(st, EVS, 1, UINT64_MAX, 0, &r);
+	cr_assert_str_eq(rec_list(&r), "S1,K4,E5,C6");
+	capture_start();
+	cr_assert_eq(store_stream_read(st, STORE_STREAMS, 1, 2, 0, collect_rec,
+	    &r), -1);
+	(void)capture_end();
+	store_close(st);
+}
+
+/*
+ * A committed record never changes: an event's start record reads the
+ * values it was opened with, before and after a close that filled in or
+ * replaced the position, trip, fence and details.
+ */
+Test(store, event_start_record_unchanged_after_close)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct rules_event ev;
+	struct recs	 before, after;
+	struct store_event *a, *b;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	ev = mkevent(1, RULES_EV_OPEN, RULES_FORBIDDEN_PLACE, RULES_VIOLATION,
+	    T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, "{\"v\": 1}"), 1);
+	cr_assert_eq(store_commit(st), 0);
+	read_stream(st, EVS, 1, UINT64_MAX, 0, &before);
+	cr_assert_str_eq(rec_list(&before), "S1");
+
+	ev = mkevent(1, RULES_EV_CLOSE, RULES_FORBIDDEN_PLACE, RULES_VIOLATION,
+	    T0_MS, T0_MS + HOUR_MS);
+	ev.lat_deg = 30.65;
+	ev.lon_deg = 104.08;
+	ev.trip_id = 9;
+	util_strlcpy(ev.fence_id, "ktv-1", sizeof(ev.fence_id));
+	cr_assert_eq(put_event(st, ev, "{\"stay_s\": 3600, \"v\": 2}"), 1);
+	cr_assert_eq(store_commit(st), 0);
+	read_stream(st, EVS, 1, UINT64_MAX, 0, &after);
+	cr_assert_str_eq(rec_list(&after), "S1,E2");
+
+	a = &before.r[0].u.ev;
+	b = &after.r[0].u.ev;
+	cr_assert_eq(b->id, 1);
+	cr_assert_eq(b->seq, 1);
+	cr_assert_eq(b->end_seq, 0);
+	cr_assert_eq(b->end_utc_ms, 0);
+	cr_assert(isnan(b->lat_deg) && isnan(b->lon_deg));
+	cr_assert_eq(b->trip_id, 0);
+	cr_assert_str_eq(b->fence_id, "");
+	cr_assert_str_eq(b->details, "{\"v\":1}");
+	cr_assert_eq(a->type, b->type);
+	cr_assert_eq(a->severity, b->severity);
+	cr_assert_eq(a->start_utc_ms, b->start_utc_ms);
+	cr_assert_str_eq(a->details, b->details);
+	cr_assert_str_eq(a->fence_id, b->fence_id);
+	cr_assert_eq(a->trip_id, b->trip_id);
+	/* The end record is the final row. */
+	b = &after.r[1].u.ev;
+	cr_assert_eq(after.r[1].seq, 2);
+	cr_assert_eq(b->seq, 1);
+	cr_assert_eq(b->end_seq, 2);
+	cr_assert_eq(b->end_utc_ms, T0_MS + HOUR_MS);
+	cr_assert_eq(b->lat_deg, 30.65);
+	cr_assert_eq(b->lon_deg, 104.08);
+	cr_assert_eq(b->trip_id, 9);
+	cr_assert_str_eq(b->fence_id, "ktv-1");
+	cr_assert_str_eq(b->details, "{\"stay_s\":3600,\"v\":2}");
+	/* The listing shows the final row; the file keeps both. */
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM events WHERE "
+	    "open_lat_deg IS NULL AND open_trip_id IS NULL AND open_fence_id "
+	    "IS NULL AND open_details = '{\"v\":1}' AND lat_deg = 30.65"), 1);
+	store_close(st);
+}
+
+/*
+ * Acknowledgement cursors: monotonic, never at or beyond the next seq,
+ * durable across reopen, seen by read-only stores; the state of a
+ * stream with them.
+ */
+Test(store, stream_ack_monotonic_refused_durable)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stream_state ss;
+	struct rules_event ev;
+	const char	*log;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.next_seq, 1);
+	cr_assert_eq(ss.first_seq, 0);
+	cr_assert_eq(ss.pending, 0);
+	cr_assert_eq(ss.oldest_pending_utc_ms, 0);
+	put_n(st, 0, 5, 0);
+	ev = mkevent(1, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING,
+	    T0_MS + MIN_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	ev = mkevent(2, RULES_EV_OPEN, RULES_SPEEDING, RULES_WARNING,
+	    T0_MS + 2 * MIN_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.next_seq, 6);
+	cr_assert_eq(ss.acked_through, 0);
+	cr_assert_eq(ss.first_seq, 1);
+	cr_assert_eq(ss.pending, 5);
+	cr_assert_eq(ss.oldest_pending_utc_ms, mkfix(0).t_utc_ms);
+	cr_assert_eq(ss.quarantined, 0);
+	cr_assert_eq(store_stream_state(st, EVS, &ss), 0);
+	cr_assert_eq(ss.next_seq, 3);
+	cr_assert_eq(ss.first_seq, 1);
+	cr_assert_eq(ss.pending, 2);
+	cr_assert_eq(ss.oldest_pending_utc_ms, T0_MS + MIN_MS);
+
+	cr_assert_eq(store_stream_ack(st, POS, 3), 0);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.acked_through, 3);
+	cr_assert_eq(ss.pending, 2);
+	cr_assert_eq(ss.oldest_pending_utc_ms, mkfix(3).t_utc_ms);
+	/* Never back; the same again changes nothing. */
+	cr_assert_eq(store_stream_ack(st, POS, 2), 0);
+	cr_assert_eq(store_stream_ack(st, POS, 3), 0);
+	cr_assert_eq(store_stream_ack(st, POS, 0), 0);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.acked_through, 3);
+	/* Nobody acknowledges what was never committed. */
+	put_n(st, 5, 1, 0);		/* pending: seq 6 not committed yet */
+	capture_start();
+	cr_assert_eq(store_stream_ack(st, POS, 6), -1);
+	cr_assert_eq(store_stream_ack(st, EVS, 3), -1);
+	cr_assert_eq(store_stream_ack(st, EVS, UINT64_MAX), -1);
+	cr_assert_eq(store_stream_ack(st, STORE_STREAMS, 1), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "positions acknowledged through seq 6, but the "
+	    "next seq is 6: refused") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "events acknowledged through seq 3, but the "
+	    "next seq is 3: refused") != NULL, "log: %s", log);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.acked_through, 3);
+	cr_assert_eq(store_stream_ack(st, POS, 5), 0);
+	cr_assert_eq(store_stream_ack(st, EVS, 1), 0);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.pending, 0, "the pending fix is not a record yet");
+	cr_assert_eq(ss.oldest_pending_utc_ms, 0);
+	cr_assert_eq(store_stream_state(st, EVS, &ss), 0);
+	cr_assert_eq(ss.pending, 1);
+	cr_assert_eq(ss.oldest_pending_utc_ms, T0_MS + 2 * MIN_MS);
+	cr_assert_eq(sql_int(store_db(st), "SELECT value FROM meta "
+	    "WHERE key = 'acked_positions'"), 5);
+	store_close(st);		/* commits seq 6 */
+
+	/* Durable; read-only stores see it and cannot move it. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.next_seq, 7);
+	cr_assert_eq(ss.acked_through, 5);
+	cr_assert_eq(ss.pending, 1);
+	capture_start();
+	cr_assert_eq(store_stream_ack(st, POS, 6), -1);
+	(void)capture_end();
+	store_close(st);
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_stream_state(st, EVS, &ss), 0);
+	cr_assert_eq(ss.acked_through, 1);
+	cr_assert_eq(store_stream_ack(st, POS, 6), 0);
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.acked_through, 6);
+	cr_assert_eq(ss.pending, 0);
+	store_close(st);
+}
+
+/*
+ * The age rule with a platform deletes acknowledged rows only, however
+ * old the others are, and never reports pressure; store_set_limits()
+ * switches acks on.
+ */
+Test(store, retention_by_age_with_acks_only_acknowledged)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct store_pressure p;
+	struct trip_summary t;
+	struct rules_event ev;
+	struct fix	 f;
+	const char	*log;
+	sqlite3		*db;
+	int64_t		 now;
+	int		 i;
+
+	o.keep_days = 1;
+	o.commit_rows = 4096;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	/* 3000 fixes a minute apart (50 h); events at 0 h, 1 h, a trip 2 h. */
+	for (i = 0; i < 3000; i++) {
+		f = mkfix(0);
+		f.t_utc_ms = T0_MS + (int64_t)i * 60000;
+		cr_assert_eq(store_put_position(st, &f, 0), 0);
+	}
+	ev = mkevent(1, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING, T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	ev = mkevent(2, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING,
+	    T0_MS + HOUR_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);
+	t = mktrip(T0_MS + HOUR_MS, 60);
+	t.ended_by = TRIP_END_IGNITION_OFF;
+	cr_assert_eq(store_trip_end(st, &t), 0);		/* seq 3 */
+	cr_assert_eq(store_stream_ack(st, POS, 1000), 0);
+	cr_assert_eq(store_stream_ack(st, EVS, 1), 0);
+	o.acks = true;
+	store_set_limits(st, &o);
+
+	/* Cutoff at 26 h: positions 1..1560 are old, 1..1000 acknowledged. */
+	now = T0_MS + INT64_C(3000) * 60000;
+	capture_start();
+	cr_assert_eq(store_retention(st, now), 1000 + 1);
+	log = capture_end();
+	cr_assert(strstr(log, "store: retention dropped 1000 positions "
+	    "(seq 1..1000, reason: age)") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "store: retention dropped 1 events (seq 1..1, "
+	    "reason: age)") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "unacknowledged") == NULL, "log: %s", log);
+	cr_assert_eq(store_take_pressure(st, &p), 0);
+	cr_assert_eq(sql_int(db, "SELECT min(seq) FROM positions"), 1001);
+	cr_assert_eq(sql_int(db, "SELECT id FROM events"), 2);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips"), 1);
+	/* Long past the cutoff: still nothing unacknowledged goes. */
+	cr_assert_eq(store_retention(st, now + 100 * 24 * HOUR_MS), 0);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions"), 2000);
+
+	/* The platform catches up: now they go. */
+	cr_assert_eq(store_stream_ack(st, POS, 3000), 0);
+	cr_assert_eq(store_stream_ack(st, EVS, 3), 0);
+	cr_assert_eq(store_retention(st, now), 560 + 1 + 1);
+	cr_assert_eq(sql_int(db, "SELECT min(seq) FROM positions"), 1561);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM events"), 0);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips"), 0);
+	cr_assert_eq(store_take_pressure(st, &p), 0);
+	store_close(st);
+
+	/* Nothing of the events stream is left: its floor keeps the seqs. */
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_eq(seq_floor_ev(store_db(st)), 4);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[EVS], 4);
+	cr_assert_eq(s.next_seq[POS], 3001);
+	store_close(st);
+	assert_integrity();
+}
+
+/*
+ * Quarantine: kept with the first entry, refused for seq 0 or a seq not
+ * handed out; quarantined records outlive retention (an event while
+ * either of its records is).
+ */
+Test(store, quarantine_kept_first_and_by_retention)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stream_state ss;
+	struct trip_summary t;
+	struct rules_event ev;
+	sqlite3		*db;
+	const char	*log;
+
+	o.keep_days = 1;
+	o.acks = true;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	db = store_db(st);
+	put_n(st, 0, 100, 0);
+	ev = mkevent(1, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING, T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);		/* 1 */
+	ev = mkevent(2, RULES_EV_OPEN, RULES_SPEEDING, RULES_WARNING, T0_MS,
+	    0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);		/* 2 */
+	cr_assert_eq(store_commit(st), 0);
+	ev.phase = RULES_EV_CLOSE;
+	ev.end_utc_ms = T0_MS + MIN_MS;
+	cr_assert_eq(put_event(st, ev, NULL), 0);		/* 3 */
+	cr_assert_eq(store_commit(st), 0);
+	t = mktrip(T0_MS, 2);
+	t.ended_by = TRIP_END_IGNITION_OFF;
+	cr_assert_eq(store_trip_end(st, &t), 0);		/* 4 */
+	ev = mkevent(3, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING, T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);		/* 5 */
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_stream_ack(st, POS, 100), 0);
+	cr_assert_eq(store_stream_ack(st, EVS, 5), 0);
+
+	capture_start();
+	cr_assert_eq(store_stream_quarantine(st, POS, 50, 422,
+	    "lat out of range"), 0);
+	cr_assert_eq(store_stream_quarantine(st, POS, 50, 400, "again"), 0);
+	cr_assert_eq(store_stream_quarantine(st, EVS, 3, 400, "bad end"), 0);
+	cr_assert_eq(store_stream_quarantine(st, EVS, 4, 413, NULL), 0);
+	cr_assert_eq(store_stream_quarantine(st, EVS, 6, 400, "x"), -1);
+	cr_assert_eq(store_stream_quarantine(st, POS, 0, 400, "x"), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "positions record 50 quarantined: the platform "
+	    "refused it (HTTP 422: lat out of range)") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "quarantine of events seq 6 refused") != NULL,
+	    "log: %s", log);
+	cr_assert_eq(sql_int(db, "SELECT http_status FROM sync_quarantine "
+	    "WHERE stream = 'positions' AND seq = 50"), 422, "the first stays");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sync_quarantine "
+	    "WHERE stream = 'events' AND seq = 4 AND reason = ''"), 1);
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sync_quarantine "
+	    "WHERE t_utc_ms > 1600000000000"), 3, "system time");
+	cr_assert_eq(store_stream_state(st, POS, &ss), 0);
+	cr_assert_eq(ss.quarantined, 1);
+	cr_assert_eq(store_stream_state(st, EVS, &ss), 0);
+	cr_assert_eq(ss.quarantined, 2);
+
+	/* Everything is old and acknowledged: all goes but those. */
+	cr_assert_eq(store_retention(st, T0_MS + 10 * 24 * HOUR_MS),
+	    99 + 2);
+	cr_assert_eq(sql_int(db, "SELECT group_concat(seq) = '50' FROM "
+	    "positions"), 1);
+	cr_assert_eq(sql_int(db, "SELECT id FROM events"), 2,
+	    "its end is quarantined");
+	cr_assert_eq(sql_int(db, "SELECT count(*) FROM trips"), 1);
+	store_close(st);
+
+	/* Read-only: refused. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	capture_start();
+	cr_assert_eq(store_stream_quarantine(st, POS, 1, 400, "x"), -1);
+	(void)capture_end();
+	store_close(st);
+}
+
+struct cmds {
+	struct store_command	 c[8];
+	char			 result[8][128];
+	size_t			 n;
+};
+
+static int
+collect_cmd(const struct store_command *c, void *arg)
+{
+	struct cmds	*r = arg;
+
+	cr_assert_lt(r->n, NELEM(r->c));
+	r->c[r->n] = *c;
+	util_strlcpy(r->result[r->n], c->result != NULL ? c->result :
+	    "(null)", sizeof(r->result[0]));
+	r->c[r->n].result = r->result[r->n];
+	r->c[r->n].error = NULL;
+	r->n++;
+	return 0;
+}
+
+static void
+query_cmds(struct store *st, bool undelivered, struct cmds *r)
+{
+	memset(r, 0, sizeof(*r));
+	cr_assert_eq(store_query_commands(st, undelivered, collect_cmd, r), 0);
+}
+
+/*
+ * Platform commands: put commits at once with the pending positions and
+ * gives the events stream's next seq; get, delivered and the query; a
+ * duplicate id or an invalid command is refused without taking a seq.
+ */
+Test(store, commands_put_get_delivered_query)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct store_stats s;
+	struct store_command c, got, bad;
+	struct rules_event ev;
+	struct cmds	 r;
+	const char	*log;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 3, 0);
+	c = mkcommand("cmd-0001", "locate", "ok", T0_MS);
+	c.result = "{\"lat\":30.5,\"lon\":104.0}";
+	c.seq = 99;			/* ignored */
+	cr_assert_eq(store_command_put(st, &c), 0);
+	cr_assert_eq(c.seq, 1);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.pending, 0, "committed with the positions");
+	cr_assert_eq(s.positions, 3);
+	ev = mkevent(1, RULES_EV_INSTANT, RULES_DTC, RULES_WARNING, T0_MS, 0);
+	cr_assert_eq(put_event(st, ev, NULL), 0);
+	cr_assert_eq(store_commit(st), 0);			/* 2 */
+	c = mkcommand("cmd-0002", "frobnicate", "unsupported", T0_MS + 1000);
+	c.error = "unknown command type";
+	cr_assert_eq(store_command_put(st, &c), 0);
+	cr_assert_eq(c.seq, 3);
+
+	cr_assert_eq(store_command_get(st, "cmd-0001", &got), 1);
+	cr_assert_eq(got.seq, 1);
+	cr_assert_str_eq(got.id, "cmd-0001");
+	cr_assert_str_eq(got.type, "locate");
+	cr_assert_str_eq(got.status, "ok");
+	cr_assert_eq(got.received_utc_ms, T0_MS - 500);
+	cr_assert_eq(got.done_utc_ms, T0_MS);
+	cr_assert_str_eq(got.result, "{\"lat\":30.5,\"lon\":104.0}");
+	cr_assert_null(got.error);
+	cr_assert_not(got.delivered);
+	/* Valid until the next store call, not only the statement's step. */
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM "
+	    "command_results"), 2);
+	cr_assert_str_eq(got.result, "{\"lat\":30.5,\"lon\":104.0}");
+	cr_assert_eq(store_command_get(st, "cmd-0002", &got), 1);
+	cr_assert_null(got.result);
+	cr_assert_str_eq(got.error, "unknown command type");
+	cr_assert_str_eq(got.status, "unsupported");
+	cr_assert_eq(store_command_get(st, "cmd-9999", &got), 0);
+
+	/* Refused: a stored id, an empty or unterminated id, bad values. */
+	capture_start();
+	c = mkcommand("cmd-0001", "locate", "ok", T0_MS + 2000);
+	cr_assert_eq(store_command_put(st, &c), -1);
+	bad = mkcommand("", "locate", "ok", T0_MS);
+	cr_assert_eq(store_command_put(st, &bad), -1);
+	bad = mkcommand("x", "locate", "ok", T0_MS);
+	memset(bad.id, 'x', sizeof(bad.id));
+	cr_assert_eq(store_command_put(st, &bad), -1);
+	bad = mkcommand("cmd-0003", "locate", "maybe", T0_MS);
+	cr_assert_eq(store_command_put(st, &bad), -1);
+	bad = mkcommand("cmd-0003", "locate", "ok", T0_MS);
+	bad.result = "[1, 2]";
+	cr_assert_eq(store_command_put(st, &bad), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "command cmd-0001 is stored already, result not "
+	    "recorded") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "empty or too long id, not recorded") != NULL,
+	    "log: %s", log);
+	cr_assert(strstr(log, "command cmd-0003: status is not ok, error or "
+	    "unsupported, not recorded") != NULL, "log: %s", log);
+	cr_assert(strstr(log, "command cmd-0003: result is not a JSON object, "
+	    "not recorded") != NULL, "log: %s", log);
+	store_get_stats(st, &s);
+	cr_assert_eq(s.next_seq[EVS], 4, "no seq taken");
+
+	query_cmds(st, false, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert_str_eq(r.c[0].id, "cmd-0001");
+	cr_assert_str_eq(r.c[1].id, "cmd-0002");
+	cr_assert_str_eq(r.result[1], "(null)");
+	cr_assert_eq(store_command_delivered(st, "cmd-0001"), 0);
+	cr_assert_eq(store_command_delivered(st, "cmd-0001"), 0);
+	capture_start();
+	cr_assert_eq(store_command_delivered(st, "cmd-9999"), -1);
+	cr_assert_eq(store_command_delivered(st, ""), -1);
+	log = capture_end();
+	cr_assert(strstr(log, "command cmd-9999 is not stored") != NULL,
+	    "log: %s", log);
+	query_cmds(st, true, &r);
+	cr_assert_eq(r.n, 1);
+	cr_assert_str_eq(r.c[0].id, "cmd-0002");
+	cr_assert_eq(store_command_get(st, "cmd-0001", &got), 1);
+	cr_assert(got.delivered);
+	assert_seq_dense(store_db(st), 3, 3);
+	store_close(st);
+
+	/* Read-only: get and query work, put does not. */
+	st = store_open_readonly(dbpath);
+	cr_assert_not_null(st);
+	cr_assert_eq(store_command_get(st, "cmd-0002", &got), 1);
+	cr_assert_eq(got.seq, 3);
+	query_cmds(st, false, &r);
+	cr_assert_eq(r.n, 2);
+	cr_assert(r.c[0].delivered);
+	c = mkcommand("cmd-0004", "status", "ok", T0_MS);
+	capture_start();
+	cr_assert_eq(store_command_put(st, &c), -1);
+	cr_assert_eq(store_command_delivered(st, "cmd-0002"), -1);
+	(void)capture_end();
+	store_close(st);
 }
