@@ -100,6 +100,8 @@ struct sync_xfer {
 	bool			 sent_resend;
 	uint64_t		 limit_records;	/* adaptive (413) */
 	uint64_t		 limit_bytes;
+	uint64_t		 ceil_records;	/* 3/4 of the smallest 413'd */
+	uint64_t		 ceil_bytes;
 	uint64_t		 split_limit;	/* 400/422 bisection; 0 none */
 	uint64_t		 split_end;
 	uint64_t		 skip_through;	/* quarantined, passed */
@@ -875,6 +877,19 @@ sync_quarantine(struct sync_xfer *x, uint64_t seq, int status,
 		x->quarantined++;
 }
 
+/* Double v, but not past ceil (0: none) or max. */
+static uint64_t
+sync_grow(uint64_t v, uint64_t ceil, uint64_t max)
+{
+	uint64_t	n = v * 2;
+
+	if (ceil != 0 && n > ceil)
+		n = ceil;
+	if (n > max)
+		n = max;
+	return n > v ? n : v;
+}
+
 /* A 2xx reply to an upload. */
 static void
 sync_upload_ok(struct sync_xfer *x)
@@ -924,14 +939,11 @@ sync_upload_ok(struct sync_xfer *x)
 	}
 	if (x->split_limit != 0 && x->cursor >= x->split_end)
 		x->split_limit = 0;
-	if (x->limit_records < (uint64_t)s->o.batch_records)
-		x->limit_records = x->limit_records * 2 >
-		    (uint64_t)s->o.batch_records ? (uint64_t)s->o.batch_records
-		    : x->limit_records * 2;
-	if (x->limit_bytes < (uint64_t)s->o.batch_bytes)
-		x->limit_bytes = x->limit_bytes * 2 >
-		    (uint64_t)s->o.batch_bytes ? (uint64_t)s->o.batch_bytes :
-		    x->limit_bytes * 2;
+	/* Limits cut by a 413 grow back, up to below what was refused. */
+	x->limit_records = sync_grow(x->limit_records, x->ceil_records,
+	    (uint64_t)s->o.batch_records);
+	x->limit_bytes = sync_grow(x->limit_bytes, x->ceil_bytes,
+	    (uint64_t)s->o.batch_bytes);
 	if (!x->sent_resend && a < x->sent_last) {
 		log_info("sync: %s: the platform holds through %" PRIu64
 		    " of %" PRIu64 "..%" PRIu64 "; sending again from %"
@@ -991,13 +1003,21 @@ sync_upload_done(struct sync_xfer *x, CURLcode rc)
 				x->skip_through = x->sent_first;
 			if (x->sent_resend)
 				x->resend_from = x->resend_to = 0;
-			if (x->split_limit != 0 &&
-			    x->sent_first >= x->split_end)
-				x->split_limit = 0;
+			/* Found: the rest goes in whole batches again. */
+			x->split_limit = 0;
 			x->failures = 0;
 			return;
 		}
 		if (code == 413) {
+			/*
+			 * Never grow back near a size the platform refused
+			 * (3/4 of it: one or two more 413s at most, not one
+			 * every other batch).
+			 */
+			x->ceil_records = x->sent_records * 3 / 4 > 0 ?
+			    x->sent_records * 3 / 4 : 1;
+			x->ceil_bytes = x->json_len * 3 / 4 > 1024 ?
+			    x->json_len * 3 / 4 : 1024;
 			x->limit_records = x->sent_records / 2;
 			x->limit_bytes = x->json_len / 2 > 1024 ?
 			    x->json_len / 2 : 1024;

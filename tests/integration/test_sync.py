@@ -784,3 +784,94 @@ class SyncCommands(unittest.TestCase):
 			for k in ("id", "type", "status", "received", "result",
 			    "error", "time", "seq"):
 				self.assertEqual(p.get(k), r.get(k), k)
+
+
+class SyncRefusedRecords(unittest.TestCase):
+	"""What the platform refuses: a batch too large (413: the limits
+	halve), a record it will not take (422 on every batch holding it:
+	bisection down to the record, quarantined and reported, the rest
+	delivered; or listed as rejected in a 200), and the device itself
+	(401: a long wait, then it goes on)."""
+
+	BAD_POS = 137
+	BAD_EV = 2
+
+	@classmethod
+	def setUpClass(cls):
+		cls.work = tempfile.mkdtemp(prefix="fleetgw-SyncRefusedRecords-")
+		fp = cls.fp = platformctl.FakePlatform(os.path.join(cls.work,
+		    "platform"))
+		fp.start()
+		fp.config(max_records=20)
+		fp.set_faults(queue=[
+		    {"kind": "401", "path": "records", "count": 2},
+		    {"kind": "reject", "stream": "positions", "seq": cls.BAD_POS,
+		    "status": 422, "reason": "alt_m out of range",
+		    "count": 1000},
+		    {"kind": "reject", "stream": "events", "seq": cls.BAD_EV,
+		    "status": 200, "reason": "unknown fence", "count": 1000}])
+		d = cls.daemon = harness.Daemon(None, cls.work,
+		    gnss={"port": harness.free_port()},
+		    **platform_groups(fp, batch_records=50))
+		copy_db(backlog_db(), d.db)
+		start_ready(d)
+		wait_drained(d, 90)
+		cls.status = sync_status(d)
+		cls.log = d.log_text()
+		cls.requests = fp.requests()
+
+	@classmethod
+	def tearDownClass(cls):
+		cls.daemon.close()
+		cls.fp.close()
+		shutil.rmtree(cls.work, ignore_errors=True)
+
+	def test_401_waits_and_goes_on(self):
+		self.assertIn("does not accept this device", self.log)
+		st = [r.get("status") for r in self.requests
+		    if r.get("path", "").endswith("/records")]
+		self.assertEqual(st[:2], [401, 401])
+
+	def test_413_halves_the_batch(self):
+		self.assertIn("batch too large (HTTP 413", self.log)
+		pos = [r for r in self.requests if r.get("stream") ==
+		    "positions" and r.get("n_records")]
+		ok = [r["n_records"] for r in pos if r.get("status") == 200]
+		self.assertTrue(ok)
+		self.assertLessEqual(max(ok), 20)
+		# The limit stays below what was refused: a few 413s, not one
+		# every other batch.
+		n413 = sum(1 for r in pos if r.get("status") == 413)
+		self.assertLessEqual(n413, 4, [(r.get("status"),
+		    r["n_records"]) for r in pos])
+
+	def test_bad_record_quarantined_rest_delivered(self):
+		self.assertRegex(self.log, r"refused record seq %d \(HTTP 422: "
+		    r"[^)]*alt_m out of range\); kept in quarantine" % self.BAD_POS)
+		self.assertRegex(self.log, r"refused record seq %d \(HTTP 200: "
+		    r"unknown fence\)" % self.BAD_EV)
+		for s, bad in (("positions", self.BAD_POS),
+		    ("events", self.BAD_EV)):
+			st = self.status["streams"][s]
+			self.assertEqual(st["quarantined"], 1, s)
+			self.assertEqual(st["pending"], 0, s)
+			dev = [r for r in device_records(self.daemon, s)
+			    if r["seq"] != bad]
+			self.assertEqual(self.fp.records(s), dev, s)
+			settled = self.fp.stream_state(s)["settled"]
+			self.assertTrue(any(x["from"] <= bad <= x["to"]
+			    for x in settled), settled)
+		# Kept locally: still in the database, shown by records.
+		seqs = [r["seq"] for r in device_records(self.daemon,
+		    "positions")]
+		self.assertIn(self.BAD_POS, seqs)
+
+	def test_status_text(self):
+		p = self.daemon.ctl("-s", self.daemon.sock, "status")
+		self.assertEqual(p.returncode, 0, p.stderr)
+		text = p.stdout[p.stdout.index("\nsync\n"):]
+		self.assertRegex(text, r"positions +0 pending; acknowledged "
+		    r"through \d+ of \d+")
+		self.assertRegex(text, r"quarantined +1 records refused by the "
+		    r"platform")
+		self.assertRegex(text, r"last success +20\d\d-")
