@@ -109,6 +109,7 @@ struct sync_xfer {
 	uint64_t		 resend_to;
 	uint64_t		 records_sent;	/* records in acked batches */
 	struct sync_body	 next;		/* prebuilt next batch */
+	uint64_t		 started_turn;	/* ev_iterations() at start */
 	uint64_t		 quarantined;
 
 	/* result post */
@@ -852,13 +853,27 @@ sync_upload(struct sync_xfer *x)
 		sync_fail(x, sync_backoff(x), "cannot start a request");
 		return;
 	}
+	x->started_turn = ev_iterations(s->loop);
 	log_debug("sync: %s: sending %" PRIu64 "..%" PRIu64 " (%" PRIu64
 	    " records, %zu bytes, %zu gzip)%s", sync_chan_names[x->chan],
 	    b.first, b.last, b.n, b.json_len, b.gz_len,
 	    x->sent_resend ? " (resend)" : "");
-	/* While the platform works on this one, build the next. */
-	if (!x->sent_resend && x->known_last > x->sent_last &&
-	    sync_build(x, x->sent_last + 1, x->known_last, sync_limit(x),
+}
+
+/*
+ * While the platform works on the batch in flight, build the next one.
+ * Only from the loop turn after the start: curl sends the request when
+ * its timer runs, at the top of the next turn, so building now would
+ * delay the request instead of overlapping with the platform.
+ */
+static void
+sync_prebuild(struct sync_xfer *x)
+{
+	if (x->easy == NULL || x->sent_resend || x->next.gz != NULL ||
+	    x->known_last <= x->sent_last ||
+	    ev_iterations(x->s->loop) <= x->started_turn)
+		return;
+	if (sync_build(x, x->sent_last + 1, x->known_last, sync_limit(x),
 	    &x->next) != 0)
 		sync_body_free(&x->next);
 }
@@ -1438,6 +1453,8 @@ sync_schedule(struct sync *s)
 	ev_work = sync_stream_has_work(ev);
 	if (ev_work && sync_ready(ev))
 		sync_upload(ev);
+	sync_prebuild(ev);
+	sync_prebuild(pos);
 	/* Positions wait while any event is still to go. */
 	if (!ev_work && ev->easy == NULL && sync_ready(pos) &&
 	    sync_stream_has_work(pos))
