@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "config.h"
 #include "ctl.h"
@@ -35,6 +36,7 @@
 #include "log.h"
 #include "posjson.h"
 #include "rules.h"
+#include "sign.h"
 #include "store.h"
 #include "timefmt.h"
 #include "tripjson.h"
@@ -73,7 +75,8 @@ enum {
 	OPT_DEST_FENCE,
 	OPT_CORRIDOR,
 	OPT_FROM_SEQ,
-	OPT_TO_SEQ
+	OPT_TO_SEQ,
+	OPT_KEY
 };
 
 struct ctl_opts {
@@ -158,7 +161,10 @@ usage_text(FILE *fp)
 "                             the records of stream events or positions\n"
 "                             exactly as uploaded to the platform\n"
 "                             (docs/platform-api.md), one per line\n"
-"  check, export, verify, report, pubkey\n"
+"  pubkey [--key FILE]        the public key of the gateway's signing key\n"
+"                             (signing.key_file), PEM; the platform\n"
+"                             registers it\n"
+"  check, export, verify, report\n"
 "                             not available in this version\n"
 "\n"
 "options:\n"
@@ -1606,6 +1612,91 @@ out:
 	return rc;
 }
 
+/*
+ * pubkey: the public half of the gateway's signing key (signing.key_file
+ * of the configuration, or --key FILE), which the platform registers and
+ * inspectors verify exports with.  PEM (SubjectPublicKeyInfo); with
+ * --json {"algorithm": "ed25519", "pem": ..., "raw": base64 of the 32
+ * bytes}.
+ */
+static int
+cmd_pubkey(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key",	required_argument,	NULL,	OPT_KEY },
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct config	*cfg = NULL;
+	struct sign_key	*k = NULL;
+	const char	*path = NULL;
+	unsigned char	 raw[32];
+	char		 b64[64], why[512], *pem = NULL;
+	json_t		*out;
+	bool		 help = false;
+	int		 ch, rc = EXIT_RUNTIME;
+
+	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
+		if (ch != OPT_KEY)
+			return usage_error(NULL);
+		path = optarg;
+	}
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("pubkey: unexpected argument \"%s\"",
+		    argv[optind]);
+	if (path == NULL) {
+		if (o->db != NULL || o->socket != NULL)
+			return usage_error("pubkey reads signing.key_file of "
+			    "the configuration (-c FILE) or --key FILE");
+		if ((cfg = load_config(o->config != NULL ? o->config :
+		    DEFAULT_CONFIG)) == NULL)
+			return EXIT_RUNTIME;
+		if (!cfg->signing.enabled) {
+			fprintf(stderr, "%s: %s has no signing group (give "
+			    "--key FILE)\n", progname, cfg->file);
+			goto out;
+		}
+		path = cfg->signing.key_path;
+	}
+	if ((k = sign_key_load(path, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "%s: %s\n", progname, why);
+		goto out;
+	}
+	if ((pem = sign_pubkey_pem(k)) == NULL ||
+	    sign_pubkey_raw(k, raw) == -1) {
+		fprintf(stderr, "%s: %s: cannot derive the public key\n",
+		    progname, path);
+		goto out;
+	}
+	if (o->json) {
+		EVP_EncodeBlock((unsigned char *)b64, raw, sizeof(raw));
+		out = json_pack("{s:s, s:s, s:s}", "algorithm", "ed25519",
+		    "pem", pem, "raw", b64);
+		if (out == NULL || json_dumpf(out, stdout, JSON_INDENT(2)) == -1 ||
+		    fputc('\n', stdout) == EOF) {
+			json_decref(out);
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+			goto out;
+		}
+		json_decref(out);
+	} else if (fputs(pem, stdout) == EOF) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = fflush(stdout) == EOF ? EXIT_RUNTIME : EXIT_OK;
+out:
+	free(pem);
+	sign_key_free(k);
+	config_free(cfg);
+	return rc;
+}
+
 /* dispatch */
 
 struct orders_ctx {
@@ -2006,11 +2097,12 @@ static const struct command commands[] = {
 	{ "events",	cmd_events },
 	{ "dispatch",	cmd_dispatch },
 	{ "records",	cmd_records },
+	{ "pubkey",	cmd_pubkey },
 };
 
 /* DESIGN.md §4 commands that later versions implement. */
 static const char *const future_commands[] = {
-	"check", "export", "verify", "report", "pubkey"
+	"check", "export", "verify", "report"
 };
 
 int

@@ -30,6 +30,7 @@ Run: /usr/bin/python3 tests/integration/run.py test_sync
 """
 
 import atexit
+import base64
 import copy
 import datetime as dt
 import json
@@ -670,6 +671,19 @@ class SyncRefused(unittest.TestCase):
 		self.assertEqual(d.proc.wait(), 1)
 		self.assertIn("http:// is refused", d.log_text())
 		self.assertEqual(self.fp.state()["counters"]["requests"], n0)
+
+	def test_pubkey_is_what_the_platform_registers(self):
+		d = self.daemon("pubkey")
+		p = d.ctl("-c", d.conf, "pubkey")
+		harness.check_sanitizer(p.stderr)
+		self.assertEqual(p.returncode, 0, p.stderr)
+		with open(self.fp.signing_pub, encoding="ascii") as f:
+			self.assertEqual(p.stdout, f.read())
+		p = d.ctl("--json", "pubkey", "--key", self.fp.signing_key)
+		self.assertEqual(p.returncode, 0, p.stderr)
+		j = json.loads(p.stdout)
+		self.assertEqual(j["algorithm"], "ed25519")
+		self.assertEqual(len(base64.b64decode(j["raw"])), 32)
 
 	def test_right_settings_deliver(self):
 		d = self.daemon("right", pinned_pubkey=self.fp.pin + ";" +
