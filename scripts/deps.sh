@@ -37,6 +37,7 @@ python3
 sqlite3
 systemd
 openssl
+curl
 groff-base
 tzdata
 "
@@ -64,6 +65,9 @@ tzdata
 # now   openssl                        the CLI makes the keys of
 #                                      test_sign and checks its signatures,
 #                                      and the test CA of the fake platform
+# now   curl                           the CLI is the HTTPS client of the
+#                                      fake platform's self-test
+#                                      (test_platform_fake.py)
 # now   groff-base                     man page lint in "make check"
 # now   tzdata                         Asia/Shanghai and the other zones
 #                                      times are shown in
