@@ -1500,13 +1500,6 @@ sync_on_warn(void *arg)
 	ev_timer_set(s->loop, &s->warn_timer, SYNC_INSECURE_WARN_MS);
 }
 
-void
-sync_kick(struct sync *s)
-{
-	if (s != NULL)
-		sync_schedule(s);
-}
-
 /* ---- life cycle ---------------------------------------------------- */
 
 static const char *

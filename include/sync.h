@@ -4,7 +4,10 @@
  * (docs/platform-api.md), inside the daemon's event loop.
  *
  * libcurl's multi socket interface: curl's sockets and its timer are
- * watched by the ev loop; nothing blocks and no thread is started.  At
+ * watched by the ev loop; nothing blocks and no thread is started.  Sync
+ * looks for work before every poll of the loop (a prepare hook reading
+ * the store's counters, no query), so the caller need not tell it about
+ * commits.  At
  * most one upload per stream is in flight; the events stream goes first
  * (a positions upload starts only while the events stream has nothing
  * waiting), so violations overtake a position backlog.  A batch is read
@@ -84,12 +87,6 @@ struct sync	*sync_new(struct ev_loop *, struct store *,
 		    const struct sync_hooks *);
 /* Aborts transfers in flight (nothing is marked), frees.  NULL ok. */
 void		 sync_free(struct sync *);
-
-/*
- * Records were committed: look for work now rather than at the next
- * check (sync also looks before every poll of the loop, cheaply).
- */
-void		 sync_kick(struct sync *);
 
 /*
  * Per stream: pending, oldest_pending, acked_through, next_seq,
