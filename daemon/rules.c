@@ -170,7 +170,8 @@ static const char *const type_names[RULES_TYPE_COUNT] = {
 	"overnight_parking", "commute_pattern", "dispatch_mismatch",
 	"speeding", "fatigue_driving", "excessive_idle", "fuel_drop",
 	"gnss_lost_while_moving", "position_jump", "power_loss", "obd_lost",
-	"dtc", "clock_jump", "storage_pressure"
+	"dtc", "clock_jump", "storage_pressure", "inspection_export",
+	"inspection"
 };
 
 static const enum rules_severity type_severity[RULES_TYPE_COUNT] = {
@@ -192,6 +193,8 @@ static const enum rules_severity type_severity[RULES_TYPE_COUNT] = {
 	[RULES_DTC] = RULES_WARNING,
 	[RULES_CLOCK_JUMP] = RULES_WARNING,
 	[RULES_STORAGE_PRESSURE] = RULES_WARNING,
+	[RULES_INSPECTION_EXPORT] = RULES_INFO,
+	[RULES_INSPECTION] = RULES_INFO,
 };
 
 static const char *const severity_names[] = {
@@ -353,6 +356,8 @@ common(const struct rules_config *c, enum rules_type t)
 	case RULES_DTC:			return &c->dtc.c;
 	case RULES_CLOCK_JUMP:
 	case RULES_STORAGE_PRESSURE:
+	case RULES_INSPECTION_EXPORT:
+	case RULES_INSPECTION:
 	case RULES_TYPE_COUNT:
 		break;
 	}
@@ -374,9 +379,10 @@ active(const struct rules *r, enum rules_type t)
 /* ------------------------------------------------------------ emission */
 
 static void
-emit(struct rules *r, enum rules_type type, enum rules_phase phase,
-    uint64_t id, int64_t start, int64_t end, uint64_t trip_id, double lat,
-    double lon, const char *fence, json_t *details)
+emit_sev(struct rules *r, enum rules_type type, enum rules_severity sev,
+    enum rules_phase phase, uint64_t id, int64_t start, int64_t end,
+    uint64_t trip_id, double lat, double lon, const char *fence,
+    json_t *details)
 {
 	struct rules_event	ev;
 
@@ -384,7 +390,8 @@ emit(struct rules *r, enum rules_type type, enum rules_phase phase,
 	ev.id = id;
 	ev.phase = phase;
 	ev.type = type;
-	ev.severity = rules_type_severity(type);
+	ev.severity = sev >= RULES_INFO && sev <= RULES_CRITICAL ? sev :
+	    rules_type_severity(type);
 	ev.start_utc_ms = start;
 	ev.end_utc_ms = phase == RULES_EV_OPEN ? 0 : end;
 	ev.trip_id = trip_id;
@@ -396,6 +403,15 @@ emit(struct rules *r, enum rules_type type, enum rules_phase phase,
 	if (r->cb != NULL)
 		r->cb(&ev, r->cbarg);
 	json_decref(ev.details);
+}
+
+static void
+emit(struct rules *r, enum rules_type type, enum rules_phase phase,
+    uint64_t id, int64_t start, int64_t end, uint64_t trip_id, double lat,
+    double lon, const char *fence, json_t *details)
+{
+	emit_sev(r, type, rules_type_severity(type), phase, id, start, end,
+	    trip_id, lat, lon, fence, details);
 }
 
 static void
@@ -412,15 +428,24 @@ instant(struct rules *r, enum rules_type type, int64_t start, int64_t end,
 }
 
 void
-rules_raise(struct rules *r, enum rules_type type, int64_t t_utc_ms,
-    json_t *details)
+rules_raise_severity(struct rules *r, enum rules_type type,
+    enum rules_severity sev, int64_t t_utc_ms, json_t *details)
 {
-	if (type != RULES_STORAGE_PRESSURE) {
+	if (type < RULES_RULE_COUNT || type >= RULES_TYPE_COUNT) {
 		json_decref(details);
 		return;
 	}
-	emit(r, type, RULES_EV_INSTANT, r->next_id++, t_utc_ms, t_utc_ms, 0,
-	    NAN, NAN, NULL, details != NULL ? details : json_object());
+	emit_sev(r, type, sev, RULES_EV_INSTANT, r->next_id++, t_utc_ms,
+	    t_utc_ms, 0, NAN, NAN, NULL,
+	    details != NULL ? details : json_object());
+}
+
+void
+rules_raise(struct rules *r, enum rules_type type, int64_t t_utc_ms,
+    json_t *details)
+{
+	rules_raise_severity(r, type, rules_type_severity(type), t_utc_ms,
+	    details);
 }
 
 static void
@@ -783,6 +808,8 @@ ep_details(const struct rules *r, enum rules_type type, const struct ep *e,
 	case RULES_POWER_LOSS:
 	case RULES_DTC:
 	case RULES_STORAGE_PRESSURE:
+	case RULES_INSPECTION_EXPORT:
+	case RULES_INSPECTION:
 	case RULES_TYPE_COUNT:
 		break;
 	}

@@ -80,8 +80,10 @@ enum rules_type {
 	RULES_OBD_LOST,
 	RULES_DTC,
 	RULES_CLOCK_JUMP,
-	/* Not a rule: raised by the daemon through rules_raise(). */
+	/* Not rules: raised by the daemon through rules_raise(). */
 	RULES_STORAGE_PRESSURE,
+	RULES_INSPECTION_EXPORT,	/* someone exported records */
+	RULES_INSPECTION,		/* the daily check (每日一小检) ran */
 	RULES_TYPE_COUNT
 };
 /* The types below this one are rules, each with its config group. */
@@ -329,13 +331,19 @@ void		 rules_power_loss(struct rules *, int64_t last_utc_ms,
 		    int64_t now_utc_ms, bool in_trip);
 /*
  * An event that is not a rule's: RULES_STORAGE_PRESSURE (retention had to
- * delete records the platform had not acknowledged; details says which).
- * Reported at once to the callback as an INSTANT at t_utc_ms with the
- * next id; no place, no trip.  details (an object, or NULL for {}) is
- * taken over.  Any other type is ignored.
+ * delete records the platform had not acknowledged; details says which),
+ * RULES_INSPECTION_EXPORT (someone exported records: details says who and
+ * what), RULES_INSPECTION (the daily check ran: details holds the
+ * checklist).  Reported at once to the callback as an INSTANT at t_utc_ms
+ * with the next id; no place, no trip; always (no config enables them).
+ * details (an object, or NULL for {}) is taken over.  Any other type is
+ * ignored.  rules_raise_severity() sets the severity instead of the
+ * type's (rules_type_severity()); a severity out of range is the type's.
  */
 void		 rules_raise(struct rules *, enum rules_type, int64_t t_utc_ms,
 		    json_t *details);
+void		 rules_raise_severity(struct rules *, enum rules_type,
+		    enum rules_severity, int64_t t_utc_ms, json_t *details);
 /*
  * Time passes without input (GNSS time: the last fix plus the monotonic
  * time since); call it at least once a second.  Timeouts, the night
