@@ -57,12 +57,14 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "chain.h"
 #include "log.h"
 #include "record.h"
 #include "rules.h"
 #include "store.h"
 #include "trip.h"
 #include "util.h"
+#include "wirerec.h"
 
 /* Rows kept in RAM at most; about 1 MB with OBD, 68 minutes at 1 Hz. */
 #define STORE_PENDING_MAX	4096
@@ -358,6 +360,31 @@ static const char *const store_migrations[] = {
 	"  ('acked_positions', 0),"
 	"  ('acked_events', 0);"
 	"DROP TABLE temp.migrate5_ev;",
+	/*
+	 * 6: tamper evidence (chain.h).  chain: the link h of each record
+	 * of each stream (stream: enum store_stream, 0 events, 1
+	 * positions), written in the transaction that commits the record;
+	 * retention keeps the link just below the oldest record it keeps
+	 * (the anchor of what follows).  checkpoints: the signed heads
+	 * (body: the canonical JSON text signed, sig: its Ed25519
+	 * signature; ev_seq and pos_seq: the heads' seqs, for lookups).
+	 * Records already stored are chained by the first writable open
+	 * (the chain needs SHA-256 and the records' canonical bytes).
+	 */
+	"CREATE TABLE chain ("
+	"  stream		INTEGER NOT NULL,"
+	"  seq			INTEGER NOT NULL,"
+	"  h			BLOB NOT NULL,"
+	"  PRIMARY KEY (stream, seq)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE checkpoints ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  t_utc_ms		INTEGER NOT NULL,"
+	"  ev_seq		INTEGER NOT NULL,"
+	"  pos_seq		INTEGER NOT NULL,"
+	"  body			TEXT NOT NULL,"
+	"  sig			BLOB NOT NULL"
+	");",
 };
 #define STORE_SCHEMA_VERSION	((int)NELEM(store_migrations))
 /* Schema version from which meta holds seq_floor instead of next_seq. */
@@ -368,6 +395,8 @@ static const char *const store_migrations[] = {
 #define STORE_EVENTS_VERSION	4
 /* Schema version with two streams, commands, quarantine, acks. */
 #define STORE_STREAMS_VERSION	5
+/* Schema version with the hash chain and checkpoints. */
+#define STORE_CHAIN_VERSION	6
 
 /*
  * The columns that take seqs from each stream; a stream's next seq is
@@ -568,6 +597,13 @@ enum store_stmt {
 	STMT_CMD_GET,
 	STMT_CMD_DELIVERED,
 	STMT_CMD_QUERY,
+	STMT_CHAIN_PUT,
+	STMT_CHAIN_GET,
+	STMT_CHAIN_HEAD,
+	STMT_CHAIN_PRUNE,
+	STMT_CP_INSERT,
+	STMT_CP_QUERY,
+	STMT_CP_PRUNE,
 	STMT_NSTMT
 };
 
@@ -854,6 +890,26 @@ static const struct {
 	[STMT_CMD_QUERY] = { "SELECT " CMD_COLUMNS " FROM command_results "
 	    "WHERE ?1 = 0 OR delivered = 0 ORDER BY seq", false,
 	    STORE_STREAMS_VERSION, NULL },
+	[STMT_CHAIN_PUT] = { "INSERT INTO chain(stream, seq, h) "
+	    "VALUES (?1, ?2, ?3)", true, STORE_CHAIN_VERSION, NULL },
+	[STMT_CHAIN_GET] = { "SELECT h FROM chain WHERE stream = ?1 AND "
+	    "seq = ?2", false, STORE_CHAIN_VERSION, NULL },
+	[STMT_CHAIN_HEAD] = { "SELECT seq, h FROM chain WHERE stream = ?1 "
+	    "ORDER BY seq DESC LIMIT 1", false, STORE_CHAIN_VERSION, NULL },
+	/* Below ?2, but never the head. */
+	[STMT_CHAIN_PRUNE] = { "DELETE FROM chain WHERE stream = ?1 AND "
+	    "seq < min(?2, (SELECT max(seq) FROM chain WHERE stream = ?1))",
+	    true, STORE_CHAIN_VERSION, NULL },
+	[STMT_CP_INSERT] = { "INSERT INTO checkpoints(t_utc_ms, ev_seq, "
+	    "pos_seq, body, sig) VALUES (?1, ?2, ?3, ?4, ?5)", true,
+	    STORE_CHAIN_VERSION, NULL },
+	[STMT_CP_QUERY] = { "SELECT id, t_utc_ms, ev_seq, pos_seq, body, sig "
+	    "FROM checkpoints WHERE id >= ?1 ORDER BY id", false,
+	    STORE_CHAIN_VERSION, NULL },
+	/* Those that vouch only for pruned links, never the newest. */
+	[STMT_CP_PRUNE] = { "DELETE FROM checkpoints WHERE ev_seq < ?1 AND "
+	    "pos_seq < ?2 AND id < (SELECT max(id) FROM checkpoints)", true,
+	    STORE_CHAIN_VERSION, NULL },
 };
 
 /* The OBD doubles, in column order (obd_rpm ... obd_run_time_s). */
@@ -916,7 +972,11 @@ struct store {
 	char		*device_id;	/* from meta */
 	char		*timezone;	/* from meta */
 	char		*vin;		/* from meta, "" unknown */
+	char		*chain_tz;	/* meta.chain_timezone, "" none */
 	int64_t		 page_size;
+
+	/* Each stream's chain head as committed (writable stores). */
+	struct chain	 chain[STORE_STREAMS];
 
 	struct store_pending *pending;	/* STORE_PENDING_MAX entries */
 	size_t		 npending;
@@ -1083,6 +1143,7 @@ store_count(struct store *st, enum store_stmt id, const char *what,
 }
 
 static int	 store_seq_derive(struct store *, uint64_t [STORE_STREAMS]);
+static int	 store_chain_load(struct store *);
 static void	 store_rollback(struct store *);
 
 /*
@@ -2071,6 +2132,7 @@ store_free(struct store *st)
 	free(st->device_id);
 	free(st->timezone);
 	free(st->vin);
+	free(st->chain_tz);
 	free(st->path);
 	free(st);
 }
@@ -2133,6 +2195,8 @@ store_open(const struct store_opts *opts)
 		goto fail;
 	st->pending = xcalloc(STORE_PENDING_MAX, sizeof(*st->pending));
 	st->evq = xcalloc(STORE_EVENT_QUEUE_MAX, sizeof(*st->evq));
+	if (store_chain_load(st) == -1)
+		goto fail;
 	log_debug("store: %s: open, %" PRIu64 " positions, %" PRIu64 " trips, "
 	    "next seq: events %" PRIu64 ", positions %" PRIu64, st->path,
 	    st->positions, st->trips, st->next_seq[STORE_STREAM_EVENTS],
@@ -2244,6 +2308,7 @@ store_open_readonly(const char *path)
 	    store_meta_text(st, "device_id", &st->device_id) == -1 ||
 	    store_meta_text(st, "timezone", &st->timezone) == -1 ||
 	    store_meta_text(st, "vin", &st->vin) == -1 ||
+	    store_meta_text(st, "chain_timezone", &st->chain_tz) == -1 ||
 	    store_seq_derive(st, st->next_seq) == -1 ||
 	    store_load_counts(st) == -1 ||
 	    store_exec(st, "COMMIT", "end read") == -1)
@@ -2612,6 +2677,204 @@ store_events_done(struct store *st)
 	st->urgent = false;
 }
 
+
+/* ---------------------------------------------------------------- chain */
+
+static int	store_read_events(struct store *, int64_t, int64_t, uint64_t,
+		    store_record_cb *, void *);
+static int	store_commit_with(struct store *, store_txn_fn *, void *,
+		    const char *);
+static int	store_read_positions(struct store *, int64_t, int64_t,
+		    uint64_t, store_record_cb *, void *);
+
+/* Chaining one stream inside a write transaction. */
+struct store_chainer {
+	struct store	*st;
+	enum store_stream stream;
+	struct chain	 c;
+	uint64_t	 n;
+	bool		 failed;	/* SQLite error (in st->err) */
+};
+
+/*
+ * Link r onto the chain and store the link.  A record without canonical
+ * bytes (it cannot be formatted) stays out of the chain, logged: the
+ * record is kept, and an export shows it without a link.
+ */
+static int
+store_chain_one(const struct store_record *r, void *arg)
+{
+	struct store_chainer	*k = arg;
+	struct store		*st = k->st;
+	sqlite3_stmt		*s = st->stmt[STMT_CHAIN_PUT];
+	char			*txt;
+	size_t			 len;
+
+	if ((txt = wirerec_canonical(r, st->chain_tz, &len)) == NULL ||
+	    chain_add(&k->c, r->seq, txt, len) == -1) {
+		log_warnx("store: %s: %s record %" PRIu64 " cannot be "
+		    "chained (no canonical form); it is kept unchained",
+		    st->path, store_stream_names[k->stream], r->seq);
+		free(txt);
+		return 0;
+	}
+	free(txt);
+	sqlite3_bind_int(s, 1, (int)k->stream);
+	sqlite3_bind_int64(s, 2, (int64_t)r->seq);
+	sqlite3_bind_blob(s, 3, k->c.head, CHAIN_HASH_LEN, SQLITE_STATIC);
+	if (store_stmt_done(st, s, "store chain link") == -1) {
+		k->failed = true;
+		return 1;
+	}
+	k->n++;
+	return 0;
+}
+
+/*
+ * Inside the batch transaction: chain every record committed above the
+ * heads (st->chain), out = the new heads, *n = records linked.  0 or -1
+ * (in err).
+ */
+static int
+store_chain_extend(struct store *st, struct chain out[STORE_STREAMS],
+    uint64_t *n)
+{
+	struct store_chainer	 k;
+	int			 i, rc;
+
+	*n = 0;
+	for (i = 0; i < STORE_STREAMS; i++) {
+		out[i] = st->chain[i];
+		if (st->next_seq[i] <= out[i].seq + 1)
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.st = st;
+		k.stream = (enum store_stream)i;
+		k.c = out[i];
+		rc = i == STORE_STREAM_EVENTS ?
+		    store_read_events(st, (int64_t)k.c.seq + 1,
+		    (int64_t)st->next_seq[i] - 1, 0, store_chain_one, &k) :
+		    store_read_positions(st, (int64_t)k.c.seq + 1,
+		    (int64_t)st->next_seq[i] - 1, 0, store_chain_one, &k);
+		if (rc == -1 || k.failed)
+			return -1;
+		out[i] = k.c;
+		*n += k.n;
+	}
+	return 0;
+}
+
+/* A stream's newest link (seq 0 and h_0: none).  0 or -1 (in err). */
+static int
+store_chain_head_get(struct store *st, enum store_stream stream,
+    struct chain *out)
+{
+	sqlite3_stmt	*s = st->stmt[STMT_CHAIN_HEAD];
+	int		 rc, ret = 0;
+
+	chain_init(out);
+	sqlite3_bind_int(s, 1, (int)stream);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(s, 1) != CHAIN_HASH_LEN ||
+		    sqlite3_column_int64(s, 0) <= 0) {
+			snprintf(st->err, sizeof(st->err), "%s chain head "
+			    "is malformed", store_stream_names[stream]);
+			ret = -1;
+		} else
+			chain_resume(out, (uint64_t)sqlite3_column_int64(s, 0),
+			    sqlite3_column_blob(s, 1));
+	} else if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "read chain head");
+		ret = -1;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+static int
+store_txn_nothing(struct store *st, void *arg)
+{
+	(void)st;
+	(void)arg;
+	return 0;
+}
+
+/*
+ * At a writable open: the zone of the canonical bytes (fixed when the
+ * chain starts: meta.chain_timezone), the heads, and the records that
+ * are not chained yet (a file from before schema 6) chained now.
+ */
+static int
+store_chain_load(struct store *st)
+{
+	const char	*tz;
+	int		 i;
+	bool		 behind = false;
+
+	if (store_begin(st) == -1)
+		return -1;
+	if (store_meta_text(st, "chain_timezone", &st->chain_tz) == -1)
+		goto fail;
+	if (*st->chain_tz == '\0') {
+		tz = *st->timezone != '\0' ? st->timezone : "UTC";
+		if (store_meta_set_text(st, "chain_timezone", tz) == -1)
+			goto fail;
+		free(st->chain_tz);
+		st->chain_tz = xstrdup(tz);
+	}
+	for (i = 0; i < STORE_STREAMS; i++) {
+		if (store_chain_head_get(st, (enum store_stream)i,
+		    &st->chain[i]) == -1)
+			goto fail;
+		if (st->next_seq[i] > st->chain[i].seq + 1)
+			behind = true;
+	}
+	if (store_step_done(st, STMT_COMMIT, "commit chain state") == -1)
+		goto fail;
+	if (behind && store_commit_with(st, store_txn_nothing, NULL,
+	    "the chain of stored records") == -1)
+		return -1;
+	return 0;
+ fail:
+	store_rollback(st);
+	return -1;
+}
+
+/*
+ * Retention, inside its transaction: drop the links below the one just
+ * under each stream's oldest record (that one is the anchor of the rest)
+ * and the checkpoints that vouch only for dropped links.  0 or -1.
+ */
+static int
+store_chain_prune(struct store *st)
+{
+	static const enum store_stmt first[STORE_STREAMS] = {
+		[STORE_STREAM_EVENTS] = STMT_ST_FIRST_EV,
+		[STORE_STREAM_POSITIONS] = STMT_ST_FIRST_POS,
+	};
+	sqlite3_stmt	*s;
+	int64_t		 v[STORE_STREAMS], below[STORE_STREAMS];
+	int		 i;
+
+	for (i = 0; i < STORE_STREAMS; i++) {
+		if (store_step_ints(st, first[i], "first seq", &v[i], 1) == -1)
+			return -1;
+		/* Nothing stored: keep only the head. */
+		below[i] = v[i] > 0 ? v[i] - 1 : INT64_MAX;
+		s = st->stmt[STMT_CHAIN_PRUNE];
+		sqlite3_bind_int(s, 1, i);
+		sqlite3_bind_int64(s, 2, below[i]);
+		if (store_stmt_done(st, s, "prune chain") == -1)
+			return -1;
+	}
+	s = st->stmt[STMT_CP_PRUNE];
+	sqlite3_bind_int64(s, 1, below[STORE_STREAM_EVENTS]);
+	sqlite3_bind_int64(s, 2, below[STORE_STREAM_POSITIONS]);
+	return store_stmt_done(st, s, "prune checkpoints");
+}
+
 /*
  * One batch transaction: the pending positions (so they get the lowest
  * seqs), the open trip's progress, the queued trip ends, the queued event
@@ -2622,8 +2885,9 @@ store_events_done(struct store *st)
 static int
 store_write_batch(struct store *st, store_txn_fn *fn, void *arg)
 {
-	uint64_t	 first = 0, endseq[STORE_TRIP_QUEUE_MAX];
+	uint64_t	 first = 0, endseq[STORE_TRIP_QUEUE_MAX], nlinked;
 	enum store_end_result endres[STORE_TRIP_QUEUE_MAX];
+	struct chain	 heads[STORE_STREAMS];
 	size_t		 i, n = st->npending, nends = st->nends;
 	bool		 gone = false;
 
@@ -2650,10 +2914,17 @@ store_write_batch(struct store *st, store_txn_fn *fn, void *arg)
 		goto fail;
 	if (fn != NULL && fn(st, arg) == -1)
 		goto fail;
+	/* Every record committed here is chained here (chain.h). */
+	if (store_chain_extend(st, heads, &nlinked) == -1)
+		goto fail;
 	/* A failed COMMIT is rolled back, and the seqs with it. */
 	if (store_step_done(st, STMT_COMMIT, "commit") == -1)
 		goto fail;
 	/* Durable now, and only now; next_seq moved in store_seq_alloc(). */
+	memcpy(st->chain, heads, sizeof(st->chain));
+	if (nlinked > n + nends + st->nevq + 1)
+		log_info("store: %s: chained %" PRIu64 " records stored "
+		    "before", st->path, nlinked);
 	st->positions += n;
 	st->commits++;
 	st->npending = 0;
@@ -3780,6 +4051,8 @@ store_drop_chunk(struct store *st, enum store_rmode mode, int64_t cutoff,
 			total += v[i][0];
 		}
 	}
+	if (store_chain_prune(st) == -1)
+		goto fail;
 	if (store_step_done(st, STMT_COMMIT, "retention commit") == -1)
 		goto fail;
 	for (i = 0; i < RT_COUNT; i++) {
@@ -4740,4 +5013,182 @@ struct sqlite3 *
 store_db(struct store *st)
 {
 	return st->db;
+}
+
+/* ---------------------------------------------------- tamper evidence */
+
+static int
+store_chain_check(struct store *st, const char *what)
+{
+	if (st->schema_version < STORE_CHAIN_VERSION) {
+		log_warnx("store: %s: %s: schema version %" PRId64 " has no "
+		    "hash chain (version %d and later)", st->path, what,
+		    st->schema_version, STORE_CHAIN_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+store_chain_timezone(const struct store *st)
+{
+	return st->chain_tz != NULL ? st->chain_tz : "";
+}
+
+int
+store_chain_head(struct store *st, enum store_stream stream,
+    struct chain *out)
+{
+	chain_init(out);
+	if (store_stream_check(st, stream, "chain head") == -1 ||
+	    store_chain_check(st, "chain head") == -1)
+		return -1;
+	if (store_chain_head_get(st, stream, out) == -1) {
+		log_warnx("store: %s: %s", st->path, st->err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_chain_link(struct store *st, enum store_stream stream, uint64_t seq,
+    unsigned char h[CHAIN_HASH_LEN])
+{
+	sqlite3_stmt	*s;
+	int		 rc, ret;
+
+	if (store_stream_check(st, stream, "chain link") == -1 ||
+	    store_chain_check(st, "chain link") == -1)
+		return -1;
+	if (seq == 0 || seq > (uint64_t)INT64_MAX)
+		return 0;
+	s = st->stmt[STMT_CHAIN_GET];
+	sqlite3_bind_int(s, 1, (int)stream);
+	sqlite3_bind_int64(s, 2, (int64_t)seq);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == CHAIN_HASH_LEN) {
+		memcpy(h, sqlite3_column_blob(s, 0), CHAIN_HASH_LEN);
+		ret = 1;
+	} else if (rc == SQLITE_ROW) {
+		snprintf(st->err, sizeof(st->err), "%s link %" PRIu64 " is "
+		    "malformed", store_stream_names[stream], seq);
+		ret = -1;
+	} else if (rc == SQLITE_DONE)
+		ret = 0;
+	else {
+		store_sqlerr(st, "read chain link");
+		ret = -1;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (ret == -1)
+		log_warnx("store: %s: %s", st->path, st->err);
+	return ret;
+}
+
+static int
+store_txn_checkpoint(struct store *st, void *arg)
+{
+	struct store_checkpoint	*cp = arg;
+	sqlite3_stmt		*s = st->stmt[STMT_CP_INSERT];
+
+	sqlite3_bind_int64(s, 1, cp->t_utc_ms);
+	sqlite3_bind_int64(s, 2, (int64_t)cp->seq[STORE_STREAM_EVENTS]);
+	sqlite3_bind_int64(s, 3, (int64_t)cp->seq[STORE_STREAM_POSITIONS]);
+	sqlite3_bind_text(s, 4, cp->body, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 5, cp->sig, (int)cp->siglen, SQLITE_STATIC);
+	if (store_stmt_done(st, s, "insert checkpoint") == -1)
+		return -1;
+	cp->id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_checkpoint_put(struct store *st, struct store_checkpoint *cp)
+{
+	if (store_chain_check(st, "checkpoint") == -1)
+		return -1;
+	if (cp->body == NULL || cp->sig == NULL || cp->siglen == 0 ||
+	    cp->siglen > 1024 || cp->seq[0] > (uint64_t)INT64_MAX ||
+	    cp->seq[1] > (uint64_t)INT64_MAX) {
+		log_warnx("store: %s: invalid checkpoint", st->path);
+		return -1;
+	}
+	return store_commit_with(st, store_txn_checkpoint, cp,
+	    "a checkpoint");
+}
+
+int
+store_checkpoint_query(struct store *st, int64_t from_id,
+    store_checkpoint_cb *cb, void *arg)
+{
+	struct store_checkpoint	 cp;
+	sqlite3_stmt		*s;
+	bool			 began;
+	int			 rc, ret = 0;
+
+	if (store_chain_check(st, "checkpoints") == -1)
+		return -1;
+	if (store_read_begin(st, &began) == -1) {
+		log_warnx("store: %s: %s", st->path, st->err);
+		return -1;
+	}
+	s = st->stmt[STMT_CP_QUERY];
+	sqlite3_bind_int64(s, 1, from_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&cp, 0, sizeof(cp));
+		cp.id = sqlite3_column_int64(s, 0);
+		cp.t_utc_ms = sqlite3_column_int64(s, 1);
+		cp.seq[STORE_STREAM_EVENTS] = (uint64_t)(sqlite3_column_int64(s,
+		    2) > 0 ? sqlite3_column_int64(s, 2) : 0);
+		cp.seq[STORE_STREAM_POSITIONS] = (uint64_t)(
+		    sqlite3_column_int64(s, 3) > 0 ?
+		    sqlite3_column_int64(s, 3) : 0);
+		cp.body = (const char *)sqlite3_column_text(s, 4);
+		cp.sig = sqlite3_column_blob(s, 5);
+		cp.siglen = (size_t)sqlite3_column_bytes(s, 5);
+		if (cp.body == NULL)
+			cp.body = "";
+		if (cb(&cp, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		store_sqlerr(st, "read checkpoints");
+		ret = -1;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (store_read_end(st, began) == -1)
+		ret = -1;
+	if (ret == -1)
+		log_warnx("store: %s: %s", st->path, st->err);
+	return ret;
+}
+
+int
+store_snapshot_begin(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db)) {
+		log_warnx("store: %s: snapshot inside a transaction", st->path);
+		return -1;
+	}
+	if (store_step_done(st, STMT_READ_BEGIN, "begin snapshot") == -1) {
+		log_warnx("store: %s: %s", st->path, st->err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_snapshot_end(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db))
+		return 0;
+	if (store_step_done(st, STMT_READ_END, "end snapshot") == -1) {
+		log_warnx("store: %s: %s", st->path, st->err);
+		return -1;
+	}
+	return 0;
 }

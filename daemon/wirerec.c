@@ -157,3 +157,18 @@ wirerec_record(const struct store_record *r, const char *tz)
 	}
 	return NULL;
 }
+
+char *
+wirerec_canonical(const struct store_record *r, const char *tz, size_t *len)
+{
+	json_t	*o;
+	char	*txt;
+
+	if ((o = wirerec_record(r, tz)) == NULL)
+		return NULL;
+	txt = json_dumps(o, WIREREC_DUMP_FLAGS);
+	json_decref(o);
+	if (txt != NULL && len != NULL)
+		*len = strlen(txt);
+	return txt;
+}

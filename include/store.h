@@ -59,6 +59,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "chain.h"
 #include "fence.h"
 #include "record.h"
 #include "rules.h"
@@ -617,5 +618,55 @@ int		 store_query_commands(struct store *, bool undelivered_only,
 
 /* The underlying handle, for tests and the benchmark only. */
 struct sqlite3	*store_db(struct store *);
+
+/*
+ * Tamper evidence (schema version 6; chain.h, docs/bundle.md).  Every
+ * record of each stream is linked onto its stream's hash chain in the
+ * transaction that commits it; the link h of seq is stored (table
+ * chain).  The canonical bytes are the record's wire form
+ * (wirerec_canonical()) with times in the zone the chain started with
+ * (store_chain_timezone(), meta.chain_timezone: fixed, so that a later
+ * change of device.timezone does not change old records' bytes).  A
+ * writable open of an older file chains the records already stored.
+ * Retention keeps the link just below each stream's oldest record (the
+ * anchor of the rest) and the checkpoints that vouch for kept links.
+ *
+ * store_chain_head: the newest link of stream as committed (seq 0 and
+ * h_0 when none).  store_chain_link: 1 and h for seq, 0 when no link is
+ * stored for it (pruned, never chained, or removed), -1 error.  It may
+ * be called from a store_stream_read() callback.  Both work read-only;
+ * -1 (logged) for a file older than version 6.
+ *
+ * Checkpoints: the heads of both streams, signed by the daemon
+ * (checkpoint.h).  store_checkpoint_put() stores one, with the pending
+ * records, committed at once (id set); the body is the exact text that
+ * was signed.  store_checkpoint_query() calls cb for each checkpoint with
+ * id >= from_id, by id; body and sig are valid during the call only.
+ *
+ * store_snapshot_begin/end: one read snapshot over several calls (an
+ * export reads records, links and checkpoints that agree).  Not inside
+ * a write; no write in between.
+ */
+struct store_checkpoint {
+	int64_t			 id;
+	int64_t			 t_utc_ms;	/* GNSS time it was made */
+	uint64_t		 seq[STORE_STREAMS]; /* heads' seqs */
+	const char		*body;		/* signed text, NUL-terminated */
+	const unsigned char	*sig;
+	size_t			 siglen;
+};
+
+typedef int store_checkpoint_cb(const struct store_checkpoint *, void *arg);
+
+const char	*store_chain_timezone(const struct store *);
+int		 store_chain_head(struct store *, enum store_stream,
+		    struct chain *out);
+int		 store_chain_link(struct store *, enum store_stream,
+		    uint64_t seq, unsigned char h[CHAIN_HASH_LEN]);
+int		 store_checkpoint_put(struct store *, struct store_checkpoint *);
+int		 store_checkpoint_query(struct store *, int64_t from_id,
+		    store_checkpoint_cb *, void *arg);
+int		 store_snapshot_begin(struct store *);
+int		 store_snapshot_end(struct store *);
 
 #endif /* STORE_H */

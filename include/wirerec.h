@@ -38,5 +38,12 @@ const char	*wirerec_kind_name(enum store_rec_kind);
  * formatted or the record is malformed (a kind out of range).
  */
 json_t		*wirerec_record(const struct store_record *r, const char *tz);
+/*
+ * The record's canonical bytes (chain.h): wirerec_record() dumped with
+ * WIREREC_DUMP_FLAGS, NUL-terminated, malloc'ed; *len (if not NULL) its
+ * length.  NULL as wirerec_record(), or out of memory.
+ */
+char		*wirerec_canonical(const struct store_record *r, const char *tz,
+		    size_t *len);
 
 #endif /* WIREREC_H */

@@ -41,12 +41,14 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "chain.h"
 #include "log.h"
 #include "record.h"
 #include "rules.h"
 #include "store.h"
 #include "trip.h"
 #include "util.h"
+#include "wirerec.h"
 
 /* 2026-03-02T00:00:00Z */
 #define T0_MS		INT64_C(1772409600000)
@@ -743,13 +745,16 @@ Test(store, commit_writes_no_counter_page)
 	put_n(st, 1, 1, 0);
 	cr_assert_eq(store_commit(st), 0);
 	cr_assert_gt(nframe, 0);
-	/* Few rows: no leaf splits, so each commit is exactly two pages. */
+	/*
+	 * Few rows: no leaf splits, so each commit is exactly three pages:
+	 * the positions and index leaves and the chain's leaf.
+	 */
 	for (i = 0; i < 5; i++) {
 		before = nframe;
 		put_n(st, 2 + i, i == 4 ? 10 : 1, 0);
 		cr_assert_eq(store_commit(st), 0);
-		cr_assert_eq(nframe - before, 2, "commit %d wrote %d pages, "
-		    "expected the positions and index leaves only", i,
+		cr_assert_eq(nframe - before, 3, "commit %d wrote %d pages, "
+		    "expected the positions, index and chain leaves only", i,
 		    nframe - before);
 	}
 	cr_assert_eq(seq_floor(db), 1, "a commit moved the floor");
@@ -1480,7 +1485,7 @@ Test(store, empty_file_is_migrated)
 	close(fd);
 	st = store_open(&o);
 	cr_assert_not_null(st);
-	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 5);
+	cr_assert_eq(sql_int(store_db(st), "PRAGMA user_version"), 6);
 	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM sqlite_master "
 	    "WHERE name IN ('trips', 'dtcs', 'trips_start_utc_ms', "
 	    "'command_results', 'sync_quarantine')"), 5);
@@ -1598,10 +1603,10 @@ Test(store, v1_database_read_then_migrated_and_renumbered)
 		st = store_open(&o);
 		log = capture_end();
 		cr_assert_not_null(st);
-		cr_assert(strstr(log, "schema migrated to version 5 (from 1)")
+		cr_assert(strstr(log, "schema migrated to version 6 (from 1)")
 		    != NULL, "log: %s", log);
 		db = store_db(st);
-		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
+		cr_assert_eq(sql_int(db, "PRAGMA user_version"), 6);
 		cr_assert_eq(seq_floor(db), 43);
 		cr_assert_eq(seq_floor_ev(db), 1);
 		cr_assert_eq(sql_int(db, "SELECT count(*) FROM meta "
@@ -2157,10 +2162,10 @@ Test(store, v2_database_read_as_is_then_migrated)
 	st = store_open(&o);
 	log = capture_end();
 	cr_assert_not_null(st);
-	cr_assert(strstr(log, "schema migrated to version 5 (from 2)") != NULL,
+	cr_assert(strstr(log, "schema migrated to version 6 (from 2)") != NULL,
 	    "log: %s", log);
 	db = store_db(st);
-	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 6);
 	cr_assert_eq(has_column(db, "positions", "obd_mil_on"), 1);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM positions "
 	    "WHERE obd_rpm IS NOT NULL OR obd_mil_on IS NOT NULL"), 0);
@@ -3936,12 +3941,12 @@ Test(store, v3_database_read_as_is_then_migrated)
 	st = store_open(&o);
 	log = capture_end();
 	cr_assert_not_null(st);
-	cr_assert(strstr(log, "schema migrated to version 5 (from 3)") != NULL,
+	cr_assert(strstr(log, "schema migrated to version 6 (from 3)") != NULL,
 	    "log: %s", log);
 	cr_assert_null(strstr(log, "did not stop cleanly"), "log: %s", log);
 	cr_assert_not(store_unclean_previous(st), "a v3 file has no flag");
 	db = store_db(st);
-	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 6);
 	cr_assert_eq(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name IN ('events', 'dispatch_orders', 'events_start_utc_ms', "
 	    "'dispatch_orders_valid_from', 'command_results', "
@@ -5007,10 +5012,10 @@ Test(store, v4_database_read_as_is_then_renumbered)
 	st = store_open(&o);
 	log = capture_end();
 	cr_assert_not_null(st);
-	cr_assert(strstr(log, "schema migrated to version 5 (from 4)") != NULL,
+	cr_assert(strstr(log, "schema migrated to version 6 (from 4)") != NULL,
 	    "log: %s", log);
 	db = store_db(st);
-	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 5);
+	cr_assert_eq(sql_int(db, "PRAGMA user_version"), 6);
 	/* Positions: 1..39 in the old order (GNSS time increasing). */
 	query_all(st, &rows);
 	cr_assert_eq(rows.n, 39);
@@ -5741,5 +5746,261 @@ Test(store, commands_put_get_delivered_query)
 	cr_assert_eq(store_command_put(st, &c), -1);
 	cr_assert_eq(store_command_delivered(st, "cmd-0002"), -1);
 	(void)capture_end();
+	store_close(st);
+}
+
+/* --------------------------------------------------------------- chain */
+
+/* Recompute a stream's chain from its records, as an export would. */
+struct rechain {
+	struct store	*st;
+	const char	*tz;
+	struct chain	 c;
+	uint64_t	 n;
+	uint64_t	 mismatch;	/* first seq whose stored link differs */
+	bool		 first;
+};
+
+static int
+rechain_one(const struct store_record *r, void *arg)
+{
+	struct rechain	*k = arg;
+	unsigned char	 h[CHAIN_HASH_LEN];
+	char		*txt;
+	size_t		 len;
+
+	if (k->first) {
+		/* The anchor: the link below the first record, if any. */
+		if (store_chain_link(k->st, r->stream, r->seq - 1, h) == 1)
+			chain_resume(&k->c, r->seq - 1, h);
+		k->first = false;
+	}
+	txt = wirerec_canonical(r, k->tz, &len);
+	cr_assert_not_null(txt);
+	cr_assert_eq(chain_add(&k->c, r->seq, txt, len), 0);
+	free(txt);
+	cr_assert_eq(store_chain_link(k->st, r->stream, r->seq, h), 1,
+	    "no link for %llu", (unsigned long long)r->seq);
+	if (memcmp(h, k->c.head, CHAIN_HASH_LEN) != 0 && k->mismatch == 0)
+		k->mismatch = r->seq;
+	k->n++;
+	return 0;
+}
+
+static struct rechain
+rechain(struct store *st, enum store_stream stream)
+{
+	struct rechain	 k;
+
+	memset(&k, 0, sizeof(k));
+	k.st = st;
+	k.tz = store_chain_timezone(st);
+	k.first = true;
+	chain_init(&k.c);
+	cr_assert_eq(store_stream_read(st, stream, 1, UINT64_MAX, 0,
+	    rechain_one, &k), 0);
+	return k;
+}
+
+/*
+ * Every committed record is linked in its commit, over its canonical
+ * bytes; the head is the last link; a read-only connection sees the same.
+ */
+Test(store, chain_links_every_record_at_commit)
+{
+	struct store_opts o = mkopts();
+	struct store	*st, *ro;
+	struct rechain	 k;
+	struct chain	 head, rohead;
+	int64_t		 t0 = mkfix(0).t_utc_ms;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_chain_timezone(st), "Asia/Shanghai");
+	cr_assert_eq(store_chain_head(st, POS, &head), 0);
+	cr_assert_eq(head.seq, 0);
+	put_n(st, 0, 7, 0);
+	cr_assert_eq(put_event(st, mkevent(1, RULES_EV_INSTANT,
+	    RULES_INSPECTION, RULES_INFO, t0, t0), "{\"result\":\"pass\"}"),
+	    0, "an info event is not urgent");
+	cr_assert_eq(store_commit(st), 0);
+	put_n(st, 7, 3, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM chain "
+	    "WHERE stream = 1"), 10);
+	k = rechain(st, POS);
+	cr_assert_eq(k.n, 10);
+	cr_assert_eq(k.mismatch, 0, "link %llu differs",
+	    (unsigned long long)k.mismatch);
+	cr_assert_eq(store_chain_head(st, POS, &head), 0);
+	cr_assert_eq(head.seq, 10);
+	cr_assert_eq(memcmp(head.head, k.c.head, CHAIN_HASH_LEN), 0);
+	k = rechain(st, EVS);
+	cr_assert_eq(k.n, 1);
+	cr_assert_eq(k.mismatch, 0);
+
+	ro = store_open_readonly(dbpath);
+	cr_assert_not_null(ro);
+	cr_assert_eq(store_chain_head(ro, POS, &rohead), 0);
+	cr_assert_eq(rohead.seq, 10);
+	cr_assert_eq(memcmp(rohead.head, head.head, CHAIN_HASH_LEN), 0);
+	cr_assert_str_eq(store_chain_timezone(ro), "Asia/Shanghai");
+	store_close(ro);
+
+	/* Edited behind the store's back: the stored links disagree. */
+	sql_exec(store_db(st), "UPDATE positions SET speed_mps = 33.0 "
+	    "WHERE seq = 4");
+	k = rechain(st, POS);
+	cr_assert_eq(k.mismatch, 4);
+	store_close(st);
+}
+
+/*
+ * The chain's zone is the one it started with: a later device.timezone
+ * does not change old records' canonical bytes.
+ */
+Test(store, chain_timezone_is_fixed)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 2, 0);
+	cr_assert_eq(store_commit(st), 0);
+	store_close(st);
+	o.timezone = "Asia/Urumqi";
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	cr_assert_str_eq(store_timezone(st), "Asia/Urumqi");
+	cr_assert_str_eq(store_chain_timezone(st), "Asia/Shanghai");
+	put_n(st, 2, 2, 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(rechain(st, POS).mismatch, 0);
+	store_close(st);
+}
+
+/* A file from before the chain: its records are chained at open. */
+Test(store, chain_added_to_older_file)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	sqlite3		*db;
+	struct rechain	 k;
+	const char	*log;
+
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 20, 0);
+	cr_assert_eq(store_commit(st), 0);
+	store_close(st);
+	cr_assert_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sql_exec(db, "DROP TABLE chain; DROP TABLE checkpoints; "
+	    "DELETE FROM meta WHERE key = 'chain_timezone'; "
+	    "PRAGMA user_version = 5");
+	sqlite3_close(db);
+
+	capture_start();
+	st = store_open(&o);
+	log = capture_end();
+	cr_assert_not_null(st);
+	cr_assert(strstr(log, "schema migrated to version 6 (from 5)") !=
+	    NULL, "log: %s", log);
+	cr_assert(strstr(log, "chained 20 records stored before") != NULL,
+	    "log: %s", log);
+	k = rechain(st, POS);
+	cr_assert_eq(k.n, 20);
+	cr_assert_eq(k.mismatch, 0);
+	store_close(st);
+}
+
+/*
+ * Retention keeps the link below the oldest record it keeps (the
+ * anchor), and the head when it deletes everything; the chain goes on.
+ */
+Test(store, chain_survives_retention)
+{
+	struct store_opts o = mkopts();
+	struct store	*st;
+	struct chain	 head;
+	struct rechain	 k;
+	unsigned char	 h[CHAIN_HASH_LEN];
+
+	o.keep_days = 1;
+	o.acks = false;
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 10, 0);
+	cr_assert_eq(store_commit(st), 0);
+	put_n(st, 3000, 5, 0);		/* 3000 s later, kept */
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_retention(st, mkfix(10).t_utc_ms +
+	    INT64_C(86400000) + 1000), 10);
+	cr_assert_eq(store_chain_link(st, POS, 10, h), 1, "anchor kept");
+	cr_assert_eq(store_chain_link(st, POS, 9, h), 0, "pruned");
+	k = rechain(st, POS);
+	cr_assert_eq(k.n, 5);
+	cr_assert_eq(k.mismatch, 0);
+	/* Everything goes: the head stays, and the next record links on. */
+	cr_assert_eq(store_retention(st, mkfix(4000).t_utc_ms +
+	    INT64_C(86400000)), 5);
+	cr_assert_eq(store_chain_head(st, POS, &head), 0);
+	cr_assert_eq(head.seq, 15);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM chain "
+	    "WHERE stream = 1"), 1);
+	put_n(st, 5000, 1, 0);
+	cr_assert_eq(store_commit(st), 0);
+	k = rechain(st, POS);
+	cr_assert_eq(k.n, 1);
+	cr_assert_eq(k.mismatch, 0);
+	store_close(st);
+}
+
+static int
+collect_cp(const struct store_checkpoint *cp, void *arg)
+{
+	char	*out = arg;
+
+	snprintf(out + strlen(out), 256 - strlen(out), "%lld:%llu/%llu:%s:%zu;",
+	    (long long)cp->id, (unsigned long long)cp->seq[EVS],
+	    (unsigned long long)cp->seq[POS], cp->body, cp->siglen);
+	return 0;
+}
+
+/* Checkpoints: stored with the pending records, read back by id. */
+Test(store, checkpoints_round_trip)
+{
+	struct store_opts o = mkopts();
+	struct store	*st, *ro;
+	struct store_checkpoint cp;
+	unsigned char	 sig[64];
+	char		 out[256] = "";
+
+	memset(sig, 0xab, sizeof(sig));
+	st = store_open(&o);
+	cr_assert_not_null(st);
+	put_n(st, 0, 3, 0);
+	memset(&cp, 0, sizeof(cp));
+	cp.t_utc_ms = 1000;
+	cp.seq[POS] = 3;
+	cp.body = "{\"a\":1}";
+	cp.sig = sig;
+	cp.siglen = sizeof(sig);
+	cr_assert_eq(store_checkpoint_put(st, &cp), 0);
+	cr_assert_eq(cp.id, 1);
+	cr_assert_eq(sql_int(store_db(st), "SELECT count(*) FROM positions"),
+	    3, "the pending records went with it");
+	cp.seq[EVS] = 0;
+	cp.seq[POS] = 3;
+	cp.body = "{\"b\":2}";
+	cr_assert_eq(store_checkpoint_put(st, &cp), 0);
+	cr_assert_eq(cp.id, 2);
+	cp.siglen = 0;
+	cr_assert_eq(store_checkpoint_put(st, &cp), -1);
+	ro = store_open_readonly(dbpath);
+	cr_assert_not_null(ro);
+	cr_assert_eq(store_checkpoint_query(ro, 2, collect_cp, out), 0);
+	cr_assert_str_eq(out, "2:0/3:{\"b\":2}:64;");
+	store_close(ro);
 	store_close(st);
 }
