@@ -583,6 +583,12 @@ static const struct setting settings[] = {
 	    "request to the platform; mode 600, not readable by group or "
 	    "others; required when the group is present, and the group with "
 	    "platform" },
+	{ .group = "signing", .name = "checkpoint_interval_s", .type = SET_INT,
+	  .def_int = 300, .min = 10, .max = 3600,
+	  .off = OFF(signing.checkpoint_interval_s),
+	  .help = "sign the heads of the records' hash chains (a checkpoint) "
+	    "this often, seconds, while new records come; also at start, "
+	    "stop and export" },
 
 	/* ctl: the local control socket */
 	{ .group = "ctl", .name = "socket", .type = SET_STRING,
@@ -595,6 +601,12 @@ static const struct setting settings[] = {
 	  .help = "Unix group whose members may change dispatch orders "
 	    "(派车单) over the socket; \"\" = only root and the daemon's own "
 	    "user" },
+	{ .group = "ctl", .name = "inspect_group", .type = SET_STRING,
+	  .def_str = "fleetgw-inspect", .min = 0, .max = GROUP_NAME_MAX,
+	  .check = check_group_name, .off = OFF(ctl.inspect_group),
+	  .help = "Unix group whose members may run the read-only commands "
+	    "(status, fences, check, export ...) over the socket; the "
+	    "socket file is given to it; \"\" = none, administrators only" },
 
 	/*
 	 * rules: the usage rules (DESIGN.md §6), defaults from

@@ -9,9 +9,12 @@
  * and never blocks the loop.  A client beyond the table gets a "busy"
  * reply at once.  Errors of a single client are logged at debug level
  * only: a misbehaving local tool must not flood the journal.  The
- * client's credentials are read once, at accept (SO_PEERCRED), and
- * handed to the handler with each request; ctl_peer_is_admin() decides
- * who may change state.
+ * client's credentials are read once, at accept (SO_PEERCRED and
+ * SO_PEERGROUPS), and handed to the handler with each request;
+ * ctl_peer_in_group() and ctl_peer_is_admin() answer the membership
+ * questions the handler's access rules (ctlauth.h) ask.  The socket file
+ * is 0660; ctl_set_group() gives it to the group whose members may
+ * connect.
  *
  * Client: ctl_request() with blocking semantics bounded by poll() and a
  * deadline, for fleetgwctl.
@@ -49,11 +52,18 @@
 #define CTL_NSS_BUF_MIN		1024	/* getpwuid_r/getgrnam_r buffer ... */
 #define CTL_NSS_BUF_MAX		(1024 * 1024)	/* ... grown up to this */
 #define CTL_GROUPS_MAX		65536	/* the kernel's NGROUPS_MAX */
+#define CTL_PEER_GROUPS_FIRST	64	/* SO_PEERGROUPS: first try */
+
+#ifndef SO_PEERGROUPS
+#define SO_PEERGROUPS		59	/* <asm-generic/socket.h>, Linux 4.13 */
+#endif
 
 struct ctl_client {
 	struct ctl	*ctl;
 	int		 fd;		/* -1: free slot */
 	struct ctl_peer	 peer;		/* read at accept */
+	gid_t		*groups;	/* peer.groups, owned */
+	int		 passed_fd;	/* SCM_RIGHTS with the request, -1 */
 	char		 in[CTL_MAX_REQUEST];
 	size_t		 inlen;
 	char		*out;		/* reply line; NULL while reading */
@@ -72,11 +82,14 @@ struct ctl {
 	void			*arg;
 	struct ev_timer		 pause;
 	bool			 accept_failing;	/* logged once */
+	int			 in_handler;	/* handler calls running */
+	bool			 freed;		/* ctl_free() called in one */
 	struct ctl_client	 clients[CTL_MAX_CLIENTS];
 };
 
 static void	ctl_on_accept(int, short, void *);
 static void	ctl_on_client(int, short, void *);
+static void	ctl_destroy(struct ctl *);
 
 static json_t *
 ctl_error(const char *msg)
@@ -108,8 +121,16 @@ ctl_client_close(struct ctl_client *c)
 	ev_timer_stop(c->ctl->loop, &c->timer);
 	close(c->fd);
 	c->fd = -1;
+	if (c->passed_fd != -1)
+		close(c->passed_fd);
+	c->passed_fd = -1;
+	c->peer.fd = -1;
 	free(c->out);
 	c->out = NULL;
+	free(c->groups);
+	c->groups = NULL;
+	c->peer.groups = NULL;
+	c->peer.ngroups = 0;
 	c->inlen = c->outlen = c->outoff = 0;
 }
 
@@ -195,7 +216,8 @@ ctl_client_request(struct ctl_client *c, size_t len)
 	struct ctl	*ctl = c->ctl;
 	json_error_t	 jerr;
 	json_t		*req, *reply;
-	char		 msg[256];
+	char		 msg[256], *line;
+	size_t		 linelen;
 
 	req = json_loadb(c->in, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (req == NULL) {
@@ -210,13 +232,79 @@ ctl_client_request(struct ctl_client *c, size_t len)
 		ctl_client_reply(c, ctl_error("request is not a JSON object"));
 		return;
 	}
+	c->peer.fd = c->passed_fd;
+	ctl->in_handler++;
 	reply = ctl->handler(req, &c->peer, ctl->arg);
+	ctl->in_handler--;
 	json_decref(req);
+	/* The handler had it for the call (and dup()ed it to keep it). */
+	if (c->passed_fd != -1)
+		close(c->passed_fd);
+	c->passed_fd = c->peer.fd = -1;
 	if (reply == NULL) {
 		log_warnx("ctl: handler returned no reply");
 		reply = ctl_error("internal error");
 	}
+	if (ctl->freed && ctl->in_handler == 0) {
+		/*
+		 * The handler freed us (a reload moved the socket).  The
+		 * reply is short and the client waits for it: one
+		 * non-blocking send, then the deferred free.
+		 */
+		if ((line = ctl_encode(reply, &linelen)) != NULL)
+			(void)send(c->fd, line, linelen, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+		free(line);
+		json_decref(reply);
+		ctl_destroy(ctl);
+		return;
+	}
 	ctl_client_reply(c, reply);
+}
+
+/*
+ * recv() that also takes a descriptor the client passed (SCM_RIGHTS):
+ * the first one is kept in c->passed_fd, any other is closed.
+ */
+static ssize_t
+ctl_recv_fd(struct ctl_client *c, void *buf, size_t len)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(4 * sizeof(int))];
+	}		 cm;
+	struct msghdr	 mh;
+	struct cmsghdr	*ch;
+	struct iovec	 iov;
+	ssize_t		 n;
+	size_t		 i, nfd;
+	int		 fds[4];
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	if ((n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC)) < 0)
+		return n;
+	for (ch = CMSG_FIRSTHDR(&mh); ch != NULL; ch = CMSG_NXTHDR(&mh, ch)) {
+		if (ch->cmsg_level != SOL_SOCKET ||
+		    ch->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (ch->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfd > 4)
+			nfd = 4;
+		memcpy(fds, CMSG_DATA(ch), nfd * sizeof(int));
+		for (i = 0; i < nfd; i++) {
+			if (c->passed_fd == -1)
+				c->passed_fd = fds[i];
+			else
+				close(fds[i]);
+		}
+	}
+	return n;
 }
 
 static void
@@ -227,7 +315,7 @@ ctl_client_read(struct ctl_client *c)
 	char	 msg[64];
 
 	for (;;) {
-		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+		n = ctl_recv_fd(c, c->in + c->inlen, sizeof(c->in) - c->inlen);
 		if (n > 0) {
 			nl = memchr(c->in + c->inlen, '\n', (size_t)n);
 			c->inlen += (size_t)n;
@@ -297,14 +385,50 @@ ctl_on_pause_end(void *arg)
 		ev_timer_set(ctl->loop, &ctl->pause, CTL_ACCEPT_PAUSE_MS);
 }
 
+/*
+ * The peer's supplementary groups as the kernel recorded them at
+ * connect: malloc'd, *n of them; NULL (none known) on failure.
+ */
+static gid_t *
+ctl_peer_groups(int fd, size_t *n)
+{
+	gid_t		*groups;
+	socklen_t	 len;
+	size_t		 cap = CTL_PEER_GROUPS_FIRST;
+	int		 tries;
+
+	*n = 0;
+	for (tries = 0; tries < 2; tries++) {
+		groups = xreallocarray(NULL, cap, sizeof(*groups));
+		len = (socklen_t)(cap * sizeof(*groups));
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) ==
+		    0) {
+			*n = len / sizeof(*groups);
+			return groups;
+		}
+		free(groups);
+		/* ERANGE: len is the size needed (Linux 4.13 and later). */
+		if (errno != ERANGE || len / sizeof(*groups) <= cap ||
+		    len / sizeof(*groups) > CTL_GROUPS_MAX)
+			break;
+		cap = len / sizeof(*groups);
+	}
+	log_debug("ctl: client: SO_PEERGROUPS: %s", strerror(errno));
+	return NULL;
+}
+
 /* The client's credentials; an unknown peer gets ids nobody has. */
 static void
-ctl_peer_read(int fd, struct ctl_peer *peer)
+ctl_peer_read(struct ctl_client *c)
 {
-	struct ucred	cred;
-	socklen_t	len = sizeof(cred);
+	struct ctl_peer	*peer = &c->peer;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	c->groups = NULL;
+	peer->groups = NULL;
+	peer->ngroups = 0;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 	    len != sizeof(cred)) {
 		log_debug("ctl: client: SO_PEERCRED: %s", strerror(errno));
 		peer->pid = 0;
@@ -315,6 +439,8 @@ ctl_peer_read(int fd, struct ctl_peer *peer)
 	peer->pid = cred.pid;
 	peer->uid = cred.uid;
 	peer->gid = cred.gid;
+	c->groups = ctl_peer_groups(c->fd, &peer->ngroups);
+	peer->groups = c->groups;
 }
 
 static void
@@ -368,7 +494,9 @@ ctl_on_accept(int fd, short revents, void *arg)
 			continue;
 		}
 		c->fd = cfd;
-		ctl_peer_read(cfd, &c->peer);
+		c->passed_fd = -1;
+		ctl_peer_read(c);
+		c->peer.fd = -1;
 		c->inlen = c->outlen = c->outoff = 0;
 		c->out = NULL;
 		ev_timer_set(ctl->loop, &c->timer, CTL_CLIENT_TIMEOUT_MS);
@@ -503,11 +631,22 @@ ctl_new(struct ev_loop *loop, const char *path, ctl_handler *handler,
 void
 ctl_free(struct ctl *ctl)
 {
+	if (ctl == NULL)
+		return;
+	/* Inside our own handler: ctl_client_request() finishes the job. */
+	if (ctl->in_handler > 0) {
+		ctl->freed = true;
+		return;
+	}
+	ctl_destroy(ctl);
+}
+
+static void
+ctl_destroy(struct ctl *ctl)
+{
 	struct stat	st;
 	size_t		i;
 
-	if (ctl == NULL)
-		return;
 	for (i = 0; i < CTL_MAX_CLIENTS; i++)
 		ctl_client_close(&ctl->clients[i]);
 	ev_timer_stop(ctl->loop, &ctl->pause);
@@ -596,22 +735,32 @@ ctl_user_in_group(const char *user, gid_t pw_gid, gid_t gid)
 	return in;
 }
 
+/* Is gid the process's primary or one of its supplementary groups? */
+static bool
+ctl_peer_has_gid(const struct ctl_peer *peer, gid_t gid)
+{
+	size_t	i;
+
+	if (peer->gid == gid)
+		return true;
+	for (i = 0; peer->groups != NULL && i < peer->ngroups; i++)
+		if (peer->groups[i] == gid)
+			return true;
+	return false;
+}
+
 bool
-ctl_peer_is_admin(const struct ctl_peer *peer, const char *admin_group)
+ctl_peer_in_group(const struct ctl_peer *peer, const char *group)
 {
 	struct passwd	 pw, *res;
 	char		*buf;
 	size_t		 size;
 	gid_t		 gid;
-	bool		 member = false, admin = false;
+	bool		 member = false, in = false;
 	int		 rc;
 
-	if (peer == NULL)
-		return false;
-	if (peer->uid == 0 || peer->uid == geteuid())
-		return true;
-	if (peer->uid == (uid_t)-1 || admin_group == NULL ||
-	    *admin_group == '\0')
+	if (peer == NULL || peer->uid == (uid_t)-1 || group == NULL ||
+	    *group == '\0')
 		return false;
 
 	size = ctl_nss_bufsize(_SC_GETPW_R_SIZE_MAX);
@@ -624,18 +773,64 @@ ctl_peer_is_admin(const struct ctl_peer *peer, const char *admin_group)
 		size *= 2;
 	}
 	if (rc != 0 || res == NULL)
-		res = NULL;	/* no such user: the process's gid only */
-	if (!ctl_group_lookup(admin_group, res != NULL ? pw.pw_name : NULL,
+		res = NULL;	/* no such user: the process's groups only */
+	if (!ctl_group_lookup(group, res != NULL ? pw.pw_name : NULL,
 	    &gid, &member))
 		goto out;
-	if (peer->gid == gid || member)
-		admin = true;
+	if (ctl_peer_has_gid(peer, gid) || member)
+		in = true;
 	else if (res != NULL)
-		admin = pw.pw_gid == gid ||
+		in = pw.pw_gid == gid ||
 		    ctl_user_in_group(pw.pw_name, pw.pw_gid, gid);
 out:
 	free(buf);
-	return admin;
+	return in;
+}
+
+bool
+ctl_peer_is_admin(const struct ctl_peer *peer, const char *admin_group)
+{
+	if (peer == NULL)
+		return false;
+	if (peer->uid == 0 || peer->uid == geteuid())
+		return true;
+	return ctl_peer_in_group(peer, admin_group);
+}
+
+int
+ctl_set_group(struct ctl *ctl, const char *group)
+{
+	struct stat	 st;
+	const char	*name = group;
+	gid_t		 gid;
+	bool		 member;
+
+	if (group == NULL || *group == '\0') {
+		gid = getegid();
+		name = "of the daemon";
+	} else if (!ctl_group_lookup(group, NULL, &gid, &member)) {
+		log_info("ctl: %s: group %s does not exist, its members cannot "
+		    "connect", ctl->path, group);
+		return -1;
+	}
+	/* Only our own socket file, never what replaced it. */
+	if (lstat(ctl->path, &st) == -1 || st.st_dev != ctl->dev ||
+	    st.st_ino != ctl->ino) {
+		log_warnx("ctl: %s: no longer our socket, group %s not set",
+		    ctl->path, name);
+		return -1;
+	}
+	if (st.st_gid == gid)
+		return 0;
+	if (lchown(ctl->path, (uid_t)-1, gid) == -1) {
+		log_warn("ctl: %s: cannot give the socket to group %s (the "
+		    "daemon's user must be a member of it), its members cannot "
+		    "connect", ctl->path, name);
+		return -1;
+	}
+	log_debug("ctl: %s: socket group %s (gid %ld), mode %04o", ctl->path,
+	    name, (long)gid, CTL_SOCKET_MODE);
+	return 0;
 }
 
 /* Client side. */
@@ -793,8 +988,67 @@ ctl_recv_line(int fd, const char *path, size_t *len, uint64_t deadline)
 	return NULL;
 }
 
+/*
+ * Send the whole line, the first byte carrying pass_fd (SCM_RIGHTS)
+ * when it is not -1.  0 or -1 (printed).
+ */
+static int
+ctl_send_fd(int fd, const char *path, const char *line, size_t len,
+    int pass_fd, uint64_t deadline)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	struct msghdr	 mh;
+	struct cmsghdr	*ch;
+	struct iovec	 iov;
+	ssize_t		 n;
+	int		 r;
+
+	if (pass_fd == -1)
+		return ctl_send_all(fd, path, line, len, deadline);
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		memset(&cm, 0, sizeof(cm));
+		iov.iov_base = (void *)line;
+		iov.iov_len = 1;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		ch = CMSG_FIRSTHDR(&mh);
+		ch->cmsg_level = SOL_SOCKET;
+		ch->cmsg_type = SCM_RIGHTS;
+		ch->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(ch), &pass_fd, sizeof(int));
+		if ((n = sendmsg(fd, &mh, MSG_NOSIGNAL)) == 1)
+			break;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((r = ctl_wait(fd, POLLOUT, deadline)) <= 0) {
+				ctl_cerr(path, r == 0 ? "timed out sending the "
+				    "request" : "poll", r == 0 ? 0 : errno);
+				return -1;
+			}
+			continue;
+		}
+		ctl_cerr(path, "sendmsg", errno);
+		return -1;
+	}
+	return ctl_send_all(fd, path, line + 1, len - 1, deadline);
+}
+
 json_t *
 ctl_request(const char *path, const json_t *req, int timeout_ms)
+{
+	return ctl_request_fd(path, req, -1, timeout_ms);
+}
+
+json_t *
+ctl_request_fd(const char *path, const json_t *req, int pass_fd,
+    int timeout_ms)
 {
 	struct sockaddr_un	 sun;
 	json_error_t		 jerr;
@@ -825,7 +1079,7 @@ ctl_request(const char *path, const json_t *req, int timeout_ms)
 		goto out;
 	}
 	if (ctl_connect(fd, path, &sun, deadline) == -1 ||
-	    ctl_send_all(fd, path, line, len, deadline) == -1 ||
+	    ctl_send_fd(fd, path, line, len, pass_fd, deadline) == -1 ||
 	    (buf = ctl_recv_line(fd, path, &rlen, deadline)) == NULL)
 		goto out;
 	reply = json_loadb(buf, rlen, 0, &jerr);

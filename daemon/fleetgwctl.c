@@ -4,8 +4,8 @@
  *
  *   fleetgwctl [-c FILE | -s SOCKET | --db FILE] [--json] COMMAND ...
  *
- * status, dispatch add and dispatch remove ask the daemon over its
- * control socket; positions, trips, events and dispatch list read the
+ * status, dispatch add, dispatch remove and reload ask the daemon over
+ * its control socket; positions, trips, events and dispatch list read the
  * database directly (read-only, also while the daemon writes).  Exit
  * status: 0 ok, 1 run-time error (database or daemon unreachable, the
  * daemon refused ...), 2 usage error.
@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,10 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "bundle.h"
 #include "config.h"
 #include "ctl.h"
 #include "dispatch.h"
@@ -34,13 +38,16 @@
 #include "fenceload.h"
 #include "geo.h"
 #include "log.h"
+#include "platformset.h"
 #include "posjson.h"
+#include "report.h"
 #include "rules.h"
 #include "sign.h"
 #include "store.h"
 #include "timefmt.h"
 #include "tripjson.h"
 #include "util.h"
+#include "vcheck.h"
 #include "wirerec.h"
 
 #ifndef FLEETGW_VERSION
@@ -50,6 +57,7 @@
 #define DEFAULT_CONFIG		"/etc/fleetgw/fleetgw.conf"
 #define DEFAULT_TIMEZONE	"Asia/Shanghai"
 #define STATUS_TIMEOUT_MS	5000
+#define EXPORT_TIMEOUT_MS	120000	/* a long period on a slow card */
 #define VALUE_COLUMN		16	/* status: where values start */
 
 #define EXIT_OK		0
@@ -76,7 +84,8 @@ enum {
 	OPT_CORRIDOR,
 	OPT_FROM_SEQ,
 	OPT_TO_SEQ,
-	OPT_KEY
+	OPT_KEY,
+	OPT_UNSYNCED
 };
 
 struct ctl_opts {
@@ -152,6 +161,9 @@ usage_text(FILE *fp)
 "                             user or ctl.admin_group); radius 500 m unless\n"
 "                             given, window at most 31 days\n"
 "  dispatch remove ID         remove an order through the daemon\n"
+"  reload                     the daemon rereads its configuration (as\n"
+"                             SIGHUP) and says whether it took it; root,\n"
+"                             its user or ctl.admin_group\n"
 "  fences [--at LON,LAT [--crs CRS]] [--from-config]\n"
 "                             the daemon's fences, or those that contain a\n"
 "                             point (CRS wgs84, cgcs2000, gcj02, bd09) and\n"
@@ -164,8 +176,27 @@ usage_text(FILE *fp)
 "  pubkey [--key FILE]        the public key of the gateway's signing key\n"
 "                             (signing.key_file), PEM; the platform\n"
 "                             registers it\n"
-"  check, export, verify, report\n"
-"                             not available in this version\n"
+"  report --from T --to T -o FILE\n"
+"                             an HTML report of the period for\n"
+"                             inspectors: vehicle, summary, a map of the\n"
+"                             tracks, fences and events, tables per day;\n"
+"                             one self-contained file (no network)\n"
+"  check                      the daily check (每日一小检) through the\n"
+"                             daemon: battery, coolant, MIL and DTCs,\n"
+"                             fuel, GNSS, storage, sync, clock, each pass,\n"
+"                             warn or fail; kept as an inspection event;\n"
+"                             exit 1 when the result is fail\n"
+"  export --from T --to T -o FILE [--unsynced]\n"
+"                             an export bundle (docs/bundle.md): the\n"
+"                             period's records with their hash chain links\n"
+"                             and signed checkpoints; through the daemon\n"
+"                             (recorded as an inspection_export event) or\n"
+"                             --db on a database file\n"
+"  verify FILE [--pubkey KEY]\n"
+"                             check a bundle offline against the gateway's\n"
+"                             public key: OK, or every record edited,\n"
+"                             missing or reordered, bad signature, ...;\n"
+"                             exit 0 only when everything checks\n"
 "\n"
 "options:\n"
 "  -c FILE     configuration (default " DEFAULT_CONFIG "); gives the\n"
@@ -234,7 +265,8 @@ next_opt(int argc, char **argv, const struct option *longopts,
 	int	ch;
 
 	for (;;) {
-		ch = getopt_long(argc, argv, "+h", longopts, NULL);
+		/* -o FILE: export and report; the others refuse it. */
+		ch = getopt_long(argc, argv, "+ho:", longopts, NULL);
 		if (ch == OPT_JSON) {
 			o->json = true;
 			continue;
@@ -1613,6 +1645,292 @@ out:
 }
 
 /*
+ * report --from T --to T -o FILE: the inspector's HTML report with a
+ * map (report.h).  Records as the listings read them (-c, -s or --db);
+ * fences from the configuration (-c, with those the platform set) or
+ * from the daemon (-s), none with --db alone (the report says so).  The
+ * file is written beside its final name, synced, then renamed over it,
+ * so a reader never sees half a report.
+ */
+
+struct report_rows {
+	struct report	*r;
+	int		 full;		/* REPORT_MAX_POSITIONS reached */
+};
+
+static int
+report_position_row(const struct store_position *p, void *arg)
+{
+	struct report_rows	*rows = arg;
+
+	if (report_add_position(rows->r, p) == -1) {
+		rows->full = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+report_trip_row(const struct store_trip *t, void *arg)
+{
+	struct report_rows	*rows = arg;
+
+	return report_add_trip(rows->r, t) == -1;
+}
+
+static int
+report_event_row(const struct store_event *ev, void *arg)
+{
+	struct report_rows	*rows = arg;
+
+	(void)report_add_event(rows->r, ev);	/* unknown type: left out */
+	return 0;
+}
+
+static FILE	*out_tmp_open(const char *, char **);
+static int	 out_tmp_commit(FILE *, char *, const char *);
+
+/* Write r to path atomically and durably; 0, or -1 after saying why. */
+static int
+report_save(struct report *r, const char *path)
+{
+	FILE	*fp;
+	char	*tmp;
+	int	 rc;
+
+	if ((fp = out_tmp_open(path, &tmp)) == NULL)
+		return -1;
+	if (report_write(r, fp) == -1) {
+		if (errno == EINVAL)
+			fprintf(stderr, "%s: report: a time cannot be shown "
+			    "in the device's zone\n", progname);
+		else
+			fprintf(stderr, "%s: report: %s: %s\n", progname, tmp,
+			    strerror(errno));
+		fclose(fp);
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	rc = out_tmp_commit(fp, tmp, path);
+	free(tmp);
+	return rc;
+}
+
+/* The fences for the report: set (-c) or infos (-s), else a note. */
+static void
+report_fences(struct ctl_opts *o, struct listing *ls, struct fence_set **set,
+    json_t **infos, char **from, const char **note)
+{
+	struct config_errors	errs, warns;
+	size_t			i;
+
+	*set = NULL;
+	*infos = NULL;
+	*from = NULL;
+	*note = NULL;
+	if (ls->cfg != NULL) {
+		*set = platformset_fences(ls->cfg, NULL, &errs, &warns);
+		for (i = 0; i < warns.n; i++)
+			fprintf(stderr, "warning: %s\n", warns.lines[i]);
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.lines[i]);
+		config_errors_free(&errs);
+		config_errors_free(&warns);
+		if (*set != NULL)
+			*from = xasprintf("the configuration %s",
+			    ls->cfg->file);
+		else
+			*note = "the configuration's fences did not load";
+	} else if (o->socket != NULL) {
+		if ((*infos = fences_from_daemon(o->socket)) != NULL)
+			*from = xasprintf("the daemon (%s)", o->socket);
+		else
+			*note = "the daemon did not list its fences";
+	} else
+		*note = "the report was made from a database file alone "
+		    "(--db); with -c FILE or -s SOCKET the fences are drawn";
+}
+
+static int
+cmd_report(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from",	required_argument,	NULL,	OPT_FROM },
+		{ "to",		required_argument,	NULL,	OPT_TO },
+		{ "output",	required_argument,	NULL,	'o' },
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct report_opts	 ro;
+	struct report_counts	 cnt;
+	struct report_rows	 rows = { NULL, 0 };
+	struct listing		 ls;
+	struct fence_set	*set = NULL;
+	const char		*from = NULL, *to = NULL, *path = NULL, *note;
+	const char		*v, *dbpath;
+	char			*lsv[6], *fences_from = NULL, *source = NULL;
+	json_t			*infos = NULL, *status = NULL, *req, *res;
+	bool			 help = false;
+	size_t			 i;
+	int			 ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "+ho:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_FROM:
+			from = optarg;
+			break;
+		case OPT_TO:
+			to = optarg;
+			break;
+		case 'o':
+			path = optarg;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case 'h':
+			help = true;
+			break;
+		default:
+			return usage_error(NULL);
+		}
+	}
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("report: unexpected argument \"%s\"",
+		    argv[optind]);
+	if (from == NULL || to == NULL)
+		return usage_error("report: --from T and --to T are required");
+	if (path == NULL || *path == '\0')
+		return usage_error("report: -o FILE is required");
+
+	/* The listings' way to the database and its zone. */
+	lsv[0] = argv[0];
+	lsv[1] = "--from";
+	lsv[2] = (char *)from;
+	lsv[3] = "--to";
+	lsv[4] = (char *)to;
+	lsv[5] = NULL;
+	optind = 0;
+	if (listing_open(o, 5, lsv, "report", LS_DAEMON_DB, &ls, &rc) == -1)
+		return rc;
+	rc = EXIT_RUNTIME;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.vehicle.device_id = store_device_id(ls.st);
+	ro.vehicle.vin = store_vin(ls.st);
+	if (ls.cfg != NULL) {
+		if (*ro.vehicle.device_id == '\0')
+			ro.vehicle.device_id = ls.cfg->device.id;
+		ro.vehicle.plate = ls.cfg->device.plate;
+		ro.vehicle.unit = ls.cfg->device.unit;
+		ro.vehicle.vehicle_class =
+		    config_class_name(ls.cfg->device.class);
+	} else if (o->socket != NULL) {
+		req = json_pack("{s:s}", "cmd", "status");
+		status = ctl_request(o->socket, req, STATUS_TIMEOUT_MS);
+		json_decref(req);
+		res = json_object_get(status, "device");
+		if ((v = json_string_value(json_object_get(res, "plate"))) !=
+		    NULL)
+			ro.vehicle.plate = v;
+		if ((v = json_string_value(json_object_get(res, "unit"))) !=
+		    NULL)
+			ro.vehicle.unit = v;
+		if ((v = json_string_value(json_object_get(res, "class"))) !=
+		    NULL)
+			ro.vehicle.vehicle_class = v;
+		if (*ro.vehicle.device_id == '\0' && (v = json_string_value(
+		    json_object_get(res, "id"))) != NULL)
+			ro.vehicle.device_id = v;
+		if (*ro.vehicle.vin == '\0' && (v = json_string_value(
+		    json_object_get(json_object_get(status, "obd"), "vin")))
+		    != NULL)
+			ro.vehicle.vin = v;
+	}
+	dbpath = o->db != NULL ? o->db : ls.daemon_db != NULL ?
+	    ls.daemon_db : ls.cfg->storage.path;
+	if (o->db != NULL)
+		source = xasprintf("database file %s", dbpath);
+	else if (o->socket != NULL)
+		source = xasprintf("database %s of the daemon at %s", dbpath,
+		    o->socket);
+	else
+		source = xasprintf("database %s (configuration %s)", dbpath,
+		    ls.cfg->file);
+	ro.tz = ls.tz;
+	ro.from_utc_ms = ls.from_ms;
+	ro.to_utc_ms = ls.to_ms;
+	ro.generated_utc_ms = util_real_ms();
+	ro.source = source;
+	report_fences(o, &ls, &set, &infos, &fences_from, &note);
+	ro.fences_from = fences_from;
+	ro.fences_note = note;
+	rows.r = report_new(&ro);
+	report_set_fences(rows.r, set);
+	for (i = 0; i < json_array_size(infos); i++)
+		(void)report_add_fence_info(rows.r, json_array_get(infos, i));
+
+	if (store_query_positions(ls.st, ls.from_ms, ls.to_ms, 0,
+	    report_position_row, &rows) == -1 ||
+	    store_query_trips(ls.st, ls.from_ms, ls.to_ms, 0,
+	    report_trip_row, &rows) == -1 ||
+	    store_query_events(ls.st, ls.from_ms, ls.to_ms, -1, -1, 0,
+	    report_event_row, &rows) == -1)
+		goto out;	/* logged by the store */
+	if (rows.full) {
+		fprintf(stderr, "%s: report: more than %d positions in the "
+		    "period: make it shorter\n", progname,
+		    REPORT_MAX_POSITIONS);
+		goto out;
+	}
+	if (report_save(rows.r, path) == -1)
+		goto out;
+	report_get_counts(rows.r, &cnt);
+	if (o->json) {
+		res = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "file", path,
+		    "trips", (json_int_t)cnt.trips, "events",
+		    (json_int_t)cnt.events, "positions",
+		    (json_int_t)cnt.positions, "points_drawn",
+		    (json_int_t)cnt.points_drawn, "fences_drawn",
+		    (json_int_t)cnt.fences_drawn);
+		if (res == NULL || print_json(res) == -1) {
+			json_decref(res);
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+			goto out;
+		}
+		json_decref(res);
+	} else {
+		printf("report written to ");
+		print_clean(stdout, path);
+		printf(": %zu trips, %zu events, %zu positions (%zu track "
+		    "points drawn), %zu fences on the map\n", cnt.trips,
+		    cnt.events, cnt.positions, cnt.points_drawn,
+		    cnt.fences_drawn);
+	}
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	report_free(rows.r);
+	fence_set_free(set);
+	json_decref(infos);
+	json_decref(status);
+	free(fences_from);
+	free(source);
+	listing_close(&ls);
+	return rc;
+}
+
+/*
  * pubkey: the public half of the gateway's signing key (signing.key_file
  * of the configuration, or --key FILE), which the platform registers and
  * inspectors verify exports with.  PEM (SubjectPublicKeyInfo); with
@@ -1807,6 +2125,73 @@ daemon_change(struct ctl_opts *o, const char *sock, const char *name,
 	fputc('\n', stderr);
 	json_decref(reply);
 	return NULL;
+}
+
+/*
+ * reload: the daemon rereads its configuration file, as on SIGHUP, and
+ * says how it went (a refused file keeps the running configuration).
+ * Administrators only (root, the daemon's user, ctl.admin_group).
+ */
+static int
+cmd_reload(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct config	*cfg = NULL;
+	const char	*sock, *e, *file;
+	json_t		*req, *reply;
+	bool		 help = false;
+	int		 rc = EXIT_RUNTIME;
+
+	if (next_opt(argc, argv, longopts, o, &help) != -1)
+		return usage_error(NULL);
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("reload: unexpected argument \"%s\"",
+		    argv[optind]);
+	if ((sock = daemon_socket(o, "reload", &cfg, &rc)) == NULL)
+		return rc;
+	rc = EXIT_RUNTIME;
+	req = json_pack("{s:s}", "cmd", "reload");
+	reply = ctl_request(sock, req, STATUS_TIMEOUT_MS);
+	json_decref(req);
+	if (reply == NULL)
+		goto out;
+	if (o->json && print_json(reply) == -1) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		e = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "%s: reload: ", progname);
+		print_clean(stderr, e != NULL ? e : "daemon reported failure");
+		fputc('\n', stderr);
+		goto out;
+	}
+	if (!o->json) {
+		file = json_string_value(json_object_get(reply, "file"));
+		fputs("configuration reloaded", stdout);
+		if (file != NULL) {
+			fputs(" from ", stdout);
+			print_clean(stdout, file);
+		}
+		fputc('\n', stdout);
+	}
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	json_decref(reply);
+	config_free(cfg);
+	return rc;
 }
 
 /* "LON,LAT[,RADIUS_M]"; 0, or -1. */
@@ -2089,8 +2474,601 @@ cmd_dispatch(struct ctl_opts *o, int argc, char **argv)
 	    "remove)", sub);
 }
 
+/* ------------------------------------------------------ export, verify */
+
+/*
+ * Create path's temporary sibling for writing (0644 less the umask): its
+ * name in *tmp (to free), the stream, or NULL after printing why.
+ */
+static FILE *
+out_tmp_open(const char *path, char **tmp)
+{
+	FILE	*fp;
+	mode_t	 mask;
+	int	 fd;
+
+	*tmp = xasprintf("%s.XXXXXX", path);
+	if ((fd = mkstemp(*tmp)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", progname, *tmp,
+		    strerror(errno));
+		free(*tmp);
+		*tmp = NULL;
+		return NULL;
+	}
+	mask = umask(0);
+	umask(mask);
+	(void)fchmod(fd, 0644 & ~mask);
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, *tmp,
+		    strerror(errno));
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fp;
+}
+
+/*
+ * Make the temporary file durable under its final name: flush, fsync,
+ * close, rename, fsync the directory.  fp is closed either way; on
+ * failure the temporary file is removed.  0 or -1 (printed).
+ */
+static int
+out_tmp_commit(FILE *fp, char *tmp, const char *path)
+{
+	char	*dir, *slash;
+	int	 dfd, rc = 0;
+
+	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", progname, tmp,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (fclose(fp) == EOF && rc == 0) {
+		fprintf(stderr, "%s: %s: %s\n", progname, tmp,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp, path) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path,
+		    strerror(errno));
+		rc = -1;
+	}
+	if (rc == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(dir, ".");
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
+	return 0;
+}
+
+/* The trusted key for verify: --pubkey, or the configuration's key. */
+static struct sign_pub *
+verify_key(struct ctl_opts *o, const char *path, bool *none)
+{
+	struct config	*cfg;
+	struct sign_key	*k;
+	struct sign_pub	*pub = NULL;
+	char		 why[512], *pem;
+
+	*none = false;
+	if (path != NULL) {
+		if ((pub = sign_pub_load(path, why, sizeof(why))) == NULL)
+			fprintf(stderr, "%s: --pubkey: %s\n", progname, why);
+		return pub;
+	}
+	/* On the gateway: the public half of signing.key_file. */
+	*none = true;
+	if (o->config == NULL && access(DEFAULT_CONFIG, R_OK) == -1)
+		return NULL;
+	cfg = load_config(o->config != NULL ? o->config : DEFAULT_CONFIG);
+	if (cfg == NULL || !cfg->signing.enabled) {
+		config_free(cfg);
+		return NULL;
+	}
+	if ((k = sign_key_load(cfg->signing.key_path, why, sizeof(why))) !=
+	    NULL && (pem = sign_pubkey_pem(k)) != NULL) {
+		pub = sign_pub_from_pem(pem, strlen(pem));
+		free(pem);
+	}
+	sign_key_free(k);
+	config_free(cfg);
+	*none = pub == NULL;
+	return pub;
+}
+
+static void
+verify_print(const struct bundle_result *r, FILE *fp)
+{
+	const struct bundle_stream_result *s;
+	size_t	 i;
+	int	 k;
+
+	fprintf(fp, "bundle: device %s%s%s%s, exported %s via %s\n",
+	    *r->device != '\0' ? r->device : "?", *r->plate != '\0' ? " (" :
+	    "", r->plate, *r->plate != '\0' ? ")" : "",
+	    *r->exported != '\0' ? r->exported : "?",
+	    *r->via != '\0' ? r->via : "?");
+	for (k = 0; k < STORE_STREAMS; k++) {
+		s = &r->s[k];
+		if (s->first == 0) {
+			fprintf(fp, "%-10s none\n",
+			    store_stream_name((enum store_stream)k));
+			continue;
+		}
+		fprintf(fp, "%-10s seq %llu..%llu, %llu records, %s .. %s\n",
+		    store_stream_name((enum store_stream)k),
+		    (unsigned long long)s->first, (unsigned long long)s->last,
+		    (unsigned long long)s->records,
+		    *s->t_first != '\0' ? s->t_first : "?",
+		    *s->t_last != '\0' ? s->t_last : "?");
+	}
+	fprintf(fp, "checkpoints: %llu, %llu with a good signature%s; end "
+	    "line %s\n", (unsigned long long)r->checkpoints,
+	    (unsigned long long)r->checkpoints_good, r->trusted_key ?
+	    " (trusted key)" : "", r->end_signed ? "signed" : "not signed");
+	for (i = 0; i < r->np; i++)
+		fprintf(fp, "PROBLEM: %s\n", r->p[i].msg);
+	if (r->nproblems > r->np)
+		fprintf(fp, "PROBLEM: ... and %llu more\n",
+		    (unsigned long long)(r->nproblems - r->np));
+	if (r->ok)
+		fprintf(fp, "OK\n");
+	else
+		fprintf(fp, "FAILED: %llu problem%s\n",
+		    (unsigned long long)r->nproblems,
+		    r->nproblems == 1 ? "" : "s");
+}
+
+static json_t *
+verify_json(const struct bundle_result *r)
+{
+	const struct bundle_stream_result *s;
+	json_t	*o, *streams, *probs;
+	size_t	 i;
+	int	 k;
+
+	streams = json_object();
+	for (k = 0; k < STORE_STREAMS; k++) {
+		s = &r->s[k];
+		json_object_set_new(streams, store_stream_name(
+		    (enum store_stream)k), json_pack("{s:I, s:I, s:I, s:s, "
+		    "s:s}", "first", (json_int_t)s->first, "last",
+		    (json_int_t)s->last, "records", (json_int_t)s->records,
+		    "time_first", s->t_first, "time_last", s->t_last));
+	}
+	probs = json_array();
+	for (i = 0; i < r->np; i++)
+		json_array_append_new(probs, json_pack("{s:s, s:s*, s:I, s:I, "
+		    "s:s}", "kind", r->p[i].kind, "stream",
+		    *r->p[i].stream != '\0' ? r->p[i].stream : NULL,
+		    "from_seq", (json_int_t)r->p[i].from_seq, "to_seq",
+		    (json_int_t)r->p[i].to_seq, "message", r->p[i].msg));
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:b, "
+	    "s:I, s:o}", "ok", r->ok, "device", r->device, "plate", r->plate,
+	    "exported", r->exported, "via", r->via, "streams", streams,
+	    "checkpoints", (json_int_t)r->checkpoints, "checkpoints_good",
+	    (json_int_t)r->checkpoints_good, "trusted_key", r->trusted_key,
+	    "end_signed", r->end_signed, "problems_total",
+	    (json_int_t)r->nproblems, "problems", probs);
+	return o;
+}
+
+/* Verify path; 0 read, -1 unreadable (printed). */
+static int
+verify_file(const char *path, const struct sign_pub *key,
+    struct bundle_result *r)
+{
+	FILE	*fp;
+	int	 rc;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, path,
+		    strerror(errno));
+		return -1;
+	}
+	rc = bundle_verify(fp, key, r);
+	if (rc == -1)
+		fprintf(stderr, "%s: %s: %s\n", progname, path,
+		    strerror(errno));
+	fclose(fp);
+	return rc;
+}
+
+static int
+cmd_verify(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "pubkey",	required_argument,	NULL,	OPT_KEY },
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct bundle_result	*r;
+	struct sign_pub		*key;
+	const char		*keypath = NULL, *path = NULL;
+	json_t			*out;
+	bool			 help = false, none;
+	int			 ch, rc;
+
+	/* The file may come before or after the options. */
+	for (;;) {
+		ch = next_opt(argc, argv, longopts, o, &help);
+		if (ch == -1 && optind < argc) {
+			if (path != NULL)
+				return usage_error("verify FILE [--pubkey KEY]: "
+				    "one file only");
+			path = argv[optind++];
+			continue;
+		}
+		if (ch == -1)
+			break;
+		if (ch != OPT_KEY)
+			return usage_error(NULL);
+		keypath = optarg;
+	}
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (path == NULL)
+		return usage_error("verify FILE [--pubkey KEY]: which bundle?");
+	key = verify_key(o, keypath, &none);
+	if (key == NULL && !none)
+		return EXIT_RUNTIME;
+	r = xcalloc(1, sizeof(*r));
+	if (verify_file(path, key, r) == -1) {
+		free(r);
+		sign_pub_free(key);
+		return EXIT_RUNTIME;
+	}
+	if (o->json) {
+		out = verify_json(r);
+		(void)json_dumpf(out, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(out);
+	} else
+		verify_print(r, stdout);
+	rc = r->ok ? EXIT_OK : EXIT_RUNTIME;
+	free(r);
+	sign_pub_free(key);
+	return rc;
+}
+
+static void
+export_print(const struct bundle_summary *s, const char *path, bool json)
+{
+	json_t	*o, *st;
+	int	 k;
+
+	if (json) {
+		st = json_object();
+		for (k = 0; k < STORE_STREAMS; k++)
+			json_object_set_new(st, store_stream_name(
+			    (enum store_stream)k), json_pack("{s:I, s:I, s:I, "
+			    "s:b}", "first", (json_int_t)s->first[k], "last",
+			    (json_int_t)s->last[k], "records",
+			    (json_int_t)s->records[k], "covered",
+			    s->covered[k]));
+		o = json_pack("{s:s, s:o, s:I, s:I}", "file", path,
+		    "streams", st, "checkpoints", (json_int_t)s->checkpoints,
+		    "lines", (json_int_t)s->lines);
+		(void)json_dumpf(o, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(o);
+		return;
+	}
+	printf("exported to %s:\n", path);
+	for (k = 0; k < STORE_STREAMS; k++) {
+		if (s->first[k] == 0)
+			printf("  %-10s none in the period\n",
+			    store_stream_name((enum store_stream)k));
+		else
+			printf("  %-10s seq %llu..%llu, %llu records%s\n",
+			    store_stream_name((enum store_stream)k),
+			    (unsigned long long)s->first[k],
+			    (unsigned long long)s->last[k],
+			    (unsigned long long)s->records[k], s->covered[k] ?
+			    "" : " (the newest not yet signed)");
+	}
+	printf("  %llu checkpoints\n", (unsigned long long)s->checkpoints);
+}
+
+/* The summary in an export reply. */
+static int
+export_summary_json(const json_t *j, struct bundle_summary *s)
+{
+	json_t		*st;
+	json_int_t	 f, l, n;
+	int		 cov, k;
+
+	memset(s, 0, sizeof(*s));
+	for (k = 0; k < STORE_STREAMS; k++) {
+		st = json_object_get(json_object_get(j, "streams"),
+		    store_stream_name((enum store_stream)k));
+		if (json_unpack(st, "{s:I, s:I, s:I, s:b}", "first", &f,
+		    "last", &l, "records", &n, "covered", &cov) == -1)
+			return -1;
+		s->first[k] = (uint64_t)f;
+		s->last[k] = (uint64_t)l;
+		s->records[k] = (uint64_t)n;
+		s->covered[k] = cov;
+	}
+	if (json_unpack((json_t *)j, "{s:I, s:I}", "checkpoints", &f,
+	    "lines", &l) == -1)
+		return -1;
+	s->checkpoints = (uint64_t)f;
+	s->lines = (uint64_t)l;
+	return 0;
+}
+
+/* Export through the daemon: it writes to the file we pass it. */
+static int
+export_daemon(struct ctl_opts *o, const char *from, const char *to,
+    bool unsynced, FILE *fp, struct bundle_summary *sum)
+{
+	struct config	*cfg = NULL;
+	const char	*sock, *e;
+	json_t		*req, *reply;
+	int		 rc = EXIT_RUNTIME;
+
+	if ((sock = daemon_socket(o, "export", &cfg, &rc)) == NULL)
+		return rc;
+	req = json_pack("{s:s, s:s*, s:s*, s:b}", "cmd", "export", "from",
+	    from, "to", to, "unsynced", unsynced);
+	fflush(fp);
+	reply = ctl_request_fd(sock, req, fileno(fp), EXPORT_TIMEOUT_MS);
+	json_decref(req);
+	config_free(cfg);
+	if (reply == NULL)
+		return EXIT_RUNTIME;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		e = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "%s: export: %s\n", progname, e != NULL ? e :
+		    "the daemon refused");
+		json_decref(reply);
+		return EXIT_RUNTIME;
+	}
+	if (export_summary_json(reply, sum) == -1) {
+		fprintf(stderr, "%s: export: the daemon's reply has no "
+		    "summary\n", progname);
+		json_decref(reply);
+		return EXIT_RUNTIME;
+	}
+	json_decref(reply);
+	/* The daemon wrote through its own descriptor: start from there. */
+	if (fseeko(fp, 0, SEEK_END) == -1)
+		return EXIT_RUNTIME;
+	return EXIT_OK;
+}
+
+/* Export from a database file (--db, or the configuration's). */
+static int
+export_db(struct ctl_opts *o, const char *from, const char *to,
+    bool unsynced, FILE *fp, struct bundle_summary *sum)
+{
+	struct config		*cfg = NULL;
+	struct store		*st = NULL;
+	struct bundle_opts	 bo;
+	struct passwd		*pw;
+	const char		*tz;
+	char			 err[256];
+	int			 rc = EXIT_RUNTIME;
+
+	if (o->db == NULL && (cfg = load_config(o->config != NULL ?
+	    o->config : DEFAULT_CONFIG)) == NULL)
+		return EXIT_RUNTIME;
+	if ((st = store_open_readonly(o->db != NULL ? o->db :
+	    cfg->storage.path)) == NULL)
+		goto out;
+	if ((tz = positions_zone(st, cfg)) == NULL) {
+		fprintf(stderr, "%s: no usable time zone\n", progname);
+		goto out;
+	}
+	memset(&bo, 0, sizeof(bo));
+	bo.from_utc_ms = INT64_MIN;
+	bo.to_utc_ms = INT64_MAX;
+	if ((from != NULL && timefmt_parse(from, tz, &bo.from_utc_ms, err,
+	    sizeof(err)) == -1) || (to != NULL && timefmt_parse(to, tz,
+	    &bo.to_utc_ms, err, sizeof(err)) == -1)) {
+		fprintf(stderr, "%s: %s\n", progname, err);
+		goto out;
+	}
+	bo.unsynced = unsynced;
+	bo.via = "db";
+	bo.exported_utc_ms = util_real_ms();
+	bo.uid = (long)getuid();
+	pw = getpwuid(getuid());
+	bo.user = pw != NULL ? pw->pw_name : "";
+	bo.tz = tz;
+	if (cfg != NULL) {
+		bo.device_id = cfg->device.id;
+		bo.plate = cfg->device.plate;
+		bo.unit = cfg->device.unit;
+		bo.vclass = config_class_name(cfg->device.class);
+	}
+	if (bundle_write(st, &bo, fp, sum, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s: export: %s\n", progname, err);
+		goto out;
+	}
+	rc = EXIT_OK;
+out:
+	store_close(st);
+	config_free(cfg);
+	return rc;
+}
+
+static int
+cmd_export(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from",	required_argument,	NULL,	OPT_FROM },
+		{ "to",		required_argument,	NULL,	OPT_TO },
+		{ "unsynced",	no_argument,		NULL,	OPT_UNSYNCED },
+		{ "output",	required_argument,	NULL,	'o' },
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct bundle_summary	 sum;
+	struct bundle_result	*r;
+	const char		*from = NULL, *to = NULL, *path = NULL;
+	char			 err[128], *tmp = NULL;
+	size_t			 i;
+	int64_t			 t;
+	bool			 help = false, unsynced = false, daemon;
+	FILE			*fp;
+	int			 ch, rc;
+
+	while ((ch = next_opt(argc, argv, longopts, o, &help)) != -1) {
+		switch (ch) {
+		case OPT_FROM:
+			from = optarg;
+			break;
+		case OPT_TO:
+			to = optarg;
+			break;
+		case OPT_UNSYNCED:
+			unsynced = true;
+			break;
+		case 'o':
+			path = optarg;
+			break;
+		default:
+			return usage_error(NULL);
+		}
+	}
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("export: unexpected argument \"%s\"",
+		    argv[optind]);
+	if (path == NULL)
+		return usage_error("export: -o FILE is required");
+	if ((from == NULL || to == NULL) && !unsynced)
+		return usage_error("export: --from T and --to T are required "
+		    "(or --unsynced for every record the platform lacks)");
+	if ((from != NULL && timefmt_parse(from, "UTC", &t, err,
+	    sizeof(err)) == -1) || (to != NULL && timefmt_parse(to, "UTC",
+	    &t, err, sizeof(err)) == -1))
+		return usage_error("export: %s: %s", from != NULL &&
+		    timefmt_parse(from, "UTC", &t, err, sizeof(err)) == -1 ?
+		    "--from" : "--to", err);
+	/* Through the daemon unless told to read a file. */
+	daemon = o->db == NULL && (o->socket != NULL || o->config == NULL ||
+	    access(o->config, R_OK) == 0);
+	if (o->db != NULL)
+		daemon = false;
+	if ((fp = out_tmp_open(path, &tmp)) == NULL)
+		return EXIT_RUNTIME;
+	rc = daemon ? export_daemon(o, from, to, unsynced, fp, &sum) :
+	    export_db(o, from, to, unsynced, fp, &sum);
+	if (rc != EXIT_OK) {
+		fclose(fp);
+		unlink(tmp);
+		free(tmp);
+		return rc;
+	}
+	if (out_tmp_commit(fp, tmp, path) == -1) {
+		free(tmp);
+		return EXIT_RUNTIME;
+	}
+	free(tmp);
+	export_print(&sum, path, o->json);
+	/* Read it back: what the inspector takes away must hold together. */
+	r = xcalloc(1, sizeof(*r));
+	if (verify_file(path, NULL, r) == 0) {
+		for (i = 0; i < r->np; i++)
+			if (strcmp(r->p[i].kind, "no_key") != 0 &&
+			    strcmp(r->p[i].kind, "untrusted") != 0 &&
+			    strcmp(r->p[i].kind, "bad_signature") != 0)
+				fprintf(stderr, "%s: warning: %s\n", progname,
+				    r->p[i].msg);
+	}
+	free(r);
+	return EXIT_OK;
+}
+
+/*
+ * check: the daily check (每日一小检) through the daemon, which keeps the
+ * result as an "inspection" event (vcheck.h).  Exit status 0 when the
+ * result is pass or warn, 1 when it is fail or the check could not run.
+ */
+static int
+cmd_check(struct ctl_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	struct config		*cfg = NULL;
+	const char		*sock, *e;
+	json_t			*req, *reply = NULL;
+	enum vcheck_status	 st;
+	bool			 help = false;
+	int			 rc = EXIT_RUNTIME;
+
+	if (next_opt(argc, argv, longopts, o, &help) != -1)
+		return usage_error(NULL);
+	if (help) {
+		usage_text(stdout);
+		return EXIT_OK;
+	}
+	if (optind < argc)
+		return usage_error("check: unexpected argument \"%s\"",
+		    argv[optind]);
+	if ((sock = daemon_socket(o, "check", &cfg, &rc)) == NULL)
+		return rc;
+	rc = EXIT_RUNTIME;
+	req = json_pack("{s:s}", "cmd", "check");
+	reply = ctl_request(sock, req, STATUS_TIMEOUT_MS);
+	json_decref(req);
+	if (reply == NULL)
+		goto out;
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		if (o->json && print_json(reply) == -1)
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+		e = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "%s: check: ", progname);
+		print_clean(stderr, e != NULL ? e : "daemon reported failure");
+		fputc('\n', stderr);
+		goto out;
+	}
+	if (vcheck_status_parse(json_string_value(json_object_get(reply,
+	    "result")), &st) == -1 ||
+	    !json_is_array(json_object_get(reply, "items"))) {
+		fprintf(stderr, "%s: check: malformed reply\n", progname);
+		goto out;
+	}
+	if ((o->json ? print_json(reply) : vcheck_print_text(stdout,
+	    reply)) == -1 || fflush(stdout) == EOF) {
+		fprintf(stderr, "%s: stdout: %s\n", progname, strerror(errno));
+		goto out;
+	}
+	rc = st == VCHECK_FAIL ? EXIT_RUNTIME : EXIT_OK;
+out:
+	json_decref(reply);
+	config_free(cfg);
+	return rc;
+}
+
 static const struct command commands[] = {
 	{ "status",	cmd_status },
+	{ "check",	cmd_check },
 	{ "positions",	cmd_positions },
 	{ "trips",	cmd_trips },
 	{ "fences",	cmd_fences },
@@ -2098,12 +3076,12 @@ static const struct command commands[] = {
 	{ "dispatch",	cmd_dispatch },
 	{ "records",	cmd_records },
 	{ "pubkey",	cmd_pubkey },
+	{ "export",	cmd_export },
+	{ "verify",	cmd_verify },
+	{ "report",	cmd_report },
+	{ "reload",	cmd_reload },
 };
 
-/* DESIGN.md §4 commands that later versions implement. */
-static const char *const future_commands[] = {
-	"check", "export", "verify", "report"
-};
 
 int
 main(int argc, char *argv[])
@@ -2164,13 +3142,6 @@ main(int argc, char *argv[])
 		rc = commands[i].run(&o, argc, v);
 		command_argv_free(v);
 		return rc;
-	}
-	for (i = 0; i < NELEM(future_commands); i++) {
-		if (strcmp(cmd, future_commands[i]) == 0) {
-			fprintf(stderr, "%s: %s: not available in this "
-			    "version\n", progname, cmd);
-			return EXIT_USAGE;
-		}
 	}
 	return usage_error("unknown command \"%s\"", cmd);
 }

@@ -8,11 +8,16 @@
  * 1) so a technician sees the problem at once; faults at run time (gpsd
  * gone, disk full) are logged once and retried.
  */
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +27,13 @@
 
 #include <jansson.h>
 
+#include "bundle.h"
 #include "calendar.h"
+#include "checkpoint.h"
 #include "clocktrust.h"
 #include "config.h"
 #include "ctl.h"
+#include "ctlauth.h"
 #include "dispatch.h"
 #include "ev.h"
 #include "fence.h"
@@ -44,6 +52,7 @@
 #include "timefmt.h"
 #include "trip.h"
 #include "util.h"
+#include "vcheck.h"
 
 #ifndef FLEETGW_VERSION
 #define FLEETGW_VERSION		"0.1.0"
@@ -99,6 +108,8 @@ struct daemon {
 	struct ev_timer	 status_timer;
 	struct ev_timer	 retention_timer;
 	struct ev_timer	 watchdog_timer;
+	struct ev_timer	 checkpoint_timer;
+	struct chain	 cp_last[STORE_STREAMS]; /* heads last signed */
 	uint64_t	 watchdog_ms;
 	uint64_t	 wd_iterations;
 	uint64_t	 wd_gnss_progress;
@@ -712,6 +723,34 @@ on_fix(const struct fix *fx, void *arg)
 	}
 }
 
+/*
+ * Sign the chains' heads (checkpoint.h) when they moved, or always with
+ * force; GNSS time, the system's before the first fix.  1 made, 0
+ * nothing to do (no key, nothing new), -1 failed (logged).
+ */
+static int
+make_checkpoint(struct daemon *d, const char *reason, bool force)
+{
+	int64_t	 t = gnss_now_ms(d);
+
+	if (d->key == NULL || d->store == NULL)
+		return 0;
+	if (t == INT64_MIN)
+		t = util_real_ms();
+	return checkpoint_make(d->store, d->key, d->conf->device.id, t,
+	    reason, force, d->cp_last);
+}
+
+static void
+on_checkpoint_timer(void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)make_checkpoint(d, "interval", false);
+	ev_timer_set(d->loop, &d->checkpoint_timer,
+	    (uint64_t)d->conf->signing.checkpoint_interval_s * 1000);
+}
+
 static void
 on_retention_timer(void *arg)
 {
@@ -1081,6 +1120,217 @@ dispatch_remove_json(struct daemon *d, const json_t *req)
 	load_orders(d);
 	log_info("main: dispatch order %s removed", id);
 	return json_pack("{s:b}", "ok", 1);
+}
+
+/* ---- the daily check (每日一小检, vcheck.h) --------------------------- */
+
+_Static_assert(VCHECK_STREAMS == STORE_STREAMS,
+    "vcheck's streams are the store's");
+
+/* OBD values stay "a reading" for at least this many slow poll periods. */
+#define CHECK_SLOW_PERIODS	2
+
+/*
+ * What the check judges, gathered now: the latest OBD values and DTC
+ * scan, the GNSS state and last fix, the database's file system, the
+ * upload backlog, and the system clock against GNSS time.  lim's OBD
+ * window is widened to two slow poll periods when those are longer.
+ */
+static void
+check_snapshot(struct daemon *d, struct vcheck_limits *lim,
+    struct vcheck_snapshot *s)
+{
+	struct obd_status		 os;
+	struct obd_sample		 smp;
+	struct gnss_status		 gs;
+	struct store_stream_state	 ss;
+	struct statvfs			 vfs;
+	struct stat			 sb;
+	const char			*path = d->conf->storage.path;
+	char				*wal;
+	uint64_t			 now = ev_now_ms(d->loop), slow;
+	int64_t				 gnow = gnss_now_ms(d);
+	int				 i;
+
+	vcheck_snapshot_clear(s);
+
+	obd_get_status(d->obd, &os);
+	switch (os.state) {
+	case OBD_OFF:
+		s->obd = VCHECK_OBD_NONE;
+		break;
+	case OBD_DOWN:
+	case OBD_INIT:
+		s->obd = VCHECK_OBD_DOWN;
+		break;
+	case OBD_NO_ECU:
+		s->obd = VCHECK_OBD_NO_ECU;
+		break;
+	case OBD_UP:
+		s->obd = VCHECK_OBD_UP;
+		break;
+	}
+	util_strlcpy(s->obd_state, obd_state_name(os.state),
+	    sizeof(s->obd_state));
+	util_strlcpy(s->obd_error, os.last_error, sizeof(s->obd_error));
+	slow = (uint64_t)d->conf->obd.poll_slow_ms * CHECK_SLOW_PERIODS +
+	    (uint64_t)d->conf->obd.timeout_ms;
+	if (slow > (uint64_t)lim->obd_window_ms)
+		lim->obd_window_ms = (int64_t)slow;
+	obd_get_sample(d->obd, now, (uint64_t)lim->obd_window_ms, &smp);
+	s->rpm = smp.rpm;
+	s->battery_v = smp.battery_v;
+	s->coolant_c = smp.coolant_c;
+	s->fuel_level_pct = smp.fuel_level_pct;
+	s->run_time_s = smp.run_time_s;
+	s->mil_on = smp.mil_on;
+	if (os.values_mono_ms != 0 &&
+	    now - os.values_mono_ms <= (uint64_t)lim->obd_window_ms)
+		s->obd_age_ms = (int64_t)(now - os.values_mono_ms);
+	s->dtcs_read = os.dtcs_read;
+	s->ndtc = os.ndtc < VCHECK_MAX_DTCS ? os.ndtc : VCHECK_MAX_DTCS;
+	memcpy(s->dtc, os.dtc, s->ndtc * sizeof(s->dtc[0]));
+
+	gnss_get_status(d->gnss, &gs);
+	switch (gs.state) {
+	case GNSS_DOWN:
+		s->fix = VCHECK_FIX_DOWN;
+		break;
+	case GNSS_NODATA:
+		s->fix = VCHECK_FIX_NODATA;
+		break;
+	case GNSS_NOFIX:
+		s->fix = VCHECK_FIX_NONE;
+		break;
+	case GNSS_FIX2D:
+		s->fix = VCHECK_FIX_2D;
+		break;
+	case GNSS_FIX3D:
+		s->fix = VCHECK_FIX_3D;
+		break;
+	}
+	s->sats_used = gs.sats_used;
+	s->sats_visible = gs.sats_visible;
+	if (d->last_fix_mono_ms != 0) {
+		s->hdop = d->last_fix.hdop;
+		s->fix_age_ms = (int64_t)(now - d->last_fix_mono_ms);
+	}
+
+	/* f_bavail: what the daemon's (unprivileged) user may still use. */
+	if (statvfs(path, &vfs) == 0) {
+		s->fs_known = true;
+		s->fs_free_bytes = (uint64_t)vfs.f_bavail *
+		    (uint64_t)vfs.f_frsize;
+	} else
+		log_warn("main: check: statvfs %s", path);
+	if (stat(path, &sb) == 0)
+		s->db_bytes += (uint64_t)sb.st_size;
+	wal = xasprintf("%s-wal", path);
+	if (stat(wal, &sb) == 0)
+		s->db_bytes += (uint64_t)sb.st_size;
+	free(wal);
+	s->max_size_mb = d->conf->storage.max_size_mb;
+
+	/* Record times are GNSS times; the system clock only when synced. */
+	s->platform = d->conf->platform.enabled;
+	s->clock_synced = access(timesync_flag(), F_OK) == 0;
+	s->now_utc_ms = gnow != INT64_MIN ? gnow : s->clock_synced ?
+	    util_real_ms() : INT64_MIN;
+	for (i = 0; s->platform && i < STORE_STREAMS; i++) {
+		s->stream[i].name = store_stream_name((enum store_stream)i);
+		if (store_stream_state(d->store, (enum store_stream)i, &ss) ==
+		    -1)
+			continue;
+		s->stream[i].known = true;
+		s->stream[i].pending = ss.pending;
+		s->stream[i].oldest_pending_utc_ms = ss.oldest_pending_utc_ms;
+		s->stream[i].quarantined = ss.quarantined;
+	}
+
+	if (gnow != INT64_MIN) {
+		s->gnss_time = true;
+		s->clock_offset_s = (double)(util_real_ms() - gnow) / 1000.0;
+	}
+	s->clock_trusted = gnss_time_trusted(d);
+	s->clock_fixes = d->trust.run;
+}
+
+struct check_found {
+	uint64_t	id;
+	uint64_t	seq;
+};
+
+static int
+check_found_cb(const struct store_event *ev, void *arg)
+{
+	struct check_found	*f = arg;
+
+	if (ev->id >= f->id) {
+		f->id = ev->id;
+		f->seq = ev->seq;
+	}
+	return 0;
+}
+
+/*
+ * "check": run the daily check, keep it as an "inspection" event
+ * (severity info when every item passed, warning otherwise: a failed
+ * check asks for a mechanic, it is not a breach of the rules), commit it
+ * at once and reply {"ok": true, "result", "items", "uid", "time",
+ * "event_id", "event_seq"} (the two ids null when the commit failed; the
+ * event then goes with the next commit).
+ */
+static json_t *
+check_json(struct daemon *d, const struct ctl_peer *peer)
+{
+	struct vcheck_limits	 lim;
+	struct vcheck_snapshot	 s;
+	struct vcheck_result	 r;
+	struct check_found	 f = { 0, 0 };
+	json_t			*details, *reply;
+	char			 tbuf[64], bad[160];
+	size_t			 i, n;
+	int64_t			 t;
+
+	vcheck_limits_default(&lim);
+	check_snapshot(d, &lim, &s);
+	vcheck_run(&s, &lim, &r);
+	if ((t = gnss_now_ms(d)) == INT64_MIN)
+		t = util_real_ms();
+	details = vcheck_result_json(&r);
+	json_object_set_new(details, "uid", json_integer((json_int_t)
+	    peer->uid));
+	reply = json_deep_copy(details);
+	rules_raise_severity(d->rules, RULES_INSPECTION, r.overall ==
+	    VCHECK_PASS ? RULES_INFO : RULES_WARNING, t, details);
+	rules_sync(d);
+	if (store_commit(d->store) == 0)
+		(void)store_query_events(d->store, t, t + 1, RULES_INSPECTION,
+		    -1, 0, check_found_cb, &f);
+	schedule_commit(d);
+
+	bad[0] = '\0';
+	for (i = 0; i < r.n; i++) {
+		if (r.item[i].status == VCHECK_PASS)
+			continue;
+		n = strlen(bad);
+		snprintf(bad + n, sizeof(bad) - n, "%s%s %s", n > 0 ? ", " :
+		    " (", r.item[i].name, vcheck_status_name(r.item[i].status));
+	}
+	if (bad[0] != '\0' && strlen(bad) + 1 < sizeof(bad))
+		strcat(bad, ")");
+	log_info("main: daily check by uid %ld: %s%s", (long)peer->uid,
+	    vcheck_status_name(r.overall), bad);
+
+	json_object_set_new(reply, "ok", json_true());
+	if (timefmt_format(t, d->conf->device.timezone, tbuf,
+	    sizeof(tbuf)) == 0)
+		json_object_set_new(reply, "time", json_string(tbuf));
+	json_object_set_new(reply, "event_id", f.id != 0 ?
+	    json_integer((json_int_t)f.id) : json_null());
+	json_object_set_new(reply, "event_seq", f.id != 0 ?
+	    json_integer((json_int_t)f.seq) : json_null());
+	return reply;
 }
 
 /* ---- the platform: sync and its commands ---------------------------- */
@@ -1463,41 +1713,180 @@ start_sync(struct daemon *d, double start_delay_max_s)
 	return 0;
 }
 
+static int	reload(struct daemon *, char *, size_t);
+
+/* An optional time member of an export request: 0, or -1 (why). */
+static int
+export_time(struct daemon *d, const json_t *req, const char *key,
+    int64_t *t, char *why, size_t whylen)
+{
+	const json_t	*v = json_object_get(req, key);
+	char		 err[128];
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || timefmt_parse(json_string_value(v),
+	    d->conf->device.timezone, t, err, sizeof(err)) == -1) {
+		snprintf(why, whylen, "%s: %s", key, json_is_string(v) ? err :
+		    "not a string");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * "export" {"from", "to" (T strings or null), "unsynced"} with the
+ * output file passed along (SCM_RIGHTS): record the export (an
+ * inspection_export event), sign the chains' heads, write the bundle
+ * (docs/bundle.md) to the client's file.  Runs in the loop: a day of
+ * positions is a few seconds on a slow card, logged.
+ */
+static json_t *
+export_json(struct daemon *d, const json_t *req, const struct ctl_peer *peer)
+{
+	struct bundle_opts	 bo;
+	struct bundle_summary	 sum;
+	struct passwd		*pw;
+	json_t			*details, *streams;
+	uint64_t		 t0;
+	char			 why[256];
+	FILE			*fp;
+	int			 fd, fl, i;
+
+	memset(&bo, 0, sizeof(bo));
+	bo.from_utc_ms = INT64_MIN;
+	bo.to_utc_ms = INT64_MAX;
+	if (export_time(d, req, "from", &bo.from_utc_ms, why,
+	    sizeof(why)) == -1 || export_time(d, req, "to", &bo.to_utc_ms,
+	    why, sizeof(why)) == -1)
+		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	bo.unsynced = json_is_true(json_object_get(req, "unsynced"));
+	if (peer->fd == -1 || (fl = fcntl(peer->fd, F_GETFL)) == -1 ||
+	    (fl & O_ACCMODE) == O_RDONLY)
+		return json_pack("{s:b, s:s}", "ok", 0, "error", "export "
+		    "writes to a file passed with the request (fleetgwctl "
+		    "export -o FILE)");
+	if ((fd = dup(peer->fd)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "cannot use the file passed");
+	}
+	pw = getpwuid(peer->uid);
+	bo.via = "daemon";
+	bo.exported_utc_ms = gnss_now_ms(d) != INT64_MIN ? gnss_now_ms(d) :
+	    util_real_ms();
+	bo.uid = (long)peer->uid;
+	bo.user = pw != NULL ? pw->pw_name : "";
+	bo.device_id = d->conf->device.id;
+	bo.plate = d->conf->device.plate;
+	bo.unit = d->conf->device.unit;
+	bo.vclass = config_class_name(d->conf->device.class);
+	bo.tz = d->conf->device.timezone;
+	bo.key = d->key;
+	/* The audit trail first, so that the bundle's checkpoint covers it. */
+	details = json_pack("{s:s, s:I, s:I, s:s}", "via", "daemon", "uid",
+	    (json_int_t)peer->uid, "pid", (json_int_t)peer->pid, "user",
+	    bo.user);
+	json_object_set(details, "from", json_object_get(req, "from") ?
+	    json_object_get(req, "from") : json_null());
+	json_object_set(details, "to", json_object_get(req, "to") ?
+	    json_object_get(req, "to") : json_null());
+	json_object_set_new(details, "unsynced", json_boolean(bo.unsynced));
+	rules_raise(d->rules, RULES_INSPECTION_EXPORT, bo.exported_utc_ms,
+	    details);
+	rules_sync(d);
+	if (store_commit(d->store) == -1 ||
+	    make_checkpoint(d, "export", true) == -1)
+		log_warnx("main: export: the export could not be recorded "
+		    "or signed first; writing the bundle anyway");
+	t0 = util_mono_ms();
+	if (bundle_write(d->store, &bo, fp, &sum, why, sizeof(why)) == -1) {
+		fclose(fp);
+		log_warnx("main: export for uid %ld failed: %s",
+		    (long)peer->uid, why);
+		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	}
+	if (fclose(fp) == EOF) {
+		snprintf(why, sizeof(why), "writing the file: %s",
+		    strerror(errno));
+		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	}
+	log_info("main: exported events %" PRIu64 "..%" PRIu64 ", positions %"
+	    PRIu64 "..%" PRIu64 " for uid %ld (%s) in %" PRIu64 " ms",
+	    sum.first[STORE_STREAM_EVENTS], sum.last[STORE_STREAM_EVENTS],
+	    sum.first[STORE_STREAM_POSITIONS],
+	    sum.last[STORE_STREAM_POSITIONS], (long)peer->uid, bo.user,
+	    util_mono_ms() - t0);
+	streams = json_object();
+	for (i = 0; i < STORE_STREAMS; i++)
+		json_object_set_new(streams, store_stream_name(
+		    (enum store_stream)i), json_pack("{s:I, s:I, s:I, s:b}",
+		    "first", (json_int_t)sum.first[i], "last",
+		    (json_int_t)sum.last[i], "records",
+		    (json_int_t)sum.records[i], "covered", sum.covered[i]));
+	return json_pack("{s:b, s:o, s:I, s:I}", "ok", 1, "streams", streams,
+	    "checkpoints", (json_int_t)sum.checkpoints, "lines",
+	    (json_int_t)sum.lines);
+}
+
+/* "reload" (admin): what SIGHUP does, with the outcome in the reply. */
+static json_t *
+reload_json(struct daemon *d)
+{
+	char	why[512];
+
+	if (reload(d, why, sizeof(why)) == -1)
+		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "message",
+	    "configuration reloaded", "file", d->conf->file);
+}
+
 static json_t *
 on_ctl_request(const json_t *req, const struct ctl_peer *peer, void *arg)
 {
 	struct daemon	*d = arg;
 	const char	*cmd;
+	char		 why[256];
 
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd == NULL)
 		return json_pack("{s:b, s:s}", "ok", 0, "error",
 		    "request has no \"cmd\" string");
+	/*
+	 * Access first, for every command: its class is in ctlauth.c's
+	 * table, and a command missing there is for administrators only.
+	 */
+	if (!ctlauth_permit(cmd, peer, d->conf->ctl.admin_group,
+	    d->conf->ctl.inspect_group, why, sizeof(why)))
+		return json_pack("{s:b, s:s}", "ok", 0, "error", why);
 	if (strcmp(cmd, "status") == 0)
 		return status_json(d);
 	if (strcmp(cmd, "fences") == 0)
 		return fences_json(d, req);
 	if (strcmp(cmd, "fences_at") == 0)
 		return fences_at_json(d, req);
-	if (strcmp(cmd, "dispatch_add") == 0 ||
-	    strcmp(cmd, "dispatch_remove") == 0) {
-		if (!ctl_peer_is_admin(peer, d->conf->ctl.admin_group)) {
-			log_warnx("main: %s refused: uid %ld is not an "
-			    "administrator", cmd, (long)peer->uid);
-			return json_pack("{s:b, s:s}", "ok", 0, "error",
-			    "permission denied: dispatch orders are changed "
-			    "by administrators only (root, the daemon's user "
-			    "or ctl.admin_group)");
-		}
-		return cmd[9] == 'a' ? dispatch_add_json(d, req) :
-		    dispatch_remove_json(d, req);
-	}
+	if (strcmp(cmd, "check") == 0)
+		return check_json(d, peer);
+	if (strcmp(cmd, "export") == 0)
+		return export_json(d, req, peer);
+	if (strcmp(cmd, "dispatch_add") == 0)
+		return dispatch_add_json(d, req);
+	if (strcmp(cmd, "dispatch_remove") == 0)
+		return dispatch_remove_json(d, req);
+	if (strcmp(cmd, "reload") == 0)
+		return reload_json(d);
 	return json_pack("{s:b, s:s, s:s}", "ok", 0, "error",
 	    "unknown command", "cmd", cmd);
 }
 
-static void
-reload(struct daemon *d)
+/*
+ * Reload the configuration file (SIGHUP, ctl "reload").  0, or -1 with
+ * the reason in why (details in the log) when the new file is refused
+ * and the running configuration kept.
+ */
+static int
+reload(struct daemon *d, char *why, size_t whylen)
 {
 	struct config_errors	 errs = { 0, NULL };
 	struct config		*nc;
@@ -1513,26 +1902,38 @@ reload(struct daemon *d)
 	log_info("main: reloading %s", d->conf->file);
 	if ((nc = config_load(d->conf->file, &errs)) == NULL) {
 		print_errors(&errs, 1);
+		if (errs.n > 1)
+			snprintf(why, whylen, "reload failed, keeping the "
+			    "running configuration: %s (and %zu more errors, "
+			    "see the daemon log)", errs.lines[0], errs.n - 1);
+		else
+			snprintf(why, whylen, "reload failed, keeping the "
+			    "running configuration: %s", errs.n > 0 ?
+			    errs.lines[0] : "see the daemon log");
 		config_errors_free(&errs);
 		log_warnx("main: reload failed, keeping the running "
 		    "configuration");
 		notify_ready();
-		return;
+		return -1;
 	}
 	if ((nset = load_fences(nc, 1)) == NULL) {
 		config_free(nc);
 		log_warnx("main: reload failed (fences), keeping the running "
 		    "configuration and fences");
+		snprintf(why, whylen, "reload failed (the fences, see the "
+		    "daemon log), keeping the running configuration");
 		notify_ready();
-		return;
+		return -1;
 	}
 	if ((ncal = build_calendar(nc)) == NULL) {
 		fence_set_free(nset);
 		config_free(nc);
 		log_warnx("main: reload failed (calendar), keeping the running "
 		    "configuration");
+		snprintf(why, whylen, "reload failed (the calendar, see the "
+		    "daemon log), keeping the running configuration");
 		notify_ready();
-		return;
+		return -1;
 	}
 	if (nc->signing.enabled && (nkey = load_key(nc, 1)) == NULL) {
 		calendar_free(ncal);
@@ -1540,8 +1941,10 @@ reload(struct daemon *d)
 		config_free(nc);
 		log_warnx("main: reload failed (signing key), keeping the "
 		    "running configuration");
+		snprintf(why, whylen, "reload failed (the signing key, see the "
+		    "daemon log), keeping the running configuration");
 		notify_ready();
-		return;
+		return -1;
 	}
 	rules_set_fences(d->rules, nset);
 	fence_set_free(d->fences);
@@ -1566,10 +1969,12 @@ reload(struct daemon *d)
 			free(nc->ctl.socket);
 			nc->ctl.socket = xstrdup(d->conf->ctl.socket);
 		} else {
+			/* Safe inside a ctl "reload": freed after the reply. */
 			ctl_free(d->ctl);
 			d->ctl = nctl;
 		}
 	}
+	(void)ctl_set_group(d->ctl, nc->ctl.inspect_group);
 	opts_from_config(nc, &so, &go);
 	store_set_limits(d->store, &so);
 	gnss_reconfigure(d->gnss, &go);
@@ -1589,16 +1994,18 @@ reload(struct daemon *d)
 	log_info("main: configuration reloaded");
 	schedule_commit(d);
 	notify_ready();
+	return 0;
 }
 
 static void
 on_signal(int signo, void *arg)
 {
 	struct daemon	*d = arg;
+	char		 why[512];	/* logged already */
 
 	switch (signo) {
 	case SIGHUP:
-		reload(d);
+		(void)reload(d, why, sizeof(why));
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -1754,6 +2161,7 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	(void)ctl_set_group(d.ctl, d.conf->ctl.inspect_group);
 	if (start_sync(&d, -1) == -1) {
 		log_warnx("main: cannot start uploads to the platform, "
 		    "exiting");
@@ -1774,6 +2182,16 @@ main(int argc, char *argv[])
 	d.retention_pending = 1;
 	run_retention(&d);	/* the size cap now, ages once time is trusted */
 	ev_timer_set(d.loop, &d.retention_timer, RETENTION_PERIOD_MS);
+	ev_timer_init(&d.checkpoint_timer, on_checkpoint_timer, &d);
+	if (d.key != NULL) {
+		/* Records the last run left unsigned (a power cut) first. */
+		if (checkpoint_last(d.store, d.cp_last) == 0)
+			(void)make_checkpoint(&d, "start", false);
+		ev_timer_set(d.loop, &d.checkpoint_timer,
+		    (uint64_t)d.conf->signing.checkpoint_interval_s * 1000);
+	} else
+		log_info("main: no signing key: records are chained but no "
+		    "checkpoint is signed (exports cannot be verified)");
 	on_status_timer(&d);
 	if ((d.watchdog_ms = notify_watchdog_ms()) != 0) {
 		d.wd_gnss_moved_ms = ev_now_ms(d.loop);
@@ -1800,6 +2218,7 @@ out:
 	if (d.store != NULL) {
 		if (store_commit(d.store) == -1)
 			rc = 1;
+		(void)make_checkpoint(&d, "stop", false);
 		store_close(d.store);
 	}
 	log_info("main: stopped");

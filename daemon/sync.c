@@ -108,6 +108,7 @@ struct sync_xfer {
 	uint64_t		 resend_from;	/* 0: no resend asked */
 	uint64_t		 resend_to;
 	uint64_t		 records_sent;	/* records in acked batches */
+	uint64_t		 holds_ignored;	/* last "holds" seq not believed */
 	struct sync_body	 next;		/* prebuilt next batch */
 	uint64_t		 started_turn;	/* ev_iterations() at start */
 	uint64_t		 quarantined;
@@ -532,7 +533,7 @@ int
 sync_parse_ack(const char *buf, size_t len, const char *stream,
     struct sync_ack *out, char *why, size_t whylen)
 {
-	json_t		*r, *acked, *st, *rej, *it, *seq;
+	json_t		*r, *acked, *st, *rej, *it, *seq, *hd, *hseq;
 	json_error_t	 jerr;
 	const char	*reason;
 	size_t		 i;
@@ -560,6 +561,16 @@ sync_parse_ack(const char *buf, size_t len, const char *stream,
 		return -1;
 	}
 	out->acked_through = (uint64_t)json_integer_value(acked);
+	if ((hd = json_object_get(r, "holds")) != NULL && !json_is_null(hd)) {
+		hseq = json_object_get(hd, "seq");
+		if (json_is_integer(hseq) && json_integer_value(hseq) >= 1 &&
+		    chain_unhex(json_string_value(json_object_get(hd, "h")),
+		    out->holds_h) == 0) {
+			out->holds = SYNC_HOLDS_OK;
+			out->holds_seq = (uint64_t)json_integer_value(hseq);
+		} else
+			out->holds = SYNC_HOLDS_BAD;
+	}
 	rej = json_object_get(r, "rejected");
 	json_array_foreach(rej, i, it) {
 		if (out->nrejected == SYNC_REJECTED_MAX)
@@ -905,6 +916,74 @@ sync_grow(uint64_t v, uint64_t ceil, uint64_t max)
 	return n > v ? n : v;
 }
 
+/*
+ * The reply's "holds" (docs/platform-api.md §2.1): the platform got
+ * records beyond the batch from a bundle an inspector brought it.  The
+ * cursor moves there only when we hold that record and our own link for
+ * it is the one the platform read in the bundle: then the platform has
+ * exactly what we would send, and sending it is a waste of air time.
+ * Anything else is the platform's mistake (or someone else's bundle):
+ * logged and ignored, the records go up as usual.  0, or -1 when the
+ * cursor cannot be stored.
+ */
+static int
+sync_holds(struct sync_xfer *x, const struct sync_ack *ack)
+{
+	struct sync		*s = x->s;
+	enum store_stream	 stream = (enum store_stream)x->chan;
+	struct store_stream_state st;
+	unsigned char		 h[CHAIN_HASH_LEN];
+	uint64_t		 n = ack->holds_seq;
+	const char		*name = sync_chan_names[x->chan];
+	const char		*why;
+	char			 buf[64];
+
+	if (ack->holds == SYNC_HOLDS_NONE || (ack->holds == SYNC_HOLDS_OK &&
+	    n <= x->cursor))
+		return 0;
+	if (ack->holds == SYNC_HOLDS_BAD) {
+		n = UINT64_MAX;
+		why = "its \"holds\" is malformed";
+	} else if (store_stream_state(s->store, stream, &st) == -1) {
+		return 0;	/* logged; the records go up as usual */
+	} else if (n >= st.next_seq) {
+		snprintf(buf, sizeof(buf), "our last record is %" PRIu64,
+		    st.next_seq - 1);
+		why = buf;
+	} else {
+		switch (store_chain_link(s->store, stream, n, h)) {
+		case 1:
+			why = memcmp(h, ack->holds_h, sizeof(h)) == 0 ? NULL :
+			    "its link for that record is not ours";
+			break;
+		case 0:
+			why = "we have no link for that record to check it "
+			    "against";
+			break;
+		default:
+			return 0;	/* logged */
+		}
+	}
+	if (why != NULL) {
+		/* Every reply may say it again: once is enough. */
+		if (n != x->holds_ignored && ack->holds == SYNC_HOLDS_BAD)
+			log_warnx("sync: %s: the platform says it holds records "
+			    "from a bundle, but %s; ignored", name, why);
+		else if (n != x->holds_ignored)
+			log_warnx("sync: %s: the platform says it holds records "
+			    "..%" PRIu64 " from a bundle, but %s; ignored, "
+			    "sending them", name, n, why);
+		x->holds_ignored = n;
+		return 0;
+	}
+	if (store_stream_ack(s->store, stream, n) == -1)
+		return -1;
+	log_info("sync: %s: the platform holds records ..%" PRIu64 " from a "
+	    "bundle", name, n);
+	x->cursor = n;
+	return 0;
+}
+
 /* A 2xx reply to an upload. */
 static void
 sync_upload_ok(struct sync_xfer *x)
@@ -946,6 +1025,11 @@ sync_upload_ok(struct sync_xfer *x)
 		}
 		x->cursor = a;
 	}
+	if (sync_holds(x, &ack) == -1) {
+		sync_fail(x, sync_backoff(x), "cannot store the "
+		    "acknowledgement through %" PRIu64, ack.holds_seq);
+		return;
+	}
 	if (x->sent_resend) {
 		if (a >= x->resend_to || x->sent_last >= x->resend_to)
 			x->resend_from = x->resend_to = 0;
@@ -959,7 +1043,7 @@ sync_upload_ok(struct sync_xfer *x)
 	    (uint64_t)s->o.batch_records);
 	x->limit_bytes = sync_grow(x->limit_bytes, x->ceil_bytes,
 	    (uint64_t)s->o.batch_bytes);
-	if (!x->sent_resend && a < x->sent_last) {
+	if (!x->sent_resend && a < x->sent_last && x->cursor < x->sent_last) {
 		log_info("sync: %s: the platform holds through %" PRIu64
 		    " of %" PRIu64 "..%" PRIu64 "; sending again from %"
 		    PRIu64, sync_chan_names[x->chan], a, x->sent_first,

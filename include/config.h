@@ -264,6 +264,9 @@ struct config_signing {
 	bool		 enabled;	/* the group is in the file */
 	char		*key_file;	/* as written; "" when !enabled */
 	char		*key_path;	/* resolved like the platform's */
+	int		 checkpoint_interval_s; /* sign the chain heads this
+					   often while they move; 10..3600,
+					   default 300 */
 };
 
 struct config_ctl {
@@ -274,6 +277,11 @@ struct config_ctl {
 					   daemon's own user; 0..64 bytes of
 					   A-Z a-z 0-9 . _ - @ and a final $,
 					   not all digits, no leading - */
+	char		*inspect_group;	/* Unix group whose members may run the
+					   read-only commands and to which
+					   the socket file is given; default
+					   "fleetgw-inspect", "" = none;
+					   names as admin_group */
 };
 
 struct config {

@@ -14,7 +14,9 @@
  * from the store from the stream's durable cursor (store_stream_ack())
  * on, built as platform records (wirerec), gzip-compressed (zlib),
  * signed (Ed25519 over the body bytes) and POSTed; only the reply's
- * acked_through moves the cursor, never past what the batch held.
+ * acked_through moves the cursor, never past what the batch held, or
+ * its "holds" (records the platform got from an export bundle), when
+ * our own chain link for that seq is the one the platform names.
  * Failures back off (capped exponential, full jitter, Retry-After
  * honoured and clamped); 400/422 split the batch down to the record that
  * is refused, which is quarantined in the store; 413 halves the batch
@@ -34,6 +36,7 @@
 
 #include <jansson.h>
 
+#include "chain.h"
 #include "ev.h"
 #include "sign.h"
 #include "store.h"
@@ -99,10 +102,15 @@ json_t		*sync_status_json(struct sync *);
  * Replies, parsed without the network (fuzzed: tests/fuzz/fuzz_sync_reply.c).
  *
  * sync_parse_ack: a 2xx reply to an upload of stream: {"stream",
- * "acked_through": N >= 0, "rejected": [{"seq", "reason"}]}.  0 and *out
- * (at most SYNC_REJECTED_MAX rejected entries with an integer seq >= 1,
- * reasons cut to fit), or -1 with why (not JSON, another stream, no
- * acked_through).  Whether N is plausible is the caller's business.
+ * "acked_through": N >= 0, "rejected": [{"seq", "reason"}], "holds":
+ * {"seq": M, "h": "<64 hex>"}}.  0 and *out (at most SYNC_REJECTED_MAX
+ * rejected entries with an integer seq >= 1, reasons cut to fit), or -1
+ * with why (not JSON, another stream, no acked_through).  "holds" is
+ * optional (docs/platform-api.md §2.1, records the platform got from a
+ * bundle): holds is SYNC_HOLDS_NONE without it, SYNC_HOLDS_OK with
+ * holds_seq >= 1 and holds_h, SYNC_HOLDS_BAD when it is there but not
+ * that shape (the rest of the reply still counts).  Whether N and M are
+ * plausible is the caller's business.
  *
  * sync_parse_command: one element of a poll reply's "commands": 0 with
  * id, type (1..STORE_CMD_*_MAX bytes) and args (an object or NULL), all
@@ -110,8 +118,16 @@ json_t		*sync_status_json(struct sync *);
  * usable id (so an error result can be posted for it).
  */
 #define SYNC_REJECTED_MAX	64
+enum sync_holds {
+	SYNC_HOLDS_NONE,
+	SYNC_HOLDS_OK,
+	SYNC_HOLDS_BAD
+};
 struct sync_ack {
 	uint64_t	acked_through;
+	enum sync_holds	holds;
+	uint64_t	holds_seq;
+	unsigned char	holds_h[CHAIN_HASH_LEN];
 	size_t		nrejected;
 	struct {
 		uint64_t	seq;

@@ -40,6 +40,9 @@ openssl
 curl
 groff-base
 tzdata
+chromium
+fonts-wqy-zenhei
+python3-pil
 "
 # now   build-essential pkg-config     compiler (with ASan/UBSan), make
 # now   libgps-dev libsqlite3-dev libconfig-dev libjansson-dev
@@ -71,6 +74,12 @@ tzdata
 # now   groff-base                     man page lint in "make check"
 # now   tzdata                         Asia/Shanghai and the other zones
 #                                      times are shown in
+# now   chromium                       headless rendering of the HTML report
+#                                      (test_report.py screenshots it)
+# now   fonts-wqy-zenhei               a CJK font, so that 川A12345 and the
+#                                      Chinese labels render in that test
+# now   python3-pil                    PIL, which finds the track and the
+#                                      markers in the screenshot
 
 # Optional, only with --fuzz ("make fuzz-build", "make fuzz").
 FUZZ_PACKAGES="

@@ -12,6 +12,9 @@
  *    object whose "stream" is "events" and whose "acked_through" is an
  *    integer >= 0, equal to the parsed value; at most SYNC_REJECTED_MAX
  *    rejected entries, each with a seq >= 1 and a terminated reason;
+ *    "holds" absent or null: SYNC_HOLDS_NONE; SYNC_HOLDS_OK only with an
+ *    integer seq >= 1 equal to holds_seq and an "h" of 64 hex digits
+ *    that are holds_h; otherwise SYNC_HOLDS_BAD with holds_seq 0;
  *  - the same bytes parsed again give the same result (no hidden state);
  *  - sync_parse_command() returns 0 only with an id of 1..STORE_CMD_ID_MAX
  *    bytes, a type of 1..STORE_CMD_TYPE_MAX bytes and args NULL or an
@@ -24,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "chain.h"
 #include "store.h"
 #include "sync.h"
 
@@ -35,6 +39,47 @@ const char *
 __asan_default_options(void)
 {
 	return "detect_leaks=1";
+}
+
+/* The parsed holds against jansson's view of the member. */
+static void
+check_holds(const struct sync_ack *a, const json_t *hd)
+{
+	const json_t	*seq = json_object_get(hd, "seq");
+	const char	*hex = json_string_value(json_object_get(hd, "h"));
+	unsigned char	 h[CHAIN_HASH_LEN];
+	char		 back[CHAIN_HEX_LEN];
+	size_t		 i;
+
+	switch (a->holds) {
+	case SYNC_HOLDS_NONE:
+		if (hd != NULL && !json_is_null(hd))
+			abort();
+		break;
+	case SYNC_HOLDS_OK:
+		if (!json_is_integer(seq) || json_integer_value(seq) < 1 ||
+		    (uint64_t)json_integer_value(seq) != a->holds_seq ||
+		    hex == NULL || strlen(hex) != 2 * CHAIN_HASH_LEN)
+			abort();
+		chain_hex(a->holds_h, back);
+		for (i = 0; i < 2 * CHAIN_HASH_LEN; i++) {
+			char c = hex[i] >= 'A' && hex[i] <= 'F' ?
+			    (char)(hex[i] - 'A' + 'a') : hex[i];
+
+			if (c != back[i])
+				abort();
+		}
+		break;
+	case SYNC_HOLDS_BAD:
+		if (hd == NULL || json_is_null(hd) || a->holds_seq != 0)
+			abort();
+		if (json_is_integer(seq) && json_integer_value(seq) >= 1 &&
+		    chain_unhex(hex, h) == 0)
+			abort();	/* a usable holds called bad */
+		break;
+	default:
+		abort();
+	}
 }
 
 static void
@@ -61,7 +106,9 @@ check_ack(const uint8_t *data, size_t size)
 	if (rc == -1)
 		return;
 	if (memcmp(&a.acked_through, &b.acked_through,
-	    sizeof(a.acked_through)) != 0 || a.nrejected != b.nrejected)
+	    sizeof(a.acked_through)) != 0 || a.nrejected != b.nrejected ||
+	    a.holds != b.holds || a.holds_seq != b.holds_seq ||
+	    memcmp(a.holds_h, b.holds_h, sizeof(a.holds_h)) != 0)
 		abort();
 	if (a.nrejected > SYNC_REJECTED_MAX)
 		abort();
@@ -80,6 +127,7 @@ check_ack(const uint8_t *data, size_t size)
 	    (uint64_t)json_integer_value(json_object_get(r, "acked_through")) !=
 	    a.acked_through)
 		abort();
+	check_holds(&a, json_object_get(r, "holds"));
 	json_decref(r);
 }
 

@@ -39,6 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   timefmt     the longest valid T is 35 bytes
 #   elm327_reply ELM327_MAX_REPLY is 16384 bytes
 #   geojson     small fence files; the 16 MiB cap is a unit test
+#   bundle      a header, a checkpoint and a few records: ~3 KB each
 max_len()
 {
 	case $1 in
@@ -48,6 +49,7 @@ max_len()
 	timefmt)	echo 128 ;;
 	elm327_reply)	echo 17408 ;;
 	geojson)	echo 16384 ;;
+	bundle)		echo 16384 ;;
 	*)		echo 4096 ;;
 	esac
 }

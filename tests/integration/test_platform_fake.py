@@ -19,12 +19,23 @@ inspected through its control API (platformctl).
   redelivery of an unanswered command;
 * the Ed25519 verifier against openssl-made signatures and RFC 8032;
 * SIGTERM exits 0 and a restart keeps what was stored; a platform whose
-  test process is killed with -9 exits by itself.
+  test process is killed with -9 exits by itself;
+* bundles (docs/platform-api.md §6, docs/bundle.md), written here by a
+  small Python writer (links with hashlib, checkpoints signed with
+  `openssl pkeyutl -sign -rawin`): a good bundle is ingested record for
+  record; an edited record, a deleted one, links rewritten to fit an
+  edit, a checkpoint signed by another key, another device's bundle and a
+  file cut short are refused whole, each named; posting it twice gives
+  duplicates only; a record uploaded with other content is a conflict;
+  records after the newest signed head are not taken; an upload after a
+  bundle is answered acked_through no further than it sent, plus
+  "holds" with the bundle's link; bundlecheck.py's command line.
 """
 
 import base64
 import email.utils
 import gzip
+import hashlib
 import http.client
 import json
 import os
@@ -40,6 +51,7 @@ import unittest
 import harness
 
 sys.path.insert(0, os.path.join(harness.ROOT, "tests", "platform"))
+import bundlecheck  # noqa: E402
 import edverify  # noqa: E402
 import platformctl  # noqa: E402
 
@@ -64,6 +76,122 @@ def batch(stream, records, missing=None, device=DEV):
 	if missing:
 		b["missing"] = missing
 	return gzip.compress(json.dumps(b).encode(), mtime=0)
+
+
+# ---------------------------------------------------------------------------
+# a bundle writer (docs/bundle.md), apart from the C exporter
+
+
+def canon(obj):
+	"""Canonical bytes of a test record: compact JSON (the gateway's are
+	wirerec's dump; any fixed bytes do, they are hashed as they are)."""
+	return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_links(texts, first, anchor=bytes(32)):
+	"""{seq: h_seq} for records texts numbered from first."""
+	out = {first - 1: anchor}
+	h = anchor
+	for i, t in enumerate(texts):
+		seq = first + i
+		h = hashlib.sha256(h + seq.to_bytes(8, "big") + t.encode()).digest()
+		out[seq] = h
+	return out
+
+
+def openssl_sign(key_file, data, tmpdir):
+	fd, msg = tempfile.mkstemp(dir=tmpdir, prefix="msg-")
+	with os.fdopen(fd, "wb") as f:
+		f.write(data)
+	sig = msg + ".sig"
+	subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey",
+	    key_file, "-in", msg, "-out", sig], check=True,
+	    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+	    stderr=subprocess.PIPE, timeout=30)
+	with open(sig, "rb") as f:
+		out = f.read()
+	os.unlink(msg)
+	os.unlink(sig)
+	assert len(out) == 64
+	return out
+
+
+class BundleWriter:
+	"""A bundle of events and positions records (platform record
+	objects, seqs from 1), as fleetgwctl export writes one.  checkpoints:
+	[(events_seq, positions_seq)] heads to sign (default: one at the
+	end of both streams); device: the id in the header and checkpoints.
+	lines() gives the lines (without the end line) to tamper with,
+	seal(lines) adds the end line."""
+
+	def __init__(self, key_file, tmpdir, events=(), positions=(),
+	    checkpoints=None, device=DEV, cp_device=None, end_sig=True):
+		self.key = key_file
+		self.tmp = tmpdir
+		self.device = device
+		self.cp_device = cp_device or device
+		self.end_sig = end_sig
+		self.texts = {"events": [canon(r) for r in events],
+		    "positions": [canon(r) for r in positions]}
+		self.links = {s: chain_links(t, 1) for s, t in self.texts.items()}
+		if checkpoints is None:
+			checkpoints = [(len(self.texts["events"]),
+			    len(self.texts["positions"]))]
+		self.checkpoints = checkpoints
+
+	def checkpoint_body(self, heads, n):
+		b = {"kind": "checkpoint", "device": self.cp_device,
+		    "time": "2026-11-17T12:%02d:00+08:00" % n, "reason": "export"}
+		for s, seq in zip(("events", "positions"), heads):
+			b[s] = {"seq": seq, "head": self.links[s][seq].hex()}
+		return canon(b)
+
+	def lines(self):
+		hdr = {"format": "fleetgw-bundle", "version": 1,
+		    "device": {"id": self.device, "plate": "川A12345", "unit": "test",
+		    "class": "general", "vin": ""},
+		    "timezone": "Asia/Shanghai",
+		    "exported": "2026-11-17T22:05:03+08:00", "via": "daemon",
+		    "by": {"uid": 0, "user": "root"},
+		    "range": {"from": None, "to": None, "unsynced": False},
+		    "pubkey": None, "streams": {}}
+		for s in ("events", "positions"):
+			n = len(self.texts[s])
+			hdr["streams"][s] = {"first": 1 if n else 0, "last": n,
+			    "anchor": bytes(32).hex()}
+		out = [canon(hdr)]
+		for i, heads in enumerate(self.checkpoints):
+			body = self.checkpoint_body(heads, i)
+			sig = openssl_sign(self.key, body.encode(), self.tmp)
+			out.append(canon({"checkpoint": body,
+			    "sig": base64.b64encode(sig).decode()}))
+		for s in ("events", "positions"):
+			for i, t in enumerate(self.texts[s]):
+				out.append(canon({"stream": s, "seq": i + 1,
+				    "h": self.links[s][i + 1].hex(), "record": t}))
+		return out
+
+	def seal(self, lines):
+		data = "".join(ln + "\n" for ln in lines).encode()
+		digest = hashlib.sha256(data).digest()
+		counts = {s: sum(1 for ln in lines if ln.startswith('{"stream":"%s"'
+		    % s)) for s in ("events", "positions")}
+		sig = base64.b64encode(openssl_sign(self.key, digest,
+		    self.tmp)).decode() if self.end_sig else None
+		end = {"end": {"lines": len(lines), "records": counts,
+		    "sha256": digest.hex(), "sig": sig}}
+		return data + (canon(end) + "\n").encode()
+
+	def bytes(self):
+		return self.seal(self.lines())
+
+
+def record_line(lines, stream, seq):
+	"""The index of a record line."""
+	for i, ln in enumerate(lines):
+		if ln.startswith('{"stream":"%s","seq":%d,' % (stream, seq)):
+			return i
+	raise KeyError((stream, seq))
 
 
 class Reply:
@@ -240,7 +368,10 @@ class Uploads(PlatformCase):
 		self.assertEqual(r.json()["acked_through"], 0)
 		self.assertEqual(self.sstate("positions")["gaps"], [[1, 2]])
 		r = self.ok(self.upload("positions", [pos(1), pos(2)]))
-		self.assertEqual(r.json()["acked_through"], 4)
+		self.assertEqual(r.json()["acked_through"], 2,
+		    "never past the last seq sent (docs §2.1)")
+		self.assertNotIn("holds", r.json(), "3..4 came by upload, no link")
+		self.assertEqual(self.sstate("positions")["acked_through"], 4)
 		r = self.ok(self.upload("positions", [pos(7), pos(8)], [[5, 6]]))
 		self.assertEqual(r.json()["acked_through"], 8)
 		r = self.ok(self.upload("positions", [], [[9, 12]]))
@@ -700,6 +831,277 @@ class Commands(PlatformCase):
 		self.assertIsNotNone(self.fp.result(cid), "stored, reply lost")
 		self.ok(self.post_result(cid))
 		self.assertEqual(self.fp.result(cid)["duplicates"], 1)
+
+
+BUNDLE_EVENTS = [rec(1, id="ev-1", type="speeding", phase="complete",
+    details={"limit_kmh": 60, "max_kmh": 83.4}), rec(2, "trip", id="t-1",
+    distance_m=5234, note="川A12345 到达"), rec(3, "command_result",
+    id="c-1", status="ok")]
+BUNDLE_POSITIONS = [pos(i) for i in range(1, 21)]
+
+
+class Bundles(PlatformCase):
+	"""POST /v1/devices/{id}/bundles (docs/platform-api.md §6)."""
+
+	def writer(self, **kw):
+		kw.setdefault("events", BUNDLE_EVENTS)
+		kw.setdefault("positions", BUNDLE_POSITIONS)
+		kw.setdefault("checkpoints", [(2, 10), (3, 20)])
+		return BundleWriter(kw.pop("key", self.fp.signing_key), self.tmp,
+		    **kw)
+
+	def post(self, data, device=DEV, gz=False,
+	    ctype="application/x-ndjson", headers=None, **kw):
+		if gz:
+			data = gzip.compress(data)
+		return self.curl("/v1/devices/%s/bundles" % device, data=data,
+		    sign=False, device=None, gz=gz, headers=dict({"Content-Type":
+		    ctype}, **(headers or {})), **kw)
+
+	def bundlecheck(self, data):
+		path = os.path.join(self.tmp, "b.fgb")
+		with open(path, "wb") as f:
+			f.write(data)
+		return subprocess.run([harness.PYTHON, os.path.join(harness.ROOT,
+		    "tests", "platform", "bundlecheck.py"), path, "--pubkey",
+		    self.fp.signing_pub, "--device", DEV], stdin=subprocess.DEVNULL,
+		    stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8",
+		    timeout=60)
+
+	def stream_reply(self, received, new, dups=0, conflicts=0, held=None,
+	    unproven=0):
+		return {"received": received, "new": new, "duplicates": dups,
+		    "conflicts": conflicts, "held_through": received if held is None
+		    else held, "unproven": unproven}
+
+	def test_good_bundle_ingested(self):
+		data = self.writer().bytes()
+		r = self.ok(self.post(data))
+		self.assertEqual(r.json(), {"device": DEV, "streams": {
+		    "events": self.stream_reply(3, 3),
+		    "positions": self.stream_reply(20, 20)}})
+		self.assertEqual(self.fp.records("events"), BUNDLE_EVENTS)
+		self.assertEqual(self.fp.records("positions"), BUNDLE_POSITIONS)
+		for stream, n in (("events", 3), ("positions", 20)):
+			st = self.sstate(stream)
+			self.assertEqual((st["records"], st["acked_through"], st["gaps"],
+			    st["duplicates"], st["conflicts"]), (n, n, [], 0, 0))
+		b = self.fp.bundles()
+		self.assertEqual(len(b), 1)
+		self.assertEqual((b[0]["status"], b[0]["streams"], b[0]["problems"]),
+		    (200, r.json()["streams"], []))
+		self.assertEqual(self.fp.state()["devices"][DEV]["bundles"],
+		    {"accepted": 1, "refused": 0})
+		q = self.last_request()
+		self.assertEqual((q["path_kind"], q["status"], q["peer_cn"], q["new"],
+		    q["bundle"]), ("bundles", 200, DEV, 23, b[0]["n"]))
+		self.assertEqual(self.fp.state()["signature"]["verifications"], 0,
+		    "no X-Fleetgw-Signature: the bundle carries its own")
+		# the independent verifier's command line agrees
+		p = self.bundlecheck(data)
+		self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+		self.assertTrue(p.stdout.startswith("OK: SC-0001: events 1..3 (3 "
+		    "records, %s .. %s), positions 1..20 (20 records" % (T, T)),
+		    p.stdout)
+		self.assertIn("2 checkpoints checked", p.stdout)
+
+	def test_gzip_and_duplicate_bundle(self):
+		data = self.writer().bytes()
+		self.ok(self.post(data, gz=True))
+		r = self.ok(self.post(data, gz=True))
+		self.assertEqual(r.json()["streams"], {
+		    "events": self.stream_reply(3, 0, dups=3),
+		    "positions": self.stream_reply(20, 0, dups=20)})
+		self.assertEqual(self.sstate("positions")["duplicates"], 20)
+		self.assertEqual(len(self.fp.records("positions")), 20)
+
+	def test_tampered_refused_whole(self):
+		w = self.writer()
+		base = w.lines()
+
+		def edit(lines, stream, seq, relink=False, **change):
+			lines = list(lines)
+			i = record_line(lines, stream, seq)
+			o = json.loads(lines[i])
+			r = json.loads(o["record"])
+			r.update(change)
+			o["record"] = canon(r)
+			lines[i] = canon(o)
+			if relink:	# rewrite every later link to fit the edit
+				h = bytes.fromhex(json.loads(lines[i - 1])["h"]) if seq > 1 \
+				    else bytes(32)
+				for j in range(i, len(lines)):
+					o = json.loads(lines[j])
+					if o["stream"] != stream:
+						break
+					h = hashlib.sha256(h + o["seq"].to_bytes(8, "big") +
+					    o["record"].encode()).digest()
+					o["h"] = h.hex()
+					lines[j] = canon(o)
+			return lines
+
+		def drop(lines, stream, *seqs):
+			return [ln for ln in lines if not any(ln.startswith(
+			    '{"stream":"%s","seq":%d,' % (stream, s)) for s in seqs)]
+
+		other = os.path.join(self.tmp, "other.key")
+		subprocess.run(["openssl", "genpkey", "-algorithm", "ED25519",
+		    "-out", other], check=True, stdout=subprocess.DEVNULL,
+		    stderr=subprocess.DEVNULL, timeout=30)
+		good = w.seal(base)
+		last = good.rstrip(b"\n").rindex(b"\n") + 1	# the end line
+		end = json.loads(good[last:])
+		end["end"]["lines"] += 1
+		cases = [
+			("edited position", w.seal(edit(base, "positions", 7,
+			    speed_kmh=12.0)), "positions record 7: edited"),
+			("edited event", w.seal(edit(base, "events", 1, details={
+			    "limit_kmh": 60, "max_kmh": 61.0})), "events record 1: edited"),
+			("edited, links rewritten", w.seal(edit(base, "positions", 7,
+			    relink=True, lat=31.0)), "positions records 1..10: do not "
+			    "match the checkpoint signed at seq 10 "
+			    "(2026-11-17T12:00:00+08:00)"),
+			("deleted record", w.seal(drop(base, "positions", 7)),
+			    "positions record 7: missing"),
+			("deleted range", w.seal(drop(base, "positions", 7, 8, 9)),
+			    "positions records 7..9: missing"),
+			("deleted newest", w.seal(drop(base, "positions", 20)),
+			    "positions record 20: missing"),
+			("reordered", w.seal(base[:4] + [base[5], base[4]] + base[6:]),
+			    "events record 2: reordered (after seq 3)"),
+			("duplicated", w.seal(base[:5] + [base[4]] + base[5:]),
+			    "events record 2: duplicated"),
+			("signed by another key", self.writer(key=other).bytes(),
+			    "checkpoint 1 (2026-11-17T12:00:00+08:00): bad signature (not "
+			    "made by the trusted key)"),
+			("another device's bundle", self.writer(device="SC-0002").bytes(),
+			    "different device: the bundle is SC-0002's, not SC-0001's"),
+			("checkpoints of another device", self.writer(
+			    cp_device="SC-0002").bytes(), "checkpoint 1 "
+			    "(2026-11-17T12:00:00+08:00): different device"),
+			("cut in a line", good[:len(good) // 2], "cut short"),
+			("end line gone", good[:last], "cut short (no end line)"),
+			("end line altered", good[:last] + (canon(end) +
+			    "\n").encode(), "altered: 26 lines before the end line, it "
+			    "says 27"),
+			("appended", good + base[-1].encode() + b"\n", "line 28: after "
+			    "the end line"),
+			("no checkpoint", self.writer(checkpoints=[]).bytes(),
+			    "events records 1..3: not covered by a signed checkpoint"),
+		]
+		self.assertTrue(base[4].startswith('{"stream":"events","seq":2,'))
+		for name, data, want in cases:
+			with self.subTest(name):
+				r = self.post(data)
+				self.assertEqual((r.rc, r.status), (0, 422), r)
+				self.assertTrue(r.json()["error"].startswith(want),
+				    "%s: %r" % (name, r.json()))
+				self.assertEqual(r.json()["error"], r.json()["problems"][0])
+				for stream in ("events", "positions"):
+					st = self.sstate(stream)
+					self.assertEqual((st["records"], st["acked_through"]),
+					    (0, 0), "%s: refused whole" % name)
+				b = self.fp.bundles()[-1]
+				self.assertEqual((b["status"], b["error"]), (422,
+				    r.json()["error"]))
+				# the independent verifier's command line says the same
+				p = self.bundlecheck(data)
+				self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+				self.assertTrue(p.stdout.startswith(want), p.stdout)
+		self.assertEqual(self.fp.state()["devices"][DEV]["bundles"],
+		    {"accepted": 0, "refused": len(cases)})
+		# and the untouched one goes in
+		self.ok(self.post(good))
+		self.assertEqual(len(self.fp.records("positions")), 20)
+
+	def test_conflict_kept_apart(self):
+		self.ok(self.upload("positions", [pos(1), pos(2), pos(3, hdop=9.9)]))
+		r = self.ok(self.post(self.writer().bytes()))
+		p = r.json()["streams"]["positions"]
+		self.assertEqual(p, dict(self.stream_reply(20, 17, dups=2,
+		    conflicts=1), conflict_seqs=[3]))
+		self.assertEqual(self.fp.records("positions", from_seq=3, to_seq=3),
+		    [pos(3, hdop=9.9)], "the first delivery is kept")
+		self.assertEqual(self.fp.records_reply("positions")["conflicts"],
+		    [{"seq": 3, "record": BUNDLE_POSITIONS[2]}])
+		# no link for a record held with other content: no holds through it
+		r = self.ok(self.upload("positions", [pos(1), pos(2)]))
+		self.assertEqual(r.json()["holds"]["seq"], 20)
+
+	def test_records_after_the_newest_checkpoint_not_taken(self):
+		data = self.writer(checkpoints=[(3, 15)]).bytes()
+		r = self.ok(self.post(data))
+		self.assertEqual(r.json()["streams"]["positions"],
+		    self.stream_reply(20, 15, held=15, unproven=5))
+		self.assertEqual([x["seq"] for x in self.fp.records("positions")],
+		    list(range(1, 16)))
+		self.assertEqual(self.fp.bundles()[-1]["problems"], [
+		    "positions records 16..20: not covered by a signed checkpoint"])
+		p = self.bundlecheck(data)
+		self.assertEqual((p.returncode, p.stdout), (1, "positions records "
+		    "16..20: not covered by a signed checkpoint\n"))
+
+	def test_upload_after_bundle_gets_holds(self):
+		w = self.writer()
+		self.ok(self.post(w.bytes()))
+		r = self.ok(self.upload("positions", BUNDLE_POSITIONS[:5]))
+		self.assertEqual(r.json(), {"stream": "positions", "acked_through": 5,
+		    "rejected": [], "holds": {"seq": 20,
+		    "h": w.links["positions"][20].hex()}})
+		q = self.last_request()
+		self.assertEqual((q["duplicates"], q["acked_through"], q["holds"]),
+		    (5, 5, 20))
+		# the holds survive a restart (links are in the platform's file)
+		self.fp.restart()
+		r = self.ok(self.upload("positions", BUNDLE_POSITIONS[5:7]))
+		self.assertEqual((r.json()["acked_through"], r.json()["holds"]),
+		    (7, {"seq": 20, "h": w.links["positions"][20].hex()}))
+		# nothing beyond the batch: no holds
+		r = self.ok(self.upload("events", BUNDLE_EVENTS))
+		self.assertEqual(r.json(), {"stream": "events", "acked_through": 3,
+		    "rejected": []})
+		r = self.ok(self.upload("positions", [pos(21), pos(22)]))
+		self.assertEqual(r.json(), {"stream": "positions", "acked_through": 22,
+		    "rejected": []})
+		# the over_ack fault still overstates acked_through (and keeps holds)
+		self.fp.fault("over_ack")
+		r = self.ok(self.upload("positions", [pos(1)]))
+		self.assertEqual(r.json()["acked_through"], 11)
+		self.assertEqual(r.json()["holds"]["seq"], 20)
+
+	def test_faults_spare_bundles_unless_named(self):
+		data = self.writer().bytes()
+		self.fp.set_faults(random={"p": 1.0, "seed": 3, "kinds": ["down"]})
+		self.failed(self.upload("positions", [pos(1)]))
+		self.ok(self.post(data))
+		self.fp.set_faults(clear=True, queue=[{"kind": "503",
+		    "path": "bundles"}])
+		self.assertEqual(self.post(data).status, 503)
+		self.assertEqual(self.ok(self.post(data)).json()["streams"][
+		    "positions"]["duplicates"], 20)
+
+	def test_bad_requests(self):
+		data = self.writer().bytes()
+		r = self.post(data, ctype="application/json")
+		self.assertEqual(r.status, 415, r)
+		r = self.post(data, headers={"Content-Encoding": "br",
+		    "Content-Type": "application/x-ndjson"})
+		self.assertEqual(r.status, 415, r)
+		r = self.curl("/v1/devices/%s/bundles" % DEV, data=data, sign=False,
+		    gz=True, headers={"Content-Type": "application/x-ndjson"})
+		self.assertEqual(r.status, 400, r)
+		self.assertIn("gzip", r.json()["error"])
+		r = self.post(data, device="SC-0999")
+		self.assertEqual(r.status, 403, r)
+		r = self.curl("/v1/devices/%s/bundles" % DEV)
+		self.assertEqual(r.status, 405, r)
+		r = self.post(b"")
+		self.assertEqual(r.status, 400, r)
+		r = self.post(b"not json\n")
+		self.assertEqual(r.status, 422, r)
+		self.assertIn("line 1", r.json()["error"])
+		self.failed(self.post(data, cert=None))
+		self.assertEqual(self.sstate("positions")["records"], 0)
 
 
 class Verifier(unittest.TestCase):

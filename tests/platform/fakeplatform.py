@@ -9,7 +9,9 @@ Implements docs/platform-api.md (the contract) over HTTPS with mutual
 TLS: PKI is what tests/platform/mkpki.sh made (ca.pem, server.pem,
 server.key, wrong-server.pem, wrong-server.key).  Records, settled seqs,
 conflicts, commands and results are kept in DIR/platform.sqlite (a
-restart with the same DIR goes on where it stopped).  Faults are set
+restart with the same DIR goes on where it stopped).  Export bundles
+(docs/bundle.md) posted to /v1/devices/{id}/bundles are verified with
+bundlecheck.py and stored like uploads (docs §6).  Faults are set
 through a JSON control API on 127.0.0.1 (plain HTTP, --control-port).
 
 When both listeners are up, ONE line of JSON goes to stdout:
@@ -47,6 +49,7 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bundlecheck  # noqa: E402
 import edverify  # noqa: E402
 
 STREAMS = ("events", "positions")
@@ -64,11 +67,13 @@ RESULT_STATUSES = ("ok", "error", "unsupported")
 # otherwise; the others act before anything is processed.
 FAULT_KINDS = ("500", "503", "429", "413", "401", "403", "hang", "reset",
     "ack_lost", "trickle", "partial_ack", "over_ack", "malformed", "down",
-    "reject")
+    "reject", "holds")
 PROCESSING = ("ack_lost", "trickle", "partial_ack", "over_ack", "malformed",
-    "reject")
+    "reject", "holds")
 STATUS_FAULTS = ("500", "503", "429", "413", "401", "403")
-PATH_KINDS = ("records", "commands", "result")
+PATH_KINDS = ("records", "commands", "result", "bundles")
+BUNDLE_TYPES = ("application/x-ndjson",)
+BUNDLE_PROBLEMS_MAX = 50	# problems listed in a 422 reply
 MALFORMED_VARIANTS = ("not_json", "truncated", "wrong_shape",
     "wrong_stream", "ack_string", "html")
 
@@ -163,6 +168,12 @@ CREATE TABLE IF NOT EXISTS commands (
 	result_received REAL, result_duplicates INTEGER NOT NULL DEFAULT 0,
 	result_conflicts INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (device, id));
+CREATE TABLE IF NOT EXISTS links (
+	device TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+	h TEXT NOT NULL, PRIMARY KEY (device, stream, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bundles (
+	n INTEGER PRIMARY KEY, device TEXT, received REAL NOT NULL,
+	status INTEGER NOT NULL, result TEXT NOT NULL);
 """
 
 
@@ -202,7 +213,7 @@ class Store:
 
 	def clear(self):
 		for t in ("records", "settled", "conflicts", "stream_stats",
-		    "commands"):
+		    "commands", "links", "bundles"):
 			self.db.execute("DELETE FROM " + t)
 		self.db.commit()
 		self.load()
@@ -361,6 +372,43 @@ class Store:
 		    "WHERE device=? AND stream=? AND seq BETWEEN ? AND ? ORDER BY seq "
 		    "LIMIT ?", (dev, stream, lo, hi, limit))]
 
+	# -- bundles
+
+	def put_links(self, dev, stream, links):
+		"""links: [(seq, 32-byte link)] read from a bundle for records
+		the platform holds with that content."""
+		self.db.executemany("INSERT OR REPLACE INTO links VALUES (?,?,?,?)",
+		    [(dev, stream, seq, h.hex()) for seq, h in links])
+		self.db.commit()
+
+	def holds(self, dev, stream, above, through):
+		"""(seq, hex link) of the highest seq in above+1..through whose
+		link the platform read in a bundle, or None."""
+		return self.db.execute("SELECT seq, h FROM links WHERE device=? AND "
+		    "stream=? AND seq>? AND seq<=? ORDER BY seq DESC LIMIT 1", (dev,
+		    stream, above, through)).fetchone()
+
+	def add_bundle(self, dev, status, result):
+		cur = self.db.execute("INSERT INTO bundles (device, received, status,"
+		    " result) VALUES (?,?,?,?)", (dev, time.time(), status,
+		    jdump(result)))
+		self.db.commit()
+		return cur.lastrowid
+
+	def bundles(self, dev=None, since=0):
+		q = "SELECT n, device, received, status, result FROM bundles WHERE " \
+		    "n>?"
+		args = [since]
+		if dev is not None:
+			q += " AND device=?"
+			args.append(dev)
+		return [dict(json.loads(res), n=n, device=d, received_at=now_iso(t),
+		    status=st) for n, d, t, st, res in self.db.execute(q +
+		    " ORDER BY n", args)]
+
+	def bundle_count(self):
+		return self.db.execute("SELECT COUNT(*) FROM bundles").fetchone()[0]
+
 	# -- commands
 
 	def add_command(self, dev, cid, ctype, args):
@@ -465,6 +513,9 @@ def check_fault_entry(e, where):
 			raise ValueError("%s: reject needs seq" % where)
 		if e.get("status", 422) not in (200, 400, 422):
 			raise ValueError("%s: reject status is 200, 400 or 422" % where)
+	if k == "holds" and "holds" not in e:
+		raise ValueError("%s: holds needs holds (the member to answer)" %
+		    where)
 	if k == "malformed" and e.get("variant", "not_json") not in \
 	    MALFORMED_VARIANTS:
 		raise ValueError("%s: variant must be one of %s" % (where,
@@ -483,6 +534,8 @@ def fault_matches(e, info):
 	records not read)."""
 	if e.get("path") is not None and e["path"] != info["path"]:
 		return False
+	if info["path"] == "bundles" and e.get("path") != "bundles":
+		return False	# an office tool's request: only when named
 	if e.get("device") is not None and e["device"] != info["device"]:
 		return False
 	undecided = False
@@ -959,14 +1012,99 @@ class Platform:
 			for rj in out_rejected:
 				self.store.settle(dev, stream, rj["seq"], rj["seq"],
 				    "rejected", rj["reason"])
-			acked = self.store.acked.get((dev, stream), 0)
+			held = self.store.acked.get((dev, stream), 0)
+			# acked_through never goes past what this request sent (docs
+			# §2.1); what the platform holds beyond it, from a bundle,
+			# goes in "holds" with the link it read there.
+			ends = [r["seq"] for r in recs] + [b for _, b in missing]
+			acked = min(held, max(ends)) if ends else held
+			holds = None
+			if held > acked:
+				row = self.store.holds(dev, stream, acked, held)
+				if row is not None:
+					holds = {"seq": row[0], "h": row[1]}
 			self.cond.notify_all()
 		if conflicts:
 			log("ALARM: %s %s: seq %s delivered again with different content "
 			    "(first kept)", dev, stream, conflicts[:10])
 		entry.update(new=new, duplicates=dups, conflicts=len(conflicts))
-		return 200, {"stream": stream, "acked_through": acked,
+		reply = {"stream": stream, "acked_through": acked,
 		    "rejected": out_rejected}
+		if holds is not None:
+			reply["holds"] = holds
+			entry["holds"] = holds["seq"]
+		return 200, reply
+
+	# -- bundles
+
+	def handle_bundle(self, dev, headers, body, entry):
+		"""POST /v1/devices/{id}/bundles (docs/platform-api.md §6): a
+		bundle verified against the device's registered key, refused whole
+		(422) at the first problem, else every proven record stored as an
+		upload would be."""
+		ctype = (headers.get("Content-Type") or "").split(";")[0].strip(). \
+		    lower()
+		if ctype not in BUNDLE_TYPES:
+			raise BadRequest(415, "Content-Type must be application/x-ndjson "
+			    "(got %r)" % (ctype or "none"))
+		enc = (headers.get("Content-Encoding") or "identity").strip().lower()
+		if enc == "gzip":
+			raw = gunzip(body, self.config["max_inflated_bytes"])
+		elif enc == "identity":
+			raw = body
+		else:
+			raise BadRequest(415, "Content-Encoding must be gzip or none "
+			    "(got %r)" % enc)
+		if not raw:
+			raise BadRequest(400, "empty body")
+		entry["bundle_bytes"] = len(raw)
+		key = self.devices[dev]["key"]
+		t0 = time.perf_counter()
+		r = bundlecheck.check(raw, key, device=dev)
+		entry["verify_s"] = round(time.perf_counter() - t0, 3)
+		fatal = r.fatal
+		proven = {s: r.proven(s) for s in STREAMS}
+		if not fatal and r.records and not any(rec.seq <= proven[rec.stream]
+		    for rec in r.records):
+			fatal = [p for p in r.problems if p.kind ==
+			    bundlecheck.UNCOVERED]
+		if fatal:
+			problems = [p.text for p in fatal[:BUNDLE_PROBLEMS_MAX]]
+			with self.cond:
+				n = self.store.add_bundle(dev, 422, {"error": problems[0],
+				    "problems": problems})
+				self.cond.notify_all()
+			entry["bundle"] = n
+			log("bundle %d for %s refused: %s", n, dev, "; ".join(problems[:5]))
+			raise BadRequest(422, problems[0], {"problems": problems})
+		streams = {}
+		with self.cond:
+			for s in STREAMS:
+				recs = [rec for rec in r.records if rec.stream == s]
+				ok = [rec for rec in recs if rec.seq <= proven[s]]
+				new, dups, conflicts = self.store.store(dev, s, [(rec.seq,
+				    rec.text, rec.obj) for rec in ok], [])
+				bad = set(conflicts)
+				self.store.put_links(dev, s, [(rec.seq, rec.h) for rec in ok
+				    if rec.seq not in bad and rec.h is not None])
+				streams[s] = {"received": len(recs), "new": new,
+				    "duplicates": dups, "conflicts": len(conflicts),
+				    "held_through": self.store.acked.get((dev, s), 0),
+				    "unproven": len(recs) - len(ok)}
+				if conflicts:
+					streams[s]["conflict_seqs"] = conflicts[:100]
+					log("ALARM: %s %s: seq %s in a bundle with content "
+					    "different from what the platform holds (first kept)",
+					    dev, s, conflicts[:10])
+			reply = {"device": dev, "streams": streams}
+			n = self.store.add_bundle(dev, 200, dict(reply, problems=[
+			    p.text for p in r.problems][:BUNDLE_PROBLEMS_MAX]))
+			self.cond.notify_all()
+		entry["bundle"] = n
+		entry.update(new=sum(v["new"] for v in streams.values()),
+		    duplicates=sum(v["duplicates"] for v in streams.values()),
+		    conflicts=sum(v["conflicts"] for v in streams.values()))
+		return 200, reply
 
 	# -- commands
 
@@ -1058,6 +1196,7 @@ class Platform:
 			for dev in sorted(set(self.devices) | {k[0] for k in
 			    self.store.count} | {k[0] for k in self.store.settled}):
 				cmds = self.store.commands(dev)
+				bundles = self.store.bundles(dev)
 				devs[dev] = {
 					"registered": dev in self.devices,
 					"streams": {s: self.store.stream_state(dev, s) for s in
@@ -1068,6 +1207,9 @@ class Platform:
 					    None),
 					    "pending": [c["id"] for c in cmds if c["result"] is
 					    None]},
+					"bundles": {"accepted": sum(1 for b in bundles if
+					    b["status"] == 200), "refused": sum(1 for b in
+					    bundles if b["status"] != 200)},
 				}
 			n, secs = self.sig_time
 			return {
@@ -1102,6 +1244,7 @@ class Platform:
 		nreq = num("requests")
 		polls = num("polls_waiting")
 		tlsf = num("tls_failures")
+		nbundles = num("bundles")
 		if (acked is not None or nrec is not None) and stream not in STREAMS:
 			raise ValueError("wait: stream=events|positions needed")
 
@@ -1127,6 +1270,9 @@ class Platform:
 			if tlsf is not None:
 				st["tls_failures"] = self.counters["tls_failures"]
 				ok &= st["tls_failures"] >= tlsf
+			if nbundles is not None:
+				st["bundles"] = self.store.bundle_count()
+				ok &= st["bundles"] >= nbundles
 			return ok, st
 
 		t0 = time.monotonic()
@@ -1219,8 +1365,8 @@ def sniff_stream(prefix):
 # HTTPS: the device-facing API
 
 
-PATH_RE = re.compile(r"^/v1/devices/([^/]+)/(records|commands)(?:/([^/]+)/"
-    r"(result))?$")
+PATH_RE = re.compile(r"^/v1/devices/([^/]+)/(records|commands|bundles)"
+    r"(?:/([^/]+)/(result))?$")
 
 
 class Close(Exception):
@@ -1532,15 +1678,15 @@ class DeviceHandler(BaseHTTPRequestHandler):
 		try:
 			if dev not in p.devices:
 				raise BadRequest(403, "unknown device %r" % dev)
-			hdev = self.headers.get("X-Fleetgw-Device")
-			if hdev is None:
-				raise BadRequest(401, "X-Fleetgw-Device missing")
-			if hdev != dev:
-				raise BadRequest(403, "X-Fleetgw-Device %r is not the device "
-				    "of the URL (%s)" % (hdev, dev))
-			p.check_signature(dev, self.headers.get("X-Fleetgw-Signature"),
-			    body)
-			if kind == "records":
+			if kind != "bundles":
+				self.check_device(dev, body)
+			if kind == "bundles":
+				# posted by an inspector's tool, not the gateway: the
+				# client certificate let it in; the bundle's own
+				# signatures say whose records they are
+				status, reply = p.handle_bundle(dev, self.headers, body,
+				    entry)
+			elif kind == "records":
 				r = p.handle_records(dev, self.headers, body, entry, fault,
 				    late_pick)
 				if r[0] == "FAULT":
@@ -1559,8 +1705,9 @@ class DeviceHandler(BaseHTTPRequestHandler):
 		except BadRequest as e:
 			status = e.status
 			reply = {"error": e.text}
-			if "rejected" in e.extra:
-				reply["rejected"] = e.extra["rejected"]
+			for k in ("rejected", "problems"):
+				if k in e.extra:
+					reply[k] = e.extra[k]
 			entry["error"] = e.text
 			if e.extra.get("stream") and not entry.get("stream"):
 				entry["stream"] = e.extra["stream"]
@@ -1570,6 +1717,18 @@ class DeviceHandler(BaseHTTPRequestHandler):
 		if fault is not None and fault.get("_pre_done") is None:
 			return self.post_fault(fault, status, reply, entry)
 		return status, reply, ()
+
+	def check_device(self, dev, body):
+		"""The gateway's own requests: X-Fleetgw-Device and the
+		signature over the body (BadRequest 401/403)."""
+		hdev = self.headers.get("X-Fleetgw-Device")
+		if hdev is None:
+			raise BadRequest(401, "X-Fleetgw-Device missing")
+		if hdev != dev:
+			raise BadRequest(403, "X-Fleetgw-Device %r is not the device "
+			    "of the URL (%s)" % (hdev, dev))
+		self.platform.check_signature(dev, self.headers.get(
+		    "X-Fleetgw-Signature"), body)
 
 	def pre_fault(self, f, entry):
 		"""A fault that acts before processing: its reply, or Close; None
@@ -1654,6 +1813,10 @@ class DeviceHandler(BaseHTTPRequestHandler):
 			entry["acked_through"] = reply["acked_through"]
 			entry["outcome"] = "partial ack %d (true %d)" % (
 			    reply["acked_through"], truth)
+		elif k == "holds":
+			reply = dict(reply, holds=f["holds"])
+			entry["holds"] = f["holds"]
+			entry["outcome"] = "holds forced: %s" % jdump(f["holds"])
 		elif k == "over_ack":
 			last = entry.get("last_seq") or 0
 			reply = dict(reply, acked_through=last + f.get("by", 10))
@@ -1796,6 +1959,11 @@ class ControlHandler(BaseHTTPRequestHandler):
 					reqs = p.requests[since:since + limit]
 					return self.reply(200, {"requests": reqs,
 					    "next": since + len(reqs), "total": len(p.requests)})
+			if (method, path) == ("GET", "/bundles"):
+				with p.cond:
+					return self.reply(200, {"bundles": p.store.bundles(
+					    q.get("device", [None])[0],
+					    int(q.get("since", ["0"])[0]))})
 			if (method, path) == ("POST", "/faults"):
 				return self.reply(200, p.set_faults(spec))
 			if (method, path) == ("GET", "/faults"):

@@ -19,7 +19,7 @@ For people:
         make the PKI in DIR/pki and run the platform in the foreground
     platformctl.py --control-port Q COMMAND ...
         state | records STREAM [--from N] [--to M] | requests [--since N]
-        | results | commands | faults JSON | clear | down [rst|off]
+        | results | commands | bundles | faults JSON | clear | down [rst|off]
         | command TYPE [ARGS_JSON] [--id ID] | tls right|wrong | reset
         | config JSON | wait acked STREAM N | wait result ID
 
@@ -171,6 +171,13 @@ class Control:
 	def commands(self):
 		return self.call("GET", "/commands")["commands"]
 
+	def bundles(self, since=0, device=None):
+		"""Every bundle posted (after number since), oldest first: n,
+		device, received_at, status (200 or 422) and the reply (streams)
+		or error and problems."""
+		return self.call("GET", "/bundles", params={"since": since,
+		    "device": device})["bundles"]
+
 	# -- changing
 
 	def set_faults(self, queue=None, random=None, down=None, clear=False,
@@ -261,6 +268,10 @@ class Control:
 		return self.wait(timeout, "%d long polls waiting" % n,
 		    polls_waiting=n)["polls_waiting"]
 
+	def wait_bundles(self, n, timeout):
+		return self.wait(timeout, "%d bundles posted" % n,
+		    bundles=n)["bundles"]
+
 	def wait_tls_failures(self, n, timeout):
 		return self.wait(timeout, "%d TLS handshake failures" % n,
 		    tls_failures=n)["tls_failures"]
@@ -322,6 +333,38 @@ class FakePlatform(Control):
 	def url(self):
 		"""platform.url for the daemon (host name checked: localhost)."""
 		return "https://localhost:%d" % self.https_port
+
+	def post_bundle(self, data, device=None, gzip_body=False,
+	    content_type="application/x-ndjson", timeout=120):
+		"""POST a bundle (bytes, or a path) to /v1/devices/{id}/bundles
+		the way an inspector's office tool does: mutual TLS with the test
+		CA's client certificate, no device signature.  (status, reply
+		object or None)."""
+		import gzip
+		import http.client
+		import ssl
+		if isinstance(data, str):
+			with open(data, "rb") as f:
+				data = f.read()
+		headers = {"Content-Type": content_type}
+		if gzip_body:
+			data = gzip.compress(data)
+			headers["Content-Encoding"] = "gzip"
+		ctx = ssl.create_default_context(cafile=self.ca_file)
+		ctx.load_cert_chain(self.cert_file, self.key_file)
+		c = http.client.HTTPSConnection("localhost", self.https_port,
+		    context=ctx, timeout=timeout)
+		try:
+			c.request("POST", "/v1/devices/%s/bundles" % urllib.parse.quote(
+			    device or self.device, safe=""), body=data, headers=headers)
+			r = c.getresponse()
+			body = r.read()
+		finally:
+			c.close()
+		try:
+			return r.status, json.loads(body)
+		except ValueError:
+			return r.status, None
 
 	def argv(self):
 		a = [PYTHON, FAKEPLATFORM, "--dir", self.statedir, "--pki", self.pki,
@@ -480,6 +523,8 @@ def main(argv=None):
 			_print(c.results())
 		elif cmd == "commands":
 			_print(c.commands())
+		elif cmd == "bundles":
+			_print(c.bundles(a.since, dev))
 		elif cmd == "faults":
 			if len(args) != 1:
 				ap.error("faults JSON, e.g. '{\"queue\": [\"503\"]}'")

@@ -215,7 +215,12 @@ key_text(char *buf, size_t len, const char *group, const char *name,
 		text = platform_text(name, value);
 		snprintf(buf, len, "%s", text);
 		free(text);
-	} else if (strcmp(group, "device") == 0)
+	} else if (strcmp(group, "signing") == 0 &&
+	    strcmp(name, "key_file") != 0)
+		snprintf(buf, len, "device = { id = \"SC-0001\"; };\n"
+		    "signing = { key_file = \"signing.key\"; %s = %s; };\n",
+		    name, value);
+	else if (strcmp(group, "device") == 0)
 		snprintf(buf, len, "device = { %s = %s; %s };\n", name, value,
 		    strcmp(name, "id") == 0 ? "" : "id = \"SC-0001\";");
 	else if (dot != NULL)
@@ -378,6 +383,7 @@ Test(config, minimal_gets_defaults)
 	cr_expect_eq(c->storage.commit_rows, 256);
 	cr_expect_str_eq(c->ctl.socket, "/run/fleetgw/ctl.sock");
 	cr_expect_str_eq(c->ctl.admin_group, "");
+	cr_expect_str_eq(c->ctl.inspect_group, "fleetgw-inspect");
 	config_free(c);
 }
 
@@ -417,6 +423,7 @@ Test(config, full_values)
 	cr_expect_eq(c->storage.commit_rows, 500);
 	cr_expect_str_eq(c->ctl.socket, "/tmp/fleetgw-ctl.sock");
 	cr_expect_str_eq(c->ctl.admin_group, "fleetgw-dispatch");
+	cr_expect_str_eq(c->ctl.inspect_group, "fleet_inspectors");
 	config_free(c);
 }
 
@@ -1373,6 +1380,11 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 			switch_group(fp, group, ki.group);
 			fprintf(fp, "\turl = \"http://127.0.0.1:8080\";\n"
 			    "\tallow_insecure_http = true;\n");
+		} else if (strcmp(group, ki.group) != 0 &&
+		    strcmp(ki.group, "signing") == 0) {
+			/* The group with its required key. */
+			switch_group(fp, group, ki.group);
+			fprintf(fp, "\tkey_file = \"signing.key\";\n");
 		} else
 			switch_group(fp, group, ki.group);
 		group = ki.group;
@@ -1385,7 +1397,6 @@ numeric_file(bool at_max, const struct config_keyinfo *only, double value)
 		fprintf(fp, "\t%s = %s;\n", ki.name, num);
 	}
 	switch_group(fp, group, NULL);
-	fprintf(fp, SIGNING_GROUP);
 	fclose(fp);
 	return text;
 }
@@ -1450,6 +1461,9 @@ numeric_value(const struct config *c, const struct config_keyinfo *ki)
 		P(poll_wait_s, false),
 		P(start_delay_max_s, true),
 #undef P
+		{ "signing.checkpoint_interval_s",
+		  offsetof(struct config, signing.checkpoint_interval_s),
+		  false },
 #define R(key, member, isf) \
 		{ "rules." key, offsetof(struct config, rules.member), isf }
 		R("dispatch_grace_s", dispatch_grace_s, false),
@@ -2545,6 +2559,7 @@ Test(config, rules_unknown_and_not_groups)
 	    ":3: rules.dtc.enabled: expected bool, got int\n");
 }
 
+/* admin_group and inspect_group take the same names. */
 Test(config, ctl_admin_group)
 {
 	static const char *const good[] = {
@@ -2567,27 +2582,55 @@ Test(config, ctl_admin_group)
 		{ "管理员", "\"管理员\" may only contain A-Z a-z 0-9 . _ - @ "
 		  "and a final $" },
 	};
+	static const char *const keys[] = { "admin_group", "inspect_group" };
 	struct config	*c;
 	char		 text[256], want[256], *out;
-	size_t		 i;
+	size_t		 i, k;
 
-	for (i = 0; i < NELEM(good); i++) {
-		snprintf(text, sizeof(text), "device = { id = \"SC-0001\"; };\n"
-		    "ctl = { admin_group = \"%s\"; };\n", good[i]);
-		c = load_text_ok(text);
-		cr_expect_str_eq(c->ctl.admin_group, good[i]);
-		config_free(c);
+	for (k = 0; k < NELEM(keys); k++) {
+		for (i = 0; i < NELEM(good); i++) {
+			snprintf(text, sizeof(text), "device = { id = "
+			    "\"SC-0001\"; };\nctl = { %s = \"%s\"; };\n",
+			    keys[k], good[i]);
+			c = load_text_ok(text);
+			cr_expect_str_eq(k == 0 ? c->ctl.admin_group :
+			    c->ctl.inspect_group, good[i]);
+			/* The other key keeps its default. */
+			cr_expect_str_eq(k == 0 ? c->ctl.inspect_group :
+			    c->ctl.admin_group, k == 0 ? "fleetgw-inspect" : "");
+			config_free(c);
+		}
+		for (i = 0; i < NELEM(bad); i++) {
+			snprintf(text, sizeof(text), "device = { id = "
+			    "\"SC-0001\"; };\nctl = { %s = \"%s\"; };\n",
+			    keys[k], bad[i].name);
+			out = load_text_fail(text, NULL);
+			snprintf(want, sizeof(want), ":2: ctl.%s: %s\n",
+			    keys[k], bad[i].why);
+			cr_expect(has_suffix(out, want), "%s\n--- want ...%s",
+			    out, want);
+			free(out);
+		}
 	}
-	for (i = 0; i < NELEM(bad); i++) {
-		snprintf(text, sizeof(text), "device = { id = \"SC-0001\"; };\n"
-		    "ctl = { admin_group = \"%s\"; };\n", bad[i].name);
-		out = load_text_fail(text, NULL);
-		snprintf(want, sizeof(want), ":2: ctl.admin_group: %s\n",
-		    bad[i].why);
-		cr_expect(has_suffix(out, want), "%s\n--- want ...%s", out,
-		    want);
-		free(out);
-	}
+}
+
+/* inspect_group: wrong type and length are errors with the line. */
+Test(config, ctl_inspect_group_errors)
+{
+	char	*out, text[256], name[80];
+
+	out = load_text_fail("device = { id = \"SC-0001\"; };\n"
+	    "ctl = { inspect_group = 100; };\n", NULL);
+	cr_expect(has_suffix(out, ":2: ctl.inspect_group: expected string, "
+	    "got int\n"), "%s", out);
+	free(out);
+	memset(name, 'g', 65);
+	name[65] = '\0';
+	snprintf(text, sizeof(text), "device = { id = \"SC-0001\"; };\n"
+	    "ctl = { inspect_group = \"%s\"; };\n", name);
+	out = load_text_fail(text, NULL);
+	cr_expect(strstr(out, ":2: ctl.inspect_group: ") != NULL, "%s", out);
+	free(out);
 }
 
 /* --help-config lists the rules with their defaults and ranges. */
@@ -2603,6 +2646,8 @@ Test(config, print_table_rules)
 	fclose(fp);
 	cr_expect(strstr(text, "\nrules.dispatch_grace_s ") != NULL);
 	cr_expect(strstr(text, "\nctl.admin_group ") != NULL);
+	cr_expect(strstr(text, "\nctl.inspect_group ") != NULL &&
+	    strstr(text, "\"fleetgw-inspect\"") != NULL, "%s", text);
 	cr_expect(strstr(text, "\nrules.after_hours_use.exempt ") != NULL &&
 	    strstr(text, "[ \"emergency\", \"law_enforcement\" ]") != NULL &&
 	    strstr(text, "general|emergency|law_enforcement|confidential, "
@@ -3138,7 +3183,7 @@ Test(config, platform_dump_roundtrip)
 	    text);
 	cr_expect(strstr(text, "ca_file") == NULL, "%s", text);
 	cr_expect(strstr(text, "signing = {\n\tkey_file = \"signing.key\";\n"
-	    "};\n") != NULL, "%s", text);
+	    "\tcheckpoint_interval_s = 300;\n};\n") != NULL, "%s", text);
 	cr_expect(strstr(text, "\tbackoff_base_s = 0.25;\n") != NULL, "%s",
 	    text);
 	free(text);

@@ -56,23 +56,34 @@ static struct fixture	fx;
 
 /*
  * Echo the request and the peer's credentials; {"cmd":"big"} gets a long
- * reply, "null" gets NULL.
+ * reply, "null" gets NULL, "free" frees the server from inside its own
+ * handler (what a reload that moves the socket does).
  */
 static json_t *
 handler(const json_t *req, const struct ctl_peer *peer, void *arg)
 {
 	struct fixture	*f = arg;
 	const char	*cmd;
-	json_t		*reply;
+	json_t		*reply, *groups;
 	char		*big;
+	size_t		 i;
 
 	f->handled++;
 	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (cmd != NULL && strcmp(cmd, "null") == 0)
 		return NULL;
-	reply = json_pack("{s:b, s:O, s:{s:I, s:I, s:I}}", "ok", 1, "echo",
-	    (json_t *)req, "peer", "pid", (json_int_t)peer->pid, "uid",
-	    (json_int_t)peer->uid, "gid", (json_int_t)peer->gid);
+	if (cmd != NULL && strcmp(cmd, "free") == 0) {
+		ctl_free(f->ctl);
+		f->ctl = NULL;
+	}
+	groups = json_array();
+	for (i = 0; i < peer->ngroups; i++)
+		json_array_append_new(groups,
+		    json_integer((json_int_t)peer->groups[i]));
+	reply = json_pack("{s:b, s:O, s:{s:I, s:I, s:I, s:o}}", "ok", 1,
+	    "echo", (json_t *)req, "peer", "pid", (json_int_t)peer->pid, "uid",
+	    (json_int_t)peer->uid, "gid", (json_int_t)peer->gid, "groups",
+	    groups);
 	if (cmd != NULL && strcmp(cmd, "big") == 0) {
 		big = xmalloc(BIG_REPLY + 1);
 		memset(big, 'x', BIG_REPLY);
@@ -790,7 +801,8 @@ stranger_gid(void)
 
 Test(ctl, admin_root_and_own_uid)
 {
-	struct ctl_peer	peer = { 1, 0, 0 };
+	struct ctl_peer	peer = { .pid = 1, .uid = 0,
+	    .gid = 0 };
 
 	cr_assert(ctl_peer_is_admin(&peer, ""));
 	cr_assert(ctl_peer_is_admin(&peer, NULL));
@@ -803,7 +815,8 @@ Test(ctl, admin_root_and_own_uid)
 
 Test(ctl, admin_stranger_refused)
 {
-	struct ctl_peer	 peer = { 1, stranger_uid(), stranger_gid() };
+	struct ctl_peer	 peer = { .pid = 1, .uid = stranger_uid(),
+	    .gid = stranger_gid() };
 	struct group	*gr;
 
 	cr_assert_not(ctl_peer_is_admin(&peer, ""));
@@ -820,7 +833,8 @@ Test(ctl, admin_stranger_refused)
 
 Test(ctl, admin_by_primary_group)
 {
-	struct ctl_peer	 peer = { 1, stranger_uid(), getegid() };
+	struct ctl_peer	 peer = { .pid = 1, .uid = stranger_uid(),
+	    .gid = getegid() };
 	struct group	*gr;
 	char		 name[256];
 
@@ -840,7 +854,7 @@ Test(ctl, admin_by_primary_group)
  */
 Test(ctl, admin_by_supplementary_group)
 {
-	struct ctl_peer	 peer;
+	struct ctl_peer	 peer = { 0 };
 	struct group	*gr;
 	struct passwd	*pw;
 	char		 group[256];
@@ -868,4 +882,192 @@ Test(ctl, admin_by_supplementary_group)
 	cr_assert(ctl_peer_is_admin(&peer, group), "uid %ld in %s",
 	    (long)peer.uid, group);
 	cr_assert_not(ctl_peer_is_admin(&peer, ""));
+}
+
+/*
+ * The process's supplementary groups (SO_PEERGROUPS) make a member: what
+ * "setpriv --groups" or "sg" give a process the user database does not
+ * know about, and what the kernel itself checked on the socket file.
+ */
+Test(ctl, in_group_by_process_groups)
+{
+	struct ctl_peer	 peer = { .pid = 1, .uid = stranger_uid(),
+	    .gid = stranger_gid() };
+	struct group	*gr;
+	gid_t		 groups[3];
+	char		 name[256];
+
+	gr = getgrgid(getegid());
+	cr_assert_not_null(gr, "our own group has no name");
+	util_strlcpy(name, gr->gr_name, sizeof(name));
+	cr_assert_not(ctl_peer_in_group(&peer, name));
+	groups[0] = stranger_gid() + 1;
+	groups[1] = stranger_gid() + 2;
+	groups[2] = getegid();
+	peer.groups = groups;
+	peer.ngroups = 3;
+	cr_assert(ctl_peer_in_group(&peer, name));
+	cr_assert(ctl_peer_is_admin(&peer, name));
+	/* Only as many as ngroups says. */
+	peer.ngroups = 2;
+	cr_assert_not(ctl_peer_in_group(&peer, name));
+	peer.ngroups = 3;
+	cr_assert_not(ctl_peer_in_group(&peer, ""));
+	cr_assert_not(ctl_peer_in_group(&peer, NULL));
+	cr_assert_not(ctl_peer_in_group(&peer, "no-such-group-fleetgw"));
+	cr_assert_not(ctl_peer_in_group(NULL, name));
+	/* Unknown credentials are nobody's, whatever the rest says. */
+	peer.uid = (uid_t)-1;
+	cr_assert_not(ctl_peer_in_group(&peer, name));
+	/* Membership is not administration: root is not "in" a group. */
+	peer.uid = 0;
+	peer.gid = stranger_gid();
+	peer.ngroups = 0;
+	cr_assert_not(ctl_peer_in_group(&peer, "no-such-group-fleetgw"));
+	cr_assert(ctl_peer_is_admin(&peer, "no-such-group-fleetgw"));
+}
+
+static int
+gid_cmp(const void *a, const void *b)
+{
+	gid_t	x = *(const gid_t *)a, y = *(const gid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct groups_result {
+	json_t	*reply;
+};
+
+static void *
+groups_client(void *arg)
+{
+	struct groups_result	*r = arg;
+	json_t			*req;
+
+	req = json_pack("{s:s}", "cmd", "status");
+	r->reply = ctl_request(fx.path, req, 3000);
+	json_decref(req);
+	return NULL;
+}
+
+/* The server reads the client's supplementary groups at accept. */
+Test(ctl, peer_groups_read)
+{
+	struct groups_result	 r = { NULL };
+	json_t			*got;
+	gid_t			*want, *have;
+	int			 n, i;
+
+	n = getgroups(0, NULL);
+	cr_assert(n >= 0);
+	want = xreallocarray(NULL, (size_t)n + 1, sizeof(*want));
+	cr_assert_eq(getgroups(n, want), n);
+	start_server();
+	serve_while(groups_client, &r);
+	cr_assert_not_null(r.reply);
+	got = json_object_get(json_object_get(r.reply, "peer"), "groups");
+	cr_assert(json_is_array(got));
+	cr_assert_eq(json_array_size(got), (size_t)n, "%zu groups, want %d",
+	    json_array_size(got), n);
+	have = xreallocarray(NULL, (size_t)n + 1, sizeof(*have));
+	for (i = 0; i < n; i++)
+		have[i] = (gid_t)json_integer_value(json_array_get(got,
+		    (size_t)i));
+	qsort(want, (size_t)n, sizeof(*want), gid_cmp);
+	qsort(have, (size_t)n, sizeof(*have), gid_cmp);
+	for (i = 0; i < n; i++)
+		cr_expect_eq(have[i], want[i], "group %d: %ld, want %ld", i,
+		    (long)have[i], (long)want[i]);
+	free(want);
+	free(have);
+	json_decref(r.reply);
+}
+
+static void *
+free_client(void *arg)
+{
+	struct groups_result	*r = arg;
+	json_t			*req;
+
+	req = json_pack("{s:s}", "cmd", "free");
+	r->reply = ctl_request(fx.path, req, 3000);
+	json_decref(req);
+	return NULL;
+}
+
+/*
+ * ctl_free() from inside the handler (a ctl "reload" that moves the
+ * socket): the client still gets its reply, then the server is gone.
+ */
+Test(ctl, free_inside_handler)
+{
+	struct groups_result	r = { NULL };
+
+	start_server();
+	serve_while(free_client, &r);
+	cr_assert_null(fx.ctl);
+	cr_assert_not_null(r.reply, "no reply from a server freed in its "
+	    "handler");
+	cr_assert(json_is_true(json_object_get(r.reply, "ok")));
+	cr_assert_eq(access(fx.path, F_OK), -1, "socket left behind");
+	json_decref(r.reply);
+}
+
+/* A group of the system other than gid, or NULL. */
+static struct group *
+other_group(gid_t gid)
+{
+	struct group	*gr;
+
+	setgrent();
+	while ((gr = getgrent()) != NULL)
+		if (gr->gr_gid != gid)
+			break;
+	endgrent();
+	return gr;
+}
+
+/* The socket file goes to the inspectors' group; mode stays 0660. */
+Test(ctl, set_group)
+{
+	struct stat	 st;
+	struct group	*gr;
+	char		 name[256];
+	gid_t		 gid;
+
+	start_server();
+	gr = getgrgid(getegid());
+	cr_assert_not_null(gr, "our own group has no name");
+	util_strlcpy(name, gr->gr_name, sizeof(name));
+	cr_assert_eq(ctl_set_group(fx.ctl, name), 0);
+	cr_assert_eq(stat(fx.path, &st), 0);
+	cr_assert_eq(st.st_gid, getegid());
+
+	/* A group that does not exist: nothing changes. */
+	cr_assert_eq(ctl_set_group(fx.ctl, "no-such-group-fleetgw"), -1);
+	cr_assert_eq(stat(fx.path, &st), 0);
+	cr_assert_eq(st.st_gid, getegid());
+
+	if ((gr = other_group(getegid())) == NULL)
+		cr_skip_test("no second group on this system");
+	util_strlcpy(name, gr->gr_name, sizeof(name));
+	gid = gr->gr_gid;
+	if (geteuid() == 0) {
+		cr_assert_eq(ctl_set_group(fx.ctl, name), 0);
+		cr_assert_eq(stat(fx.path, &st), 0);
+		cr_assert_eq(st.st_gid, gid);
+		cr_assert_eq(st.st_mode & 07777, 0660, "mode %o",
+		    st.st_mode & 07777);
+		/* "" gives it back to the daemon's group. */
+		cr_assert_eq(ctl_set_group(fx.ctl, ""), 0);
+		cr_assert_eq(stat(fx.path, &st), 0);
+		cr_assert_eq(st.st_gid, getegid());
+	} else {
+		/* Not root: only groups we are in; a refusal keeps it. */
+		(void)ctl_set_group(fx.ctl, name);
+		cr_assert_eq(stat(fx.path, &st), 0);
+		cr_assert(st.st_gid == getegid() || st.st_gid == gid);
+		cr_assert_eq(st.st_mode & 07777, 0660);
+	}
 }

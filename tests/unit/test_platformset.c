@@ -6,7 +6,8 @@
  * refused with the reason), the stored holidays and adjusted workdays
  * added to the calendar (dates the configuration lists left to it, bad
  * dates refused), atomic saving; plus the pure parsers of platform
- * replies in sync.h (acked_through, rejected records, commands).
+ * replies in sync.h (acked_through, rejected records, the holds of a
+ * bundle, commands).
  */
 #include <sys/stat.h>
 
@@ -19,6 +20,7 @@
 #include <jansson.h>
 
 #include "calendar.h"
+#include "chain.h"
 #include "config.h"
 #include "fence.h"
 #include "platformset.h"
@@ -286,6 +288,77 @@ Test(platformset, parse_ack)
 	cr_assert_not_null(strstr(why, "not JSON"), "%s", why);
 	cr_assert_eq(sync_parse_ack(NULL, 0, "events", &a, why, sizeof(why)),
 	    -1);
+}
+
+#define HOLDS_HEX	"00ff10aB3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f" \
+	    "708192a3b4c5d6e7"
+#define HOLDS_HEX62	"00ff10aB3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f" \
+	    "708192a3b4c5d6"
+
+Test(platformset, parse_ack_holds)
+{
+	struct sync_ack	a;
+	char		why[128];
+	unsigned char	h[CHAIN_HASH_LEN];
+	char		buf[512];
+	size_t		i;
+	/* Each: a "holds" that is not usable. */
+	const char	*bad[] = {
+		"{\"seq\":0,\"h\":\"" HOLDS_HEX "\"}",
+		"{\"seq\":-5,\"h\":\"" HOLDS_HEX "\"}",
+		"{\"seq\":\"9\",\"h\":\"" HOLDS_HEX "\"}",
+		"{\"seq\":9.5,\"h\":\"" HOLDS_HEX "\"}",
+		"{\"seq\":9,\"h\":\"" HOLDS_HEX62 "\"}",		/* short */
+		"{\"seq\":9,\"h\":\"" HOLDS_HEX "00\"}",	/* long */
+		"{\"seq\":9,\"h\":\"" HOLDS_HEX62 "0g\"}",	/* not hex */
+		"{\"seq\":9,\"h\":null}",
+		"{\"seq\":9}",
+		"[9, \"" HOLDS_HEX "\"]",
+		"\"" HOLDS_HEX "\"",
+		"true",
+	};
+
+	/* Without holds (or null): none. */
+	strcpy(buf, "{\"stream\":\"positions\",\"acked_through\":7}");
+	cr_assert_eq(sync_parse_ack(buf, strlen(buf), "positions", &a, why,
+	    sizeof(why)), 0, "%s", why);
+	cr_assert_eq(a.holds, SYNC_HOLDS_NONE);
+	strcpy(buf, "{\"stream\":\"positions\",\"acked_through\":7,"
+	    "\"holds\":null}");
+	cr_assert_eq(sync_parse_ack(buf, strlen(buf), "positions", &a, why,
+	    sizeof(why)), 0, "%s", why);
+	cr_assert_eq(a.holds, SYNC_HOLDS_NONE);
+
+	strcpy(buf, "{\"stream\":\"positions\",\"acked_through\":500,"
+	    "\"rejected\":[],\"holds\":{\"seq\":3042,\"h\":\"" HOLDS_HEX
+	    "\"}}");
+	cr_assert_eq(sync_parse_ack(buf, strlen(buf), "positions", &a, why,
+	    sizeof(why)), 0, "%s", why);
+	cr_assert_eq(a.acked_through, 500);
+	cr_assert_eq(a.holds, SYNC_HOLDS_OK);
+	cr_assert_eq(a.holds_seq, 3042);
+	cr_assert_eq(chain_unhex(HOLDS_HEX, h), 0);
+	cr_assert_arr_eq(a.holds_h, h, sizeof(h));
+	cr_assert_eq(a.holds_h[0], 0x00);
+	cr_assert_eq(a.holds_h[1], 0xff);
+	cr_assert_eq(a.holds_h[3], 0xab, "upper-case hex is read too");
+
+	/* A bad holds is flagged; the acknowledgement still counts. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf), "{\"stream\":\"events\","
+		    "\"acked_through\":12,\"holds\":%s}", bad[i]);
+		cr_assert_eq(sync_parse_ack(buf, strlen(buf), "events", &a, why,
+		    sizeof(why)), 0, "%s: %s", buf, why);
+		cr_assert_eq(a.acked_through, 12, "%s", buf);
+		cr_assert_eq(a.holds, SYNC_HOLDS_BAD, "%s", buf);
+		cr_assert_eq(a.holds_seq, 0, "%s", buf);
+	}
+	/* Holds do not make a reply without acked_through acceptable. */
+	strcpy(buf, "{\"stream\":\"events\",\"holds\":{\"seq\":3,"
+	    "\"h\":\"" HOLDS_HEX "\"}}");
+	cr_assert_eq(sync_parse_ack(buf, strlen(buf), "events", &a, why,
+	    sizeof(why)), -1);
+	cr_assert_eq(a.holds, SYNC_HOLDS_NONE);
 }
 
 Test(platformset, parse_command)
