@@ -985,6 +985,36 @@ sync_holds(struct sync_xfer *x, const struct sync_ack *ack)
 }
 
 /* A 2xx reply to an upload. */
+/*
+ * The platform acknowledges only through a, below the cursor old: queue
+ * a+1..old (what is still stored of it) to be sent again.
+ */
+static void
+sync_forgotten(struct sync_xfer *x, uint64_t a, uint64_t old)
+{
+	struct store_stream_state st;
+	enum store_stream	  stream = (enum store_stream)x->chan;
+	uint64_t		  from = a + 1;
+
+	if (store_stream_state(x->s->store, stream, &st) == -1)
+		return;
+	if (st.first_seq == 0 || st.first_seq > old) {
+		log_warnx("sync: %s: the platform holds only through %" PRIu64
+		    ", below the %" PRIu64 " it acknowledged; those records "
+		    "are no longer stored here", sync_chan_names[x->chan], a,
+		    old);
+		return;
+	}
+	if (st.first_seq > from)
+		from = st.first_seq;
+	log_warnx("sync: %s: the platform holds only through %" PRIu64
+	    ", below the %" PRIu64 " it acknowledged (records lost on its "
+	    "side?); sending %" PRIu64 "..%" PRIu64 " again",
+	    sync_chan_names[x->chan], a, old, from, old);
+	x->resend_from = from;
+	x->resend_to = old;
+}
+
 static void
 sync_upload_ok(struct sync_xfer *x)
 {
@@ -1043,6 +1073,13 @@ sync_upload_ok(struct sync_xfer *x)
 	    (uint64_t)s->o.batch_records);
 	x->limit_bytes = sync_grow(x->limit_bytes, x->ceil_bytes,
 	    (uint64_t)s->o.batch_bytes);
+	/*
+	 * Below what it acknowledged before: the platform lost records (a
+	 * restore from backup).  Cursors never move back, but what is still
+	 * stored goes up again, once.
+	 */
+	if (!x->sent_resend && a < old && x->resend_from == 0)
+		sync_forgotten(x, a, old);
 	if (!x->sent_resend && a < x->sent_last && x->cursor < x->sent_last) {
 		log_info("sync: %s: the platform holds through %" PRIu64
 		    " of %" PRIu64 "..%" PRIu64 "; sending again from %"

@@ -507,6 +507,47 @@ class SyncOffline(_SyncCase, unittest.TestCase):
 		    self.events_last))
 
 
+class SyncPlatformLost(_SyncCase, unittest.TestCase):
+	"""The platform loses everything it held (restored from an empty
+	backup) after acknowledging a day: its next reply acknowledges
+	nothing, below the gateway's cursor, and the gateway sends what it
+	still stores again, once; nothing is missing in the end."""
+
+	@classmethod
+	def _setup(cls):
+		w = cls.work
+		fp = cls.fp
+		nmea1, _ = synth_day(w, "lost1", "2026-11-18", ["09:05:00"], 41)
+		nmea2, _ = synth_day(w, "lost2", "2026-11-19", ["09:05:00"], 42)
+		port = harness.free_port()
+		d = cls.daemon = harness.Daemon(None, w, gnss={"port": port},
+		    rules={"clock_jump": {"enabled": False}}, **platform_groups(fp))
+		d.start()
+		d.wait_ready()
+		replay(d, nmea1, port, 0.002, 600)
+		wait_drained(d)
+		cls.acked_before = sync_status(d)["streams"]["positions"][
+		    "acked_through"]
+		fp.reset()
+		# The second replay's lines only (replay() waits on the log).
+		d.log_offset = os.path.getsize(d.logpath)
+		replay(d, nmea2, port, 0.002, 600)
+		wait_drained(d)
+		cls.log = d.log_text()
+		cls.rc = settle_and_stop(d)
+
+	def test_records_equal(self):
+		self.assertGreater(self.acked_before, 100)
+		assert_same_records(self, self.daemon, self.fp)
+
+	def test_sent_again_once(self):
+		self.assertRegex(self.log, r"sync: positions: the platform holds "
+		    r"only through 0, below the %d it acknowledged" %
+		    self.acked_before)
+		self.assertEqual(self.log.count("sync: positions: the platform "
+		    "holds only through"), 1, "sent again more than once")
+
+
 class SyncLive(_SyncCase, unittest.TestCase):
 	"""Coverage all along: alerts in seconds, commands answered."""
 
