@@ -48,6 +48,9 @@ struct bw {
 	enum store_stream	 stream;	/* being written */
 };
 
+static void	bw_fail(struct bw *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
 static void
 bw_fail(struct bw *w, const char *fmt, ...)
 {
@@ -478,6 +481,10 @@ struct bv {
 	bool			 wrong_device;
 	char			 device[72];
 };
+
+static void	bv_problem(struct bv *, const char *, int, uint64_t,
+		    uint64_t, const char *, ...)
+		    __attribute__((format(printf, 6, 7)));
 
 static void
 bv_problem(struct bv *v, const char *kind, int stream, uint64_t from,
