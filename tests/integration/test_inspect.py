@@ -150,13 +150,11 @@ class Inspect(harness.Prefetched, unittest.TestCase):
 		    lo, hi, "\n".join(p["message"] for p in r["problems"])))
 
 	def sql(self, db, *stmts):
-		c = sqlite3.connect(db)
-		try:
-			for s in stmts:
-				c.execute(s)
-			c.commit()
-		finally:
-			c.close()
+		"""What someone with the SD card would do: the sqlite3 CLI."""
+		p = subprocess.run(["sqlite3", db, "; ".join(stmts) + ";"],
+		    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+		    encoding="utf-8", timeout=60)
+		self.assertEqual(p.returncode, 0, p.stderr)
 
 	def sql_one(self, db, q):
 		c = sqlite3.connect(db)
