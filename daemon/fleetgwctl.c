@@ -4,11 +4,13 @@
  *
  *   fleetgwctl [-c FILE | -s SOCKET | --db FILE] [--json] COMMAND ...
  *
- * status, dispatch add, dispatch remove and reload ask the daemon over
- * its control socket; positions, trips, events and dispatch list read the
- * database directly (read-only, also while the daemon writes).  Exit
- * status: 0 ok, 1 run-time error (database or daemon unreachable, the
- * daemon refused ...), 2 usage error.
+ * status, check, export, dispatch add, dispatch remove and reload ask
+ * the daemon over its control socket (export passes the output file's
+ * descriptor along); positions, trips, events, records, dispatch list,
+ * report and export --db read the database directly (read-only, also
+ * while the daemon writes); verify reads only a bundle and a public key.
+ * Exit status: 0 ok, 1 run-time error (database or daemon unreachable,
+ * the daemon refused, a damaged bundle ...), 2 usage error.
  */
 #include <sys/stat.h>
 
