@@ -717,6 +717,9 @@ class Faults(PlatformCase):
 			r = c.getresponse()
 			r.read()
 			self.assertEqual(r.status, 204)
+		# The platform logs a request after its reply went out.
+		harness.wait_until(lambda: len(fp.requests()) >= 2, 10,
+		    msg="the second request to be logged")
 		self.assertEqual(fp.requests()[-1]["conn_request"], 2)
 		fp.set_tls("wrong")
 		with self.assertRaises((http.client.RemoteDisconnected,
