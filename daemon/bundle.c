@@ -699,10 +699,12 @@ bv_check_targets(struct bv *v, int k, uint64_t seq, bool at_anchor)
 	struct bv_stream	*s = &v->s[k];
 	struct bv_target	*t;
 	const unsigned char	*link = at_anchor ? s->anchor : s->comp;
+	uint64_t		 lo;
 	char			 a[64];
 
 	for (; s->it < s->nt && s->t[s->it].seq <= seq; s->it++) {
 		t = &s->t[s->it];
+		lo = s->good_from < seq ? s->good_from : seq;
 		if (t->seq < seq || !t->good)
 			continue;
 		if (!(at_anchor ? s->has_anchor : s->comp_ok))
@@ -721,12 +723,15 @@ bv_check_targets(struct bv *v, int k, uint64_t seq, bool at_anchor)
 			    "checkpoint %zu (%s)", store_stream_name(
 			    (enum store_stream)k), seq, t->cp, t->time);
 		else if (s->damage_lo == 0)
-			bv_problem(v, "rewritten", k, s->good_from, seq,
+			bv_problem(v, "rewritten", k, lo, seq,
 			    "%s %s: do not match checkpoint %zu signed at "
 			    "seq %" PRIu64 " (%s): edited and links "
 			    "rewritten", store_stream_name((enum store_stream)k),
-			    bv_recs(s->good_from, seq, a, sizeof(a)), t->cp,
-			    seq, t->time);
+			    bv_recs(lo, seq, a, sizeof(a)), t->cp, seq,
+			    t->time);
+		/* Said once: go on from what the checkpoint vouches for. */
+		if (!at_anchor)
+			memcpy(s->comp, t->head, CHAIN_HASH_LEN);
 		s->good_from = seq + 1;
 		s->damage_lo = 0;
 	}
@@ -745,7 +750,7 @@ bv_record(struct bv *v, json_t *o, uint64_t line)
 	unsigned char		 h[CHAIN_HASH_LEN];
 	size_t			 len;
 	char			 a[64];
-	bool			 has_h;
+	bool			 has_h, edited;
 	int			 k;
 
 	hex = json_string_value(json_object_get(o, "h"));
@@ -829,6 +834,7 @@ bv_record(struct bv *v, json_t *o, uint64_t line)
 		    "%s record %lld has no link (it was never chained)",
 		    name, (long long)seq);
 	/* Local check: the stored link below and this record's content. */
+	edited = false;
 	if (s->stored_ok && has_h) {
 		chain_resume(&c, (uint64_t)seq - 1, s->stored);
 		if (chain_add(&c, (uint64_t)seq, txt, len) == 0 &&
@@ -838,10 +844,17 @@ bv_record(struct bv *v, json_t *o, uint64_t line)
 			    "content does not match its link)", name,
 			    (long long)seq);
 			bv_damage(s, (uint64_t)seq);
+			edited = true;
 		}
 	}
-	/* The chain recomputed from the anchor. */
-	if (s->comp_ok) {
+	/*
+	 * The chain recomputed from the anchor.  After an edit named above,
+	 * it follows the stored links: the checkpoints then judge the rest
+	 * of the chain, not the same edit again.
+	 */
+	if (s->comp_ok && edited)
+		memcpy(s->comp, h, CHAIN_HASH_LEN);
+	else if (s->comp_ok) {
 		chain_resume(&c, (uint64_t)seq - 1, s->comp);
 		if (chain_add(&c, (uint64_t)seq, txt, len) == 0)
 			memcpy(s->comp, c.head, CHAIN_HASH_LEN);
@@ -883,15 +896,18 @@ bv_end(struct bv *v, json_t *o, uint64_t lines, const unsigned char *d)
 		bv_problem(v, "truncated", -1, 0, 0, "the end line counts "
 		    "%lld lines before it, the file has %" PRIu64 " (lines "
 		    "removed or added)", (long long)n, lines);
-	if (chain_unhex(hex, want) == -1 ||
-	    memcmp(want, d, CHAIN_HASH_LEN) != 0)
+	if (chain_unhex(hex, want) == -1) {
+		bv_problem(v, "malformed", -1, 0, 0, "the end line's sha256 is "
+		    "not 64 hex digits");
+		return;
+	}
+	if (memcmp(want, d, CHAIN_HASH_LEN) != 0)
 		bv_problem(v, "altered", -1, 0, 0, "the file was altered "
 		    "after export (its SHA-256 does not match the end line)");
-	if (sig == NULL)
+	if (sig == NULL || v->key == NULL)
 		return;
-	if (v->key == NULL)
-		return;
-	vr = sign_verify_base64(v->key, d, CHAIN_HASH_LEN, sig);
+	/* The signature vouches for the end line's digest as written. */
+	vr = sign_verify_base64(v->key, want, CHAIN_HASH_LEN, sig);
 	if (vr == 1)
 		r->end_signed = true;
 	else

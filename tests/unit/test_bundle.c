@@ -437,3 +437,46 @@ Test(bundle, checkpoint_only_when_heads_move)
 	cr_assert_eq(checkpoint_last(st, last), 0);
 	cr_assert_eq(last[POS].seq, 4);
 }
+
+/*
+ * One record edited in the file, several checkpoints after it: that
+ * record is named once, and the checkpoints (whose heads the stored
+ * links still reach) add nothing but the file's checksum.
+ */
+Test(bundle, one_edit_one_problem)
+{
+	struct bundle_summary	 sum;
+	const struct bundle_problem *p;
+	char			*text, *at;
+	size_t			 len, i, nedited = 0;
+
+	put(0, 10);
+	checkpoint("interval");
+	put(10, 10);
+	checkpoint("interval");
+	put(20, 10);
+	checkpoint("interval");
+	text = write_bundle(INT64_MIN, INT64_MAX, false, key, &sum, &len);
+	/* Record 5's own bytes: "seq":5, becomes "seq":5 , (same JSON). */
+	text = realloc(text, len + 2);
+	cr_assert_not_null(text);
+	at = strstr(text, "\"record\":\"{\\\"seq\\\":5,");
+	cr_assert_not_null(at);
+	at += strlen("\"record\":\"{\\\"seq\\\":5");
+	memmove(at + 1, at, len - (size_t)(at - text) + 1);
+	*at = ' ';
+	len++;
+	verify_text(text, len, pub, &r);
+	cr_assert_not(r.ok);
+	for (i = 0; i < r.np; i++)
+		if (strcmp(r.p[i].kind, "edited") == 0)
+			nedited++;
+	p = find(&r, "edited");
+	cr_assert_not_null(p, "%s", problems(&r));
+	cr_assert_eq(p->from_seq, 5);
+	cr_assert_eq(nedited, 1, "%s", problems(&r));
+	cr_assert_null(find(&r, "rewritten"), "%s", problems(&r));
+	cr_assert_not_null(find(&r, "altered"), "%s", problems(&r));
+	cr_assert_eq(r.nproblems, 2, "%s", problems(&r));
+	free(text);
+}
