@@ -984,7 +984,28 @@ sync_holds(struct sync_xfer *x, const struct sync_ack *ack)
 	return 0;
 }
 
-/* A 2xx reply to an upload. */
+/*
+ * Queue from..to of x's stream to be sent again, as far as it is stored
+ * (st: the stream's state), merged with a resend queued before.  The
+ * first seq queued, or 0 when none of the range is stored.
+ */
+static uint64_t
+sync_resend_queue(struct sync_xfer *x, const struct store_stream_state *st,
+    uint64_t from, uint64_t to)
+{
+	if (to >= st->next_seq)
+		to = st->next_seq - 1;
+	if (st->first_seq == 0 || from > to || st->first_seq > to)
+		return 0;
+	if (st->first_seq > from)
+		from = st->first_seq;
+	if (x->resend_from == 0 || from < x->resend_from)
+		x->resend_from = from;
+	if (to > x->resend_to)
+		x->resend_to = to;
+	return from;
+}
+
 /*
  * The platform acknowledges only through a, below the cursor old: queue
  * a+1..old (what is still stored of it) to be sent again.
@@ -993,28 +1014,25 @@ static void
 sync_forgotten(struct sync_xfer *x, uint64_t a, uint64_t old)
 {
 	struct store_stream_state st;
-	enum store_stream	  stream = (enum store_stream)x->chan;
-	uint64_t		  from = a + 1;
+	uint64_t		  from;
 
-	if (store_stream_state(x->s->store, stream, &st) == -1)
+	if (store_stream_state(x->s->store, (enum store_stream)x->chan,
+	    &st) == -1)
 		return;
-	if (st.first_seq == 0 || st.first_seq > old) {
+	if ((from = sync_resend_queue(x, &st, a + 1, old)) == 0) {
 		log_warnx("sync: %s: the platform holds only through %" PRIu64
 		    ", below the %" PRIu64 " it acknowledged; those records "
 		    "are no longer stored here", sync_chan_names[x->chan], a,
 		    old);
 		return;
 	}
-	if (st.first_seq > from)
-		from = st.first_seq;
 	log_warnx("sync: %s: the platform holds only through %" PRIu64
 	    ", below the %" PRIu64 " it acknowledged (records lost on its "
 	    "side?); sending %" PRIu64 "..%" PRIu64 " again",
 	    sync_chan_names[x->chan], a, old, from, old);
-	x->resend_from = from;
-	x->resend_to = old;
 }
 
+/* A 2xx reply to an upload. */
 static void
 sync_upload_ok(struct sync_xfer *x)
 {
@@ -1224,8 +1242,7 @@ sync_cmd_resend(struct sync *s, json_t *args, const char **status,
 	json_t			*jf = json_object_get(args, "from_seq");
 	json_t			*jt = json_object_get(args, "to_seq");
 	struct store_stream_state st;
-	struct sync_xfer	*x;
-	uint64_t		 from, to, held_from, held_to;
+	uint64_t		 from, to, held_from;
 	json_t			*missing;
 
 	*status = "error";
@@ -1251,10 +1268,8 @@ sync_cmd_resend(struct sync *s, json_t *args, const char **status,
 	if (to >= st.next_seq)
 		to = st.next_seq - 1;
 	missing = json_array();
-	held_from = st.first_seq != 0 && st.first_seq > from ? st.first_seq :
-	    from;
-	held_to = to;
-	if (st.first_seq == 0 || held_from > held_to) {
+	if ((held_from = sync_resend_queue(&s->x[stream], &st, from,
+	    to)) == 0) {
 		if (from <= to)
 			json_array_append_new(missing, json_pack("[I, I]",
 			    (json_int_t)from, (json_int_t)to));
@@ -1267,16 +1282,11 @@ sync_cmd_resend(struct sync *s, json_t *args, const char **status,
 	if (held_from > from)
 		json_array_append_new(missing, json_pack("[I, I]",
 		    (json_int_t)from, (json_int_t)(held_from - 1)));
-	x = &s->x[stream];
-	if (x->resend_from == 0 || held_from < x->resend_from)
-		x->resend_from = held_from;
-	if (held_to > x->resend_to)
-		x->resend_to = held_to;
 	*status = "ok";
 	return json_pack("{s:s, s:I, s:I, s:I, s:o}", "stream",
 	    store_stream_name(stream), "from_seq", (json_int_t)from,
 	    "to_seq", (json_int_t)to, "queued",
-	    (json_int_t)(held_to - held_from + 1), "missing", missing);
+	    (json_int_t)(to - held_from + 1), "missing", missing);
 }
 
 /* Run one command from a poll (once per id) and store its result. */
